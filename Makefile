@@ -1,0 +1,41 @@
+# sdd-build — one toolchain for people and CI. `make help` lists the targets.
+PYTHON ?= python3
+PIP ?= $(PYTHON) -m pip
+DESIGN ?= designs/ospf-underlay/solution-design.yaml
+TOPOLOGY ?= labs/triangle.clab.yml
+
+.DEFAULT_GOAL := help
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+setup-system: ## Install the Debian packages the lab needs (root): frr, sshd, socat, iproute2
+	@if [ "$$(id -u)" != 0 ]; then echo "setup-system needs root (apt-get)"; exit 2; fi
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends frr frr-pythontools openssh-server socat iproute2 iputils-ping procps sudo >/dev/null
+
+setup: ## Install sdd-build and its dev tools into the current Python
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[dev]'
+
+lint: ## ruff lint + format check
+	$(PYTHON) -m ruff check sdd_build napalm_frr tests bench
+	$(PYTHON) -m ruff format --check sdd_build napalm_frr tests bench
+
+typecheck: ## mypy strict on the package
+	$(PYTHON) -m mypy
+
+unit: ## Offline tests only (no device, no root)
+	$(PYTHON) -m pytest -m "not lab" tests
+
+test: lint typecheck ## Lint, types, and the whole test suite including lab tests (root)
+	$(PYTHON) -m pytest tests
+
+example: ## The main job on the shipped example
+	sdd-build validate $(DESIGN)
+	sdd-build plan $(DESIGN)
+
+bench: ## Benchmarks (print tables with ratios against peers)
+	$(PYTHON) bench/run.py
+
+.PHONY: help setup-system setup lint typecheck unit test example bench

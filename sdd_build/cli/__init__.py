@@ -1,0 +1,56 @@
+"""The thin command-line shell: parse arguments, call the pipeline, print, exit.
+
+Every command lives in a module of this package and registers itself on ``main``. Errors of
+the ``SddBuildError`` tree become one message per problem on stderr and the error's exit code;
+usage errors exit 2 (click's own convention matches PRODUCT.md §4).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from sdd_build.cli._output import print_error
+from sdd_build.errors import EXIT_BAD_INPUT, SddBuildError
+
+__all__ = ["main"]
+
+
+class _Group(click.Group):
+    """A click group that turns our errors into a message and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SddBuildError as exc:
+            print_error(exc)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except OSError as exc:
+            # A file we were pointed at is unreadable, a directory is not writable, ...
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sdd-build")
+def main() -> None:
+    """sdd-build: the governed build engine of Spec-Driven Development for network automation.
+
+    Approved spec (Gate 1) and design (Gate 2) in, tested configuration and an as-built record out.
+    """
+
+
+def _register() -> None:
+    from sdd_build.cli import design_cmds, lab_cmds
+
+    design_cmds.register(main)
+    lab_cmds.register(main)
+
+
+_register()

@@ -1,0 +1,153 @@
+"""The one error hierarchy of sdd-build.
+
+Every error a user can cause or meet is an ``SddBuildError``; the CLI turns it into one clear
+message per problem (``file:line:column: message``) and the exit code it carries. Nothing
+else escapes the CLI as a traceback.
+
+    SddBuildError                 exit 2 unless said otherwise
+    ├── DesignError               design / spec file: YAML, schema, references
+    │   └── GraphError            cycles, unknown ids, layering
+    ├── InventoryError            Nornir inventory files, targets
+    ├── RenderError               Jinja2 templates, command injection
+    ├── ParseError                TextFSM / TTP / ntc-templates / JSON parsers
+    ├── CheckError                acceptance check definitions (not failed checks)
+    ├── OfflineTestError          golden render / parser fixture mismatches
+    ├── GateError                 exit 3: unapproved, stale or tampered artifacts
+    ├── LabError                  lab topologies and the lab runtime
+    └── DeviceError(host=...)     exit 1: a device refused, timed out or was unreachable
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = [
+    "CheckError",
+    "DesignError",
+    "DeviceError",
+    "GateError",
+    "GraphError",
+    "InventoryError",
+    "LabError",
+    "OfflineTestError",
+    "ParseError",
+    "Problem",
+    "RenderError",
+    "SddBuildError",
+]
+
+EXIT_OK = 0
+EXIT_DEVIATIONS = 1
+EXIT_BAD_INPUT = 2
+EXIT_GATE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong, located as precisely as we know."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    def location(self) -> str:
+        if self.file is None:
+            return ""
+        loc = self.file
+        if self.line is not None:
+            loc += f":{self.line}"
+            if self.column is not None:
+                loc += f":{self.column}"
+        return loc
+
+    def __str__(self) -> str:
+        loc = self.location()
+        return f"{loc}: {self.message}" if loc else self.message
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "column": self.column,
+                "message": self.message}
+
+
+class SddBuildError(Exception):
+    """Root of every sdd-build error. Carries one or more located problems and an exit code."""
+
+    exit_code: int = EXIT_BAD_INPUT
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        hint: str | None = None,
+        problems: Iterable[Problem] | None = None,
+    ) -> None:
+        self.hint = hint
+        self.problems: list[Problem] = list(problems) if problems is not None else [
+            Problem(message, file, line, column)
+        ]
+        super().__init__(message)
+
+    @classmethod
+    def from_problems(cls, problems: Iterable[Problem], *, hint: str | None = None) -> SddBuildError:
+        probs = list(problems)
+        summary = f"{len(probs)} problem(s)" if len(probs) != 1 else probs[0].message
+        return cls(summary, problems=probs, hint=hint)
+
+    def __str__(self) -> str:
+        text = "\n".join(str(p) for p in self.problems)
+        if self.hint:
+            text += f"\nhint: {self.hint}"
+        return text
+
+
+class DesignError(SddBuildError):
+    """A design or spec file is malformed, invalid or references something missing."""
+
+
+class GraphError(DesignError):
+    """The component graph is not a DAG or references unknown components."""
+
+
+class InventoryError(SddBuildError):
+    """The Nornir inventory is missing, malformed, or does not hold the design's targets."""
+
+
+class RenderError(SddBuildError):
+    """A template does not compile or render, or a variable would inject a command."""
+
+
+class ParseError(SddBuildError):
+    """A parser template is invalid, or a parser fails / yields nothing on non-empty input."""
+
+
+class CheckError(SddBuildError):
+    """An acceptance check is ill-defined (bad JMESPath, bad regex, bad expected value)."""
+
+
+class OfflineTestError(SddBuildError):
+    """An offline test (golden render or parser fixture) does not match."""
+
+
+class GateError(SddBuildError):
+    """Refused by a gate: unapproved, stale or tampered artifact, host outside targets."""
+
+    exit_code = EXIT_GATE
+
+
+class LabError(SddBuildError):
+    """A lab topology is invalid, or the lab runtime could not do what was asked."""
+
+
+class DeviceError(SddBuildError):
+    """A device operation failed (refused, timed out, unreachable)."""
+
+    exit_code = EXIT_DEVIATIONS
+
+    def __init__(self, message: str, *, host: str, **kwargs: object) -> None:
+        self.host = host
+        super().__init__(f"{host}: {message}", **kwargs)  # type: ignore[arg-type]
