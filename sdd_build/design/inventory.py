@@ -1,0 +1,258 @@
+"""The Nornir SimpleInventory (hosts.yaml, groups.yaml, defaults.yaml), loaded with positions.
+
+We build nornir's own ``Inventory`` objects (so data inheritance — host < groups < defaults —
+is exactly what Nornir resolves at run time) but read the files ourselves, so that a broken
+inventory is a located error instead of a traceback out of the plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nornir.core.inventory import (
+    ConnectionOptions,
+    Defaults,
+    Group,
+    Groups,
+    Host,
+    Hosts,
+    Inventory,
+    ParentGroups,
+)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sdd_build.design.models import Targets
+from sdd_build.design.yamlpos import LoadedYaml, YamlLoadError, load_yaml
+from sdd_build.errors import InventoryError, Problem
+
+__all__ = ["HostView", "LoadedInventory", "load_inventory", "resolve_targets"]
+
+_FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
+
+
+class _ConnOpts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    hostname: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    platform: str | None = None
+    extras: dict[str, Any] | None = None
+
+
+class _Element(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    hostname: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    platform: str | None = None
+    groups: list[str] = Field(default_factory=list)
+    data: dict[str, Any] = Field(default_factory=dict)
+    connection_options: dict[str, _ConnOpts] = Field(default_factory=dict)
+
+
+class _DefaultsModel(_Element):
+    groups: list[str] = Field(default_factory=list, max_length=0)
+
+
+@dataclass(frozen=True)
+class HostView:
+    """What templates and checks see of one host: ``host.name``, ``host.data.x``, ..."""
+
+    name: str
+    hostname: str | None
+    platform: str | None
+    groups: tuple[str, ...]
+    data: Mapping[str, Any]
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "hostname": self.hostname,
+            "platform": self.platform,
+            "groups": list(self.groups),
+            "data": self.data,
+        }
+
+
+@dataclass
+class LoadedInventory:
+    directory: Path
+    display: str
+    inventory: Inventory
+    files: dict[str, LoadedYaml] = field(default_factory=dict)
+    _views: dict[str, HostView] = field(default_factory=dict)
+
+    def view(self, name: str) -> HostView:
+        """Resolved host data (defaults < groups < host), computed once per host."""
+        cached = self._views.get(name)
+        if cached is not None:
+            return cached
+        host: Host = self.inventory.hosts[name]
+        view = HostView(
+            name=name,
+            hostname=host.hostname,
+            platform=host.platform,
+            groups=tuple(g.name for g in host.extended_groups()),
+            data=dict(host.extended_data()),
+        )
+        self._views[name] = view
+        return view
+
+    def paths(self) -> list[Path]:
+        return [self.directory / f for f in _FILES if (self.directory / f).is_file()]
+
+
+def _conn(data: Mapping[str, _ConnOpts]) -> dict[str, ConnectionOptions]:
+    return {
+        name: ConnectionOptions(
+            hostname=o.hostname,
+            port=o.port,
+            username=o.username,
+            password=o.password,
+            platform=o.platform,
+            extras=o.extras,
+        )
+        for name, o in data.items()
+    }
+
+
+def _load_file(directory: Path, name: str, display: str, problems: list[Problem]) -> LoadedYaml | None:
+    path = directory / name
+    if not path.is_file():
+        return None
+    try:
+        loaded = load_yaml(path, display=f"{display}/{name}")
+    except YamlLoadError as exc:
+        problems.append(exc.problem)
+        return None
+    if loaded.data is None:
+        loaded.data = {}
+    if not isinstance(loaded.data, dict):
+        problems.append(Problem("expected a mapping of names to entries", loaded.file, 1))
+        return None
+    return loaded
+
+
+def _validate(
+    loaded: LoadedYaml, model: type[_Element], key: tuple[str | int, ...], value: Any,
+    problems: list[Problem],
+) -> _Element | None:
+    if value is None:
+        value = {}
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            loc = key + tuple(p for p in err["loc"] if isinstance(p, str | int))
+            msg = (
+                f"unknown key '{err['loc'][-1]}'"
+                if err["type"] == "extra_forbidden"
+                else f"{'.'.join(map(str, loc))}: {err['msg']}"
+            )
+            problems.append(loaded.problem(loc, msg))
+        return None
+
+
+def load_inventory(directory: Path, *, display: str | None = None) -> LoadedInventory:
+    """Load a SimpleInventory folder. Raises ``InventoryError`` listing every problem."""
+    display = display or str(directory)
+    if not (directory / "hosts.yaml").is_file():
+        raise InventoryError(
+            "no hosts.yaml in the inventory folder",
+            file=display,
+            hint="point --inventory at a Nornir SimpleInventory folder, or use --lab <topology>",
+        )
+    problems: list[Problem] = []
+    files: dict[str, LoadedYaml] = {}
+    for name in _FILES:
+        got = _load_file(directory, name, display, problems)
+        if got is not None:
+            files[name] = got
+    if problems:
+        raise InventoryError.from_problems(problems)
+
+    defaults = Defaults()
+    if "defaults.yaml" in files:
+        d = _validate(files["defaults.yaml"], _DefaultsModel, (), files["defaults.yaml"].data, problems)
+        if d is not None:
+            defaults = Defaults(
+                hostname=d.hostname, port=d.port, username=d.username, password=d.password,
+                platform=d.platform, data=d.data, connection_options=_conn(d.connection_options),
+            )
+    groups = Groups()
+    group_refs: dict[str, list[str]] = {}
+    if "groups.yaml" in files:
+        gf = files["groups.yaml"]
+        for gname, gdata in gf.data.items():
+            g = _validate(gf, _Element, (gname,), gdata, problems)
+            if g is None:
+                continue
+            groups[str(gname)] = _element(Group, str(gname), g, defaults)
+            group_refs[str(gname)] = g.groups
+        for gname, parents in group_refs.items():
+            _check_refs(gf, (gname, "groups"), parents, groups, problems)
+            groups[gname].groups = ParentGroups([groups[p] for p in parents if p in groups])
+    hosts = Hosts()
+    hf = files["hosts.yaml"]
+    for hname, hdata in hf.data.items():
+        h = _validate(hf, _Element, (hname,), hdata, problems)
+        if h is None:
+            continue
+        _check_refs(hf, (hname, "groups"), h.groups, groups, problems)
+        host = _element(Host, str(hname), h, defaults)
+        host.groups = ParentGroups([groups[p] for p in h.groups if p in groups])
+        hosts[str(hname)] = host
+    if not problems and not hosts:
+        problems.append(Problem("the inventory has no hosts", hf.file, 1))
+    if problems:
+        raise InventoryError.from_problems(problems)
+    return LoadedInventory(
+        directory=directory,
+        display=display,
+        inventory=Inventory(hosts=hosts, groups=groups, defaults=defaults),
+        files=files,
+    )
+
+
+def _element(typ: type[Any], name: str, el: _Element, defaults: Defaults) -> Any:
+    return typ(
+        name=name,
+        hostname=el.hostname,
+        port=el.port,
+        username=el.username,
+        password=el.password,
+        platform=el.platform,
+        data=dict(el.data),
+        groups=None,
+        defaults=defaults,
+        connection_options=_conn(el.connection_options),
+    )
+
+
+def _check_refs(
+    loaded: LoadedYaml, key: tuple[str | int, ...], refs: Iterable[str], groups: Groups,
+    problems: list[Problem],
+) -> None:
+    for index, ref in enumerate(refs):
+        if ref not in groups:
+            problems.append(
+                loaded.problem((*key, index), f"unknown group '{ref}' (not in groups.yaml)")
+            )
+
+
+def resolve_targets(inv: LoadedInventory, targets: Targets) -> tuple[list[str], list[str], list[str]]:
+    """Hosts in the blast radius, sorted; plus unknown group names and unknown host names."""
+    unknown_groups = [g for g in targets.groups if g not in inv.inventory.groups]
+    unknown_hosts = [h for h in targets.hosts if h not in inv.inventory.hosts]
+    wanted_groups = {g for g in targets.groups if g in inv.inventory.groups}
+    selected: set[str] = {h for h in targets.hosts if h in inv.inventory.hosts}
+    if wanted_groups:
+        for name in inv.inventory.hosts:
+            if wanted_groups.intersection(inv.view(name).groups):
+                selected.add(name)
+    return sorted(selected), unknown_groups, unknown_hosts

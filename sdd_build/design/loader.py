@@ -1,0 +1,164 @@
+"""Load a solution design from disk: YAML with positions, schema validation, path confinement.
+
+The result, ``LoadedDesign``, is what every later stage consumes: the validated model, the
+repository it lives in, and a locator that turns a data path into ``file:line:column``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from sdd_build.design.models import Design
+from sdd_build.design.yamlpos import LoadedYaml, PathKey, YamlLoadError, load_yaml
+from sdd_build.errors import DesignError, Problem
+
+__all__ = ["LoadedDesign", "Repository", "find_root", "load_design"]
+
+_ROOT_MARKERS = ("templates", "parsers", "inventory")
+
+
+def find_root(start: Path) -> Path:
+    """The repository root: the nearest ancestor holding ``templates/``, ``parsers/`` or
+    ``inventory/`` (or a ``.git``), falling back to two levels above a design folder."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if any((candidate / m).is_dir() for m in _ROOT_MARKERS) or (candidate / ".git").exists():
+            return candidate
+    return start.parent.parent if start.parent.parent != start.parent else start
+
+
+@dataclass(frozen=True)
+class Repository:
+    """Paths of one repository, and confinement of user-given paths to it."""
+
+    root: Path
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def parsers(self) -> Path:
+        return self.root / "parsers"
+
+    def display(self, path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def confine(self, base: Path, rel: str) -> Path | None:
+        """``base/rel`` resolved, or ``None`` if it escapes the repository (``../../etc``)."""
+        if Path(rel).is_absolute():
+            return None
+        target = (base / rel).resolve()
+        try:
+            target.relative_to(self.root)
+        except ValueError:
+            return None
+        return target
+
+
+@dataclass(frozen=True)
+class LoadedDesign:
+    model: Design
+    path: Path
+    display: str
+    repo: Repository
+    yaml: LoadedYaml
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+    def problem(self, path: PathKey, message: str) -> Problem:
+        return self.yaml.problem(path, message)
+
+    def component_path(self, component_id: str) -> PathKey:
+        for index, comp in enumerate(self.model.components):
+            if comp.id == component_id:
+                return ("components", index)
+        return ("components",)
+
+
+def _message(err: ErrorDetails) -> str:
+    loc = err["loc"]
+    last = loc[-1] if loc else None
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key '{last}'; remove it or check its spelling (see `sdd-build schema`)"
+    if kind == "missing":
+        return f"missing required key '{last}'"
+    if kind == "union_tag_invalid":
+        ctx = err.get("ctx") or {}
+        return (
+            f"unknown component kind {ctx.get('tag')!r}; expected one of "
+            f"{ctx.get('expected_tags')}"
+        )
+    if kind == "union_tag_not_found":
+        return "component has no 'kind'; expected config_template, command_template, parser or workflow"
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    where = ".".join(str(p) for p in loc if not _is_tag(p))
+    return f"{where}: {msg}" if where else msg
+
+
+_TAGS = {"config_template", "command_template", "parser", "workflow"}
+
+
+def _is_tag(seg: Any) -> bool:
+    return isinstance(seg, str) and seg in _TAGS
+
+
+def _schema_problems(loaded: LoadedYaml, exc: ValidationError) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[tuple[Any, ...]] = set()
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
+        key = (loc, err["type"])
+        if key in seen:
+            continue
+        seen.add(key)
+        if err["type"] == "extra_forbidden":
+            # Point at the unknown key itself.
+            problems.append(loaded.problem(loc, _message(err)))
+        else:
+            problems.append(loaded.problem(loc, _message(err)))
+    problems.sort(key=lambda p: (p.line or 0, p.column or 0))
+    return problems
+
+
+def load_design(path: str | Path, *, root: Path | None = None) -> LoadedDesign:
+    """Load and schema-validate a design. Raises ``DesignError`` listing every problem."""
+    path = Path(path)
+    if not path.exists():
+        raise DesignError(
+            "design file not found", file=str(path), hint="give the path to solution-design.yaml"
+        )
+    repo = Repository((root or find_root(path.parent)).resolve())
+    display = repo.display(path)
+    try:
+        loaded = load_yaml(path, display=display)
+    except YamlLoadError as exc:
+        raise DesignError.from_problems([exc.problem]) from None
+    if loaded.data is None:
+        raise DesignError(
+            "design is empty; start from `sdd-build init <dir>`", file=display, line=1
+        )
+    if not isinstance(loaded.data, dict):
+        raise DesignError(
+            f"a design is a YAML mapping, found a {type(loaded.data).__name__}",
+            file=display,
+            line=1,
+        )
+    try:
+        model = Design.model_validate(loaded.data)
+    except ValidationError as exc:
+        raise DesignError.from_problems(_schema_problems(loaded, exc)) from None
+    return LoadedDesign(model=model, path=path.resolve(), display=display, repo=repo, yaml=loaded)

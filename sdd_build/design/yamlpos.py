@@ -1,0 +1,205 @@
+"""YAML loading that remembers where every key and item came from.
+
+ruamel.yaml's round-trip loader keeps line/column marks on mappings and sequences. We convert
+its tree to plain Python (for pydantic) and build a map from data paths, e.g.
+``("components", 2, "template")``, to 1-based ``(line, column)`` so that any validation
+error can point at the offending key.
+
+Guards against hostile input: a size cap, binary content, duplicate keys, and alias bombs
+(a node budget counted while aliases are expanded).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from sdd_build.errors import Problem
+
+__all__ = ["MAX_NODES", "MAX_YAML_BYTES", "LoadedYaml", "PathKey", "YamlLoadError", "load_yaml"]
+
+MAX_YAML_BYTES = 20 * 1024 * 1024
+MAX_NODES = 250_000
+
+PathKey = tuple[str | int, ...]
+
+
+class YamlLoadError(Exception):
+    """Internal: carries the located problem; callers wrap it in their stage's error."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        super().__init__(str(problem))
+
+
+@dataclass
+class LoadedYaml:
+    data: Any
+    file: str
+    positions: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: PathKey) -> tuple[int | None, int | None]:
+        """Line and column of the deepest known prefix of ``path``.
+
+        pydantic's error locations may contain union tags (``'config_template'``) or
+        synthetic segments; segments that are not in the data are skipped.
+        """
+        node: Any = self.data
+        real: list[str | int] = []
+        best = self.positions.get((), (None, None))
+        for seg in path:
+            if isinstance(node, dict) and seg in node:
+                node = node[seg]
+            elif isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
+                node = node[seg]
+            else:
+                continue
+            real.append(seg)
+            pos = self.positions.get(tuple(real))
+            if pos is not None:
+                best = pos
+        return best
+
+    def problem(self, path: PathKey, message: str) -> Problem:
+        line, col = self.locate(path)
+        return Problem(message, self.file, line, col)
+
+
+def _read_text(path: Path, display: str, max_bytes: int) -> str:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise YamlLoadError(Problem("file not found", display)) from None
+    except OSError as exc:
+        raise YamlLoadError(Problem(f"cannot read: {exc.strerror}", display)) from None
+    if path.is_dir():
+        raise YamlLoadError(Problem("is a directory, expected a YAML file", display))
+    if size > max_bytes:
+        raise YamlLoadError(
+            Problem(
+                f"file is {size} bytes, larger than the {max_bytes}-byte limit; "
+                "split it or check that this is the right file",
+                display,
+            )
+        )
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise YamlLoadError(Problem("binary file (contains NUL bytes), expected YAML text", display))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise YamlLoadError(
+            Problem("not UTF-8 text; save the file as UTF-8", display, line)
+        ) from None
+
+
+def load_yaml(path: Path, *, display: str, max_bytes: int = MAX_YAML_BYTES) -> LoadedYaml:
+    """Load one YAML document with positions. Raises ``YamlLoadError``."""
+    text = _read_text(path, display, max_bytes)
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        tree = yaml.load(text)
+    except DuplicateKeyError as exc:
+        mark = exc.problem_mark
+        key = (exc.problem or "").replace("found duplicate key", "").strip()
+        raise YamlLoadError(
+            Problem(
+                f"duplicate key {key}".strip() + "; each key may appear once",
+                display,
+                mark.line + 1 if mark else None,
+                mark.column + 1 if mark else None,
+            )
+        ) from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or exc.context or "invalid YAML"
+        raise YamlLoadError(
+            Problem(
+                f"invalid YAML: {what}",
+                display,
+                mark.line + 1 if mark else None,
+                mark.column + 1 if mark else None,
+            )
+        ) from None
+    except YAMLError as exc:
+        raise YamlLoadError(Problem(f"invalid YAML: {exc}", display)) from None
+    except RecursionError:
+        raise YamlLoadError(Problem("YAML nesting is too deep", display)) from None
+
+    loaded = LoadedYaml(data=None, file=display)
+    budget = [MAX_NODES]
+    try:
+        loaded.data = _plain(tree, (), loaded.positions, budget, display, set())
+    except RecursionError:
+        raise YamlLoadError(Problem("YAML nesting is too deep", display)) from None
+    if isinstance(tree, CommentedMap | CommentedSeq):
+        loaded.positions[()] = (tree.lc.line + 1, tree.lc.col + 1)
+    return loaded
+
+
+def _plain(
+    node: Any,
+    path: PathKey,
+    positions: dict[PathKey, tuple[int, int]],
+    budget: list[int],
+    display: str,
+    stack: set[int],
+) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise YamlLoadError(
+            Problem(
+                f"YAML expands to more than {MAX_NODES} nodes (an alias bomb?); "
+                "remove the nested aliases",
+                display,
+            )
+        )
+    if isinstance(node, CommentedMap):
+        if id(node) in stack:
+            raise YamlLoadError(Problem("recursive YAML alias", display))
+        stack.add(id(node))
+        out: dict[Any, Any] = {}
+        for key, value in node.items():
+            sub = (*path, key) if isinstance(key, str | int) else path
+            try:
+                line, col = node.lc.key(key)
+                positions[sub] = (line + 1, col + 1)
+            except (KeyError, TypeError):
+                pass
+            out[key if isinstance(key, str | int | float | bool) or key is None else str(key)] = (
+                _plain(value, sub, positions, budget, display, stack)
+            )
+        stack.discard(id(node))
+        return out
+    if isinstance(node, CommentedSeq):
+        if id(node) in stack:
+            raise YamlLoadError(Problem("recursive YAML alias", display))
+        stack.add(id(node))
+        items: list[Any] = []
+        for i, value in enumerate(node):
+            sub = (*path, i)
+            try:
+                line, col = node.lc.item(i)
+                positions[sub] = (line + 1, col + 1)
+            except (KeyError, TypeError, IndexError):
+                pass
+            items.append(_plain(value, sub, positions, budget, display, stack))
+        stack.discard(id(node))
+        return items
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, bool):
+        return bool(node)
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    return node
