@@ -1,0 +1,135 @@
+"""FRRouting platform knowledge, kept as data.
+
+Everything the driver knows about how FRR's vtysh talks lives here: how it reports errors,
+which configuration lines open a context, how a context is left and which contexts cannot be
+deleted as a whole. The driver and the config engine read these tables; they never carry
+``if vendor_says_this`` chains of their own.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final, NamedTuple
+
+
+class ErrorPattern(NamedTuple):
+    """One way FRR says that a configuration line was not applied."""
+
+    kind: str
+    regex: re.Pattern[str]
+
+
+#: Messages vtysh or a daemon prints for a configuration line it refused. Order matters: the
+#: first match names the kind. FRR accepts some deprecated commands with a warning and does not
+#: apply them, so warnings count as failures too.
+ERROR_PATTERNS: Final[tuple[ErrorPattern, ...]] = (
+    ErrorPattern("unknown_command", re.compile(r"^% Unknown command", re.M)),
+    ErrorPattern("incomplete_command", re.compile(r"^% Command incomplete", re.M)),
+    ErrorPattern("ambiguous_command", re.compile(r"^% Ambiguous command", re.M)),
+    ErrorPattern("invalid_input", re.compile(r"^% Invalid input", re.M)),
+    ErrorPattern("warning", re.compile(r"(?i)^%?\s*warning\b|deprecated", re.M)),
+    ErrorPattern("configuration_failed", re.compile(r"^% Configuration failed", re.M)),
+    ErrorPattern("daemon_error", re.compile(r"^%\s*\S", re.M)),
+    ErrorPattern("not_found", re.compile(r"(?i)^(can't|cannot|there is no|no such)\b", re.M)),
+)
+
+#: In configuration mode FRR prints nothing for a line it applied. Any other text is treated as
+#: a refusal even when no pattern above names it ("unexpected_output").
+UNEXPECTED_OUTPUT_KIND: Final = "unexpected_output"
+
+#: Netmiko prints this on session setup against vtysh; it is not a device error.
+SESSION_NOISE: Final[tuple[re.Pattern[str], ...]] = (
+    re.compile(r"^% Unknown command: terminal (width|length)"),
+)
+
+#: ``vtysh -C`` / ``vtysh -f`` report refused lines as ``line N: % Message[code]: text``.
+VTYSH_FILE_ERROR: Final = re.compile(
+    r"^line (?P<lineno>\d+): (?P<message>%[^\[\n]*?)(?:\[\d+\])?: ?(?P<line>.*)$", re.M
+)
+
+#: Lines that open a configuration context, by parent context (``""`` is the top level).
+#: Only needed for candidates written without indentation; indented text (what FRR prints)
+#: is scoped by its indentation.
+CONTEXT_OPENERS: Final[dict[str, tuple[str, ...]]] = {
+    "": (
+        "router ",
+        "interface ",
+        "vrf ",
+        "route-map ",
+        "key chain ",
+        "line vty",
+        "segment-routing",
+        "mpls ldp",
+        "bfd",
+        "pseudowire ",
+        "nexthop-group ",
+        "rpki",
+        "pbr-map ",
+        "l2vpn ",
+        "affinity-map ",
+    ),
+    "router bgp": ("address-family ", "vnc ", "vrf-policy ", "bmp targets ", "segment-routing "),
+    "address-family l2vpn evpn": ("vni ",),
+    "mpls ldp": ("address-family ",),
+    "address-family ipv4": ("interface ",),
+    "address-family ipv6": ("interface ",),
+    "bfd": ("peer ", "profile "),
+    "key chain": ("key ",),
+    "segment-routing": ("traffic-eng", "srv6"),
+    "router isis": ("segment-routing ",),
+}
+
+#: Lines that leave a context. ``end`` leaves every context.
+EXIT_LINES: Final[frozenset[str]] = frozenset(
+    {"exit", "quit", "exit-address-family", "exit-vrf", "exit-vni", "exit-vnc"}
+)
+END_LINE: Final = "end"
+
+#: How to leave a context entered through a header starting with this prefix (default ``exit``).
+EXIT_COMMAND: Final[dict[str, str]] = {
+    "address-family ": "exit-address-family",
+    "vni ": "exit-vni",
+}
+
+#: Contexts FRR will not delete as a whole (``no interface eth1`` fails for an interface the
+#: kernel still has; an address family is part of its router): their lines are removed one by
+#: one instead.
+UNDELETABLE_CONTEXTS: Final[tuple[str, ...]] = ("interface ", "address-family ", "line vty")
+
+#: ``no ...`` lines FRR keeps in its running config (a non-default "off"). Any other ``no X``
+#: in a merge candidate only removes X, and is a no-op when X is not configured.
+STORED_NEGATIONS: Final[tuple[re.Pattern[str], ...]] = (
+    re.compile(r"^no bgp "),
+    re.compile(r"^no ipv?6? ?forwarding$"),
+    re.compile(r"^no ip forwarding$"),
+    re.compile(r"^no ipv6 nd suppress-ra$"),
+    re.compile(r"^no neighbor \S+ (activate|send-community)"),
+    re.compile(r"^no service "),
+    re.compile(r"^no log "),
+    re.compile(r"^no shutdown$"),
+    re.compile(r"^no autoconnect$"),
+)
+
+#: Lines of ``show running-config`` that are not configuration and never take part in a diff.
+IGNORED_LINES: Final[tuple[re.Pattern[str], ...]] = (
+    re.compile(r"^Building configuration\.\.\.$"),
+    re.compile(r"^Current configuration:$"),
+    re.compile(r"^frr version "),
+    re.compile(r"^frr defaults "),
+)
+
+#: Secrets to mask for ``get_config(sanitized=True)``: (pattern, replacement).
+SANITIZE_FILTERS: Final[dict[str, str]] = {
+    r"^(\s*password) \S+.*$": r"\1 <removed>",
+    r"^(\s*enable password) \S+.*$": r"\1 <removed>",
+    r"^(\s*neighbor \S+ password) \S+.*$": r"\1 <removed>",
+    r"^(\s*key-string) \S+.*$": r"\1 <removed>",
+    r"^(\s*ip ospf (?:message-digest-key \d+ md5|authentication-key)) \S+.*$": r"\1 <removed>",
+    r"^(\s*isis password (?:clear|md5)) \S+.*$": r"\1 <removed>",
+    r"^(\s*(?:area|domain)-password (?:clear|md5)) \S+.*$": r"\1 <removed>",
+    r"^(\s*snmp-server community) \S+(.*)$": r"\1 <removed>\2",
+}
+
+VENDOR: Final = "FRRouting"
+VTYSH: Final = "vtysh"
+FRR_RELOAD: Final = "/usr/lib/frr/frr-reload.py"

@@ -1,0 +1,315 @@
+"""SSH transports to FRR's vtysh, through Netmiko.
+
+Two login styles real FRR boxes offer:
+
+* :class:`VtyshTransport` -- the SSH login *is* vtysh (sshd ``ForceCommand vtysh``). Netmiko's
+  ``cisco_ios`` device type drives it; configuration lines are sent one at a time in
+  configuration mode, and sending stops at the first line FRR answers with anything at all.
+* :class:`ShellTransport` -- a Linux shell login that can run ``vtysh [-N instance]`` and
+  ``frr-reload.py``. Netmiko's ``linux`` device type drives it; shows run as ``vtysh -c``,
+  configuration goes through a file and ``vtysh -f``, candidates can be checked without being
+  applied (``vtysh -C``), and a detached job on the device can revert a commit by itself.
+
+Both raise :class:`TransportError` (never with a password in it) on a timeout or a dead session.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import re
+import secrets
+import shlex
+import threading
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from napalm_frr import platform
+
+_SAFE_PATH = re.compile(r"^[\w./-]+$")
+
+
+class TransportError(Exception):
+    """The session failed or timed out."""
+
+
+@dataclass(frozen=True)
+class LineResult:
+    """What FRR answered to one configuration line ("" when it accepted it silently)."""
+
+    line: str
+    output: str
+    kind: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.kind)
+
+
+def classify(output: str) -> str:
+    """Name the kind of refusal in ``output`` (``""`` when it is empty or mere noise)."""
+    lines = [
+        ln
+        for ln in output.replace("\r", "").splitlines()
+        if ln.strip() and not any(p.match(ln) for p in platform.SESSION_NOISE)
+    ]
+    if not lines:
+        return ""
+    text = "\n".join(lines)
+    for pattern in platform.ERROR_PATTERNS:
+        if pattern.regex.search(text):
+            return pattern.kind
+    return platform.UNEXPECTED_OUTPUT_KIND
+
+
+def parse_vtysh_file_errors(output: str, lines: list[str]) -> list[LineResult]:
+    """Refused lines from the output of ``vtysh -C -f`` / ``vtysh -f``."""
+    results: list[LineResult] = []
+    for match in platform.VTYSH_FILE_ERROR.finditer(output.replace("\r", "")):
+        number = int(match["lineno"])
+        line = lines[number - 1] if 0 < number <= len(lines) else match["line"].strip()
+        message = f"{match['message'].strip()}: {match['line'].strip()}"
+        results.append(LineResult(line.strip(), message, classify(match["message"]) or "error"))
+    return results
+
+
+@dataclass(frozen=True)
+class SSHParams:
+    """Where and how to log in. ``password`` never leaves this object in text form."""
+
+    host: str
+    port: int
+    username: str
+    password: str
+    timeout: float
+    netmiko_args: dict[str, Any]
+
+    def __repr__(self) -> str:
+        return f"SSHParams(host={self.host!r}, port={self.port}, username={self.username!r})"
+
+
+class Transport(Protocol):
+    """What the driver needs from a session to vtysh."""
+
+    timeout: float
+
+    def open(self) -> None: ...
+    def close(self) -> None: ...
+    def is_alive(self) -> bool: ...
+    def show(self, command: str, timeout: float | None = None) -> str: ...
+    def configure(self, lines: list[str], timeout: float | None = None) -> list[LineResult]: ...
+
+
+class _NetmikoSession:
+    device_type = ""
+
+    def __init__(self, params: SSHParams) -> None:
+        self.params = params
+        self.timeout = params.timeout
+        self._conn: Any = None
+        self.lock = threading.RLock()
+
+    def open(self) -> None:
+        from netmiko import ConnectHandler
+        from netmiko.exceptions import NetmikoAuthenticationException
+
+        p = self.params
+        try:
+            self._conn = ConnectHandler(
+                device_type=self.device_type,
+                host=p.host,
+                port=p.port,
+                username=p.username,
+                password=p.password,
+                timeout=p.timeout,
+                conn_timeout=p.timeout,
+                auth_timeout=p.timeout,
+                banner_timeout=p.timeout,
+                read_timeout_override=None,
+                **p.netmiko_args,
+            )
+        except NetmikoAuthenticationException as exc:
+            raise TransportError(
+                f"authentication failed for {p.username}@{p.host}:{p.port}"
+            ) from exc
+        except Exception as exc:  # netmiko/paramiko/socket errors of every kind
+            raise TransportError(
+                f"cannot connect to {p.host}:{p.port}: {type(exc).__name__}"
+            ) from exc
+
+    def close(self) -> None:
+        with self.lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                # closing a dead session is not an error
+                with contextlib.suppress(Exception):
+                    conn.disconnect()
+
+    def is_alive(self) -> bool:
+        conn = self._conn
+        if conn is None:
+            return False
+        try:
+            return bool(conn.is_alive())
+        except Exception:
+            return False
+
+    @property
+    def conn(self) -> Any:
+        if self._conn is None:
+            raise TransportError("session is not open")
+        return self._conn
+
+    def _send(self, command: str, timeout: float | None) -> str:
+        with self.lock:
+            try:
+                return str(
+                    self.conn.send_command(
+                        command, read_timeout=timeout or self.timeout, strip_command=True
+                    )
+                )
+            except TransportError:
+                raise
+            except Exception as exc:
+                raise TransportError(
+                    f"{type(exc).__name__} while running {command.split(maxsplit=1)[0]!r}"
+                ) from exc
+
+
+class VtyshTransport(_NetmikoSession):
+    """The SSH login is vtysh itself."""
+
+    device_type = "cisco_ios"
+
+    def show(self, command: str, timeout: float | None = None) -> str:
+        return self._send(command, timeout)
+
+    def configure(self, lines: list[str], timeout: float | None = None) -> list[LineResult]:
+        """Send ``lines`` in configuration mode; stop at the first line FRR answers."""
+        read_timeout = timeout or self.timeout
+        results: list[LineResult] = []
+        with self.lock:
+            conn = self.conn
+            try:
+                conn.config_mode()
+                prompt = re.escape(conn.base_prompt) + r"[^\n]*#[ ]*$"
+                for line in lines:
+                    conn.write_channel(conn.normalize_cmd(line))
+                    raw = conn.read_until_pattern(
+                        pattern=prompt, read_timeout=read_timeout, re_flags=re.M
+                    )
+                    output = _strip_echo_and_prompt(str(raw), line)
+                    result = LineResult(line, output, classify(output))
+                    results.append(result)
+                    if result.failed:
+                        break
+            except Exception as exc:
+                raise TransportError(f"{type(exc).__name__} in configuration mode") from exc
+            finally:
+                try:
+                    if self._conn is not None:
+                        conn.exit_config_mode()
+                except Exception:
+                    pass
+        return results
+
+
+def _strip_echo_and_prompt(raw: str, line: str) -> str:
+    text = raw.replace("\r", "")
+    rows = text.split("\n")
+    # first row is the echo of the command, the last one the next prompt
+    if rows and line.strip() in rows[0]:
+        rows = rows[1:]
+    if rows:
+        rows = rows[:-1]
+    return "\n".join(r for r in rows if r.strip())
+
+
+class ShellTransport(_NetmikoSession):
+    """A Linux shell login that runs ``vtysh`` (for a pathspace instance with ``-N``)."""
+
+    device_type = "linux"
+
+    def __init__(self, params: SSHParams, instance: str | None, state_dir: str) -> None:
+        super().__init__(params)
+        self.instance = instance
+        self.state_dir = state_dir
+
+    @property
+    def vtysh(self) -> str:
+        if self.instance:
+            return f"{platform.VTYSH} -N {shlex.quote(self.instance)}"
+        return platform.VTYSH
+
+    def run(self, command: str, timeout: float | None = None) -> tuple[int, str]:
+        """Run a shell command; return its exit status and output."""
+        marker = "__napalm_frr_rc="
+        out = self._send(f"{command}; echo {marker}$?", timeout)
+        match = re.search(rf"{marker}(\d+)", out)
+        if match is None:
+            raise TransportError(f"no exit status from {command.split(maxsplit=1)[0]!r}")
+        return int(match[1]), out[: match.start()].rstrip("\n")
+
+    def open(self) -> None:
+        super().open()
+        if self.state_dir.startswith("$HOME"):
+            rc, home = self.run('printf "%s\\n" "$HOME"')
+            self.state_dir = home.strip().splitlines()[-1] + self.state_dir[len("$HOME") :]
+        if not _SAFE_PATH.match(self.state_dir):
+            raise TransportError(f"unsafe state directory {self.state_dir!r}")
+        rc, _ = self.run(f"mkdir -p -m 700 {shlex.quote(self.state_dir)} && umask 077")
+        if rc != 0:
+            raise TransportError(f"cannot create {self.state_dir} on the device")
+
+    def write_file(self, path: str, content: str, chunk: int = 320) -> None:
+        encoded = base64.b64encode(content.encode()).decode()
+        tmp = f"{path}.b64"
+        self.run(f": > {shlex.quote(tmp)}")
+        for start in range(0, len(encoded), chunk):
+            piece = encoded[start : start + chunk]
+            rc, _ = self.run(f"printf %s {piece} >> {shlex.quote(tmp)}")
+            if rc != 0:
+                raise TransportError(f"cannot write {path} on the device")
+        rc, _ = self.run(f"base64 -d {shlex.quote(tmp)} > {shlex.quote(path)} && rm -f {tmp}")
+        if rc != 0:
+            raise TransportError(f"cannot write {path} on the device")
+
+    def show(self, command: str, timeout: float | None = None) -> str:
+        _rc, out = self.run(f"{self.vtysh} -c {shlex.quote(command)}", timeout)
+        return out
+
+    def _tmpfile(self, stem: str) -> str:
+        return f"{self.state_dir}/{stem}-{secrets.token_hex(4)}.conf"
+
+    def configure(self, lines: list[str], timeout: float | None = None) -> list[LineResult]:
+        """Apply ``lines`` with ``vtysh -f`` (which goes on after a refused line)."""
+        path = self._tmpfile("apply")
+        self.write_file(path, "\n".join(lines) + "\n")
+        _rc, out = self.run(f"{self.vtysh} -f {shlex.quote(path)}; rm -f {path}", timeout)
+        refused = parse_vtysh_file_errors(out, lines)
+        if not refused and classify(out):
+            refused = [LineResult("", out.strip(), classify(out))]
+        refused_lines = {r.line for r in refused}
+        results = [LineResult(ln, "", "") for ln in lines if ln.strip() not in refused_lines]
+        return results + refused
+
+    def check(self, lines: list[str], timeout: float | None = None) -> list[LineResult]:
+        """Refused lines of a candidate, without applying anything (``vtysh -C -f``)."""
+        path = self._tmpfile("check")
+        self.write_file(path, "\n".join(lines) + "\n")
+        rc, out = self.run(f"{self.vtysh} -C -f {shlex.quote(path)}; rm -f {path}", timeout)
+        refused = parse_vtysh_file_errors(out, lines)
+        if rc != 0 and not refused:
+            refused = [LineResult("", out.strip() or f"vtysh -C exited {rc}", "error")]
+        return refused
+
+    def has_frr_reload(self) -> bool:
+        rc, _ = self.run(f"test -r {platform.FRR_RELOAD} && command -v python3 >/dev/null")
+        return rc == 0
+
+    def frr_reload_command(self, path: str) -> str:
+        ns = f" --pathspace {shlex.quote(self.instance)}" if self.instance else ""
+        return (
+            f"python3 {platform.FRR_RELOAD} --reload{ns} --stdout "
+            f"--rundir {shlex.quote(self.state_dir)} {shlex.quote(path)}"
+        )
