@@ -194,6 +194,12 @@ def load_inventory(directory: Path, *, display: str | None = None) -> LoadedInve
                 continue
             groups[str(gname)] = _element(Group, str(gname), g, defaults)
             group_refs[str(gname)] = g.groups
+        cycle = _group_cycle(group_refs)
+        if cycle:
+            problems.append(
+                gf.problem((cycle[0], "groups"), f"group cycle: {' -> '.join(cycle)}")
+            )
+            raise InventoryError.from_problems(problems)
         for gname, parents in group_refs.items():
             _check_refs(gf, (gname, "groups"), parents, groups, problems)
             groups[gname].groups = ParentGroups([groups[p] for p in parents if p in groups])
@@ -202,6 +208,9 @@ def load_inventory(directory: Path, *, display: str | None = None) -> LoadedInve
     for hname, hdata in hf.data.items():
         h = _validate(hf, _Element, (hname,), hdata, problems)
         if h is None:
+            raw_groups = hdata.get("groups") if isinstance(hdata, dict) else None
+            if isinstance(raw_groups, list):
+                _check_refs(hf, (hname, "groups"), [str(g) for g in raw_groups], groups, problems)
             continue
         _check_refs(hf, (hname, "groups"), h.groups, groups, problems)
         host = _element(Host, str(hname), h, defaults)
@@ -217,6 +226,29 @@ def load_inventory(directory: Path, *, display: str | None = None) -> LoadedInve
         inventory=Inventory(hosts=hosts, groups=groups, defaults=defaults),
         files=files,
     )
+
+
+def _group_cycle(refs: Mapping[str, list[str]]) -> list[str]:
+    """A cycle among group parents (nornir would recurse forever), as a path, or []."""
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        path.append(node)
+        for parent in refs.get(node, []):
+            if state.get(parent) == 1:
+                return [*path[path.index(parent):], parent]
+            if parent in refs and parent not in state and (found := visit(parent)):
+                return found
+        state[node] = 2
+        path.pop()
+        return []
+
+    for start in refs:
+        if start not in state and (found := visit(start)):
+            return found
+    return []
 
 
 def _element(typ: type[Any], name: str, el: _Element, defaults: Defaults) -> Any:

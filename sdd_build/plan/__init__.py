@@ -1,0 +1,1 @@
+"""plan stage: workspace assembly, per-host build plan, validation (Gate-2 criteria)."""

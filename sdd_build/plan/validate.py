@@ -1,0 +1,296 @@
+"""``sdd-build validate``: everything that can be known about a design without a device.
+
+Schema, references (files confined to the repository, reuse hashes), the graph, renders for
+every target host, the offline layer, and the Gate-2 criteria:
+
+* every spec requirement is covered by at least one acceptance check;
+* every ``covers`` names a requirement of the spec;
+* every component that changes a device (``config_template``) is verified by a dependent
+  command template with acceptance checks, or carries a reasoned ``acceptance_exempt``;
+* every reused asset's pinned sha256 matches the bytes on disk.
+
+All problems are collected and returned together, sorted by file and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sdd_build.checks import validate_check
+from sdd_build.design.models import CommandTemplate, ConfigTemplate, Parser, Reuse
+from sdd_build.errors import Problem, SddBuildError
+from sdd_build.offline.runner import OfflineResult, parser_template_path, run_offline
+from sdd_build.parse import check_template
+from sdd_build.plan.planner import BuildPlan, build_plan, render_context
+from sdd_build.plan.workspace import Workspace, open_workspace
+
+__all__ = ["ValidationReport", "sha256_file", "validate"]
+
+
+@dataclass
+class ValidationReport:
+    ok: bool
+    problems: list[Problem]
+    workspace: Workspace | None = None
+    plan: BuildPlan | None = None
+    offline: list[OfflineResult] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "problems": [
+                {"file": p.file, "line": p.line, "column": p.column, "message": p.message}
+                for p in self.problems
+            ],
+            "offline": [r.as_dict() for r in self.offline],
+            "hosts": len(self.workspace.hosts) if self.workspace else 0,
+            "components": len(self.workspace.graph.order) if self.workspace else 0,
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.column or 0))
+
+
+def validate(
+    design_path: Path,
+    *,
+    inventory_dir: Path | None = None,
+    root: Path | None = None,
+    offline: bool = True,
+) -> ValidationReport:
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    try:
+        ws = open_workspace(design_path, inventory_dir=inventory_dir, root=root)
+    except SddBuildError as exc:
+        return ValidationReport(ok=False, problems=_sorted(exc.problems))
+    timings["load"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    problems = _references(ws)
+    broken_refs = bool(problems)
+    problems += _gate2(ws)
+    timings["references"] = time.perf_counter() - t
+
+    plan: BuildPlan | None = None
+    if not broken_refs:
+        t = time.perf_counter()
+        try:
+            plan = build_plan(ws)
+        except SddBuildError as exc:
+            problems += exc.problems
+        problems += _expected_values(ws)
+        timings["render"] = time.perf_counter() - t
+
+    results: list[OfflineResult] = []
+    if offline and not broken_refs:
+        t = time.perf_counter()
+        results, offline_problems = run_offline(ws)
+        problems += offline_problems
+        timings["offline"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t0
+    return ValidationReport(
+        ok=not problems,
+        problems=_sorted(problems),
+        workspace=ws,
+        plan=plan if not problems else plan,
+        offline=results,
+        timings=timings,
+    )
+
+
+def _reuse(ws: Workspace, reuse: Reuse, where: tuple[str | int, ...], used: Path) -> list[Problem]:
+    repo = ws.design.repo
+    asset = repo.confine(repo.root, reuse.asset)
+    if asset is None:
+        return [ws.design.problem((*where, "asset"), f"reuse asset '{reuse.asset}' escapes the repository")]
+    if not asset.is_file():
+        return [ws.design.problem((*where, "asset"), f"reused asset not found: {reuse.asset}")]
+    problems = []
+    if asset != used:
+        problems.append(
+            ws.design.problem(
+                (*where, "asset"),
+                f"reuse names '{reuse.asset}' but the component uses '{repo.display(used)}'",
+            )
+        )
+    actual = sha256_file(asset)
+    if actual != reuse.sha256:
+        problems.append(
+            ws.design.problem(
+                (*where, "sha256"),
+                f"reused asset {reuse.asset} changed since the design pinned it: pinned "
+                f"sha256 {reuse.sha256[:12]}..., now {actual[:12]}...; review the change and "
+                "pin the new hash (a new design version)",
+            )
+        )
+    return problems
+
+
+def _references(ws: Workspace) -> list[Problem]:
+    """Every referenced file exists inside the repository; parser templates compile; hashes."""
+    problems: list[Problem] = []
+    repo = ws.design.repo
+    for index, comp in enumerate(ws.design.model.components):
+        base: tuple[str | int, ...] = ("components", index)
+        if isinstance(comp, ConfigTemplate):
+            path = repo.confine(repo.templates, comp.template)
+            if path is None:
+                problems.append(
+                    ws.design.problem((*base, "template"),
+                                      f"template path '{comp.template}' escapes the repository")
+                )
+            elif not path.is_file():
+                problems.append(
+                    ws.design.problem(
+                        (*base, "template"),
+                        f"template not found: templates/{comp.template} (component '{comp.id}')",
+                    )
+                )
+            elif comp.reuse is not None:
+                problems += _reuse(ws, comp.reuse, (*base, "reuse"), path)
+        elif isinstance(comp, Parser) and comp.template is not None:
+            path = parser_template_path(ws, comp)
+            if path is None:
+                problems.append(
+                    ws.design.problem((*base, "template"),
+                                      f"parser template path '{comp.template}' escapes the repository")
+                )
+            elif not path.is_file():
+                problems.append(
+                    ws.design.problem(
+                        (*base, "template"),
+                        f"parser template not found: parsers/{comp.template} (component '{comp.id}')",
+                    )
+                )
+            else:
+                try:
+                    check_template(comp.engine, path, display=repo.display(path))
+                except SddBuildError as exc:
+                    problems += exc.problems
+                if comp.reuse is not None:
+                    problems += _reuse(ws, comp.reuse, (*base, "reuse"), path)
+        if isinstance(comp, ConfigTemplate | CommandTemplate | Parser):
+            for t, test in enumerate(comp.tests):
+                refs = (
+                    [("expect", test.expect)] + ([("host_vars", test.host_vars)] if getattr(test, "host_vars", None) else [])
+                    if not isinstance(comp, Parser)
+                    else [("input", test.input), ("expect", test.expect)]  # type: ignore[union-attr]
+                )
+                for key, rel in refs:
+                    assert rel is not None
+                    fpath = repo.confine(ws.design.directory, rel)
+                    if fpath is None:
+                        problems.append(
+                            ws.design.problem((*base, "tests", t, key),
+                                              f"fixture path '{rel}' escapes the repository")
+                        )
+                    elif not fpath.is_file():
+                        problems.append(
+                            ws.design.problem((*base, "tests", t, key),
+                                              f"fixture file not found: {rel} (relative to the design)")
+                        )
+    return problems
+
+
+def _gate2(ws: Workspace) -> list[Problem]:
+    problems: list[Problem] = []
+    model = ws.design.model
+    spec_ids = set(ws.spec.ids())
+    covered: set[str] = set()
+    verified: set[str] = set()
+    seen_checks: dict[str, str] = {}
+    for index, comp in enumerate(model.components):
+        if not isinstance(comp, CommandTemplate):
+            continue
+        if comp.acceptance:
+            verified |= ws.graph.dependencies(comp.id)
+        for c, check in enumerate(comp.acceptance):
+            where = ("components", index, "acceptance", c)
+            if check.id in seen_checks:
+                problems.append(
+                    ws.design.problem((*where, "id"),
+                                      f"duplicate acceptance check id '{check.id}' "
+                                      f"(also in component '{seen_checks[check.id]}')")
+                )
+            seen_checks[check.id] = comp.id
+            line = ws.design.yaml.locate((*where, "expect", "query"))[0]
+            try:
+                validate_check(check, origin=ws.design.display, line=line)
+            except SddBuildError as exc:
+                problems += exc.problems
+            if check.command >= len(comp.commands):
+                problems.append(
+                    ws.design.problem((*where, "command"),
+                                      f"check '{check.id}' reads command #{check.command}, but "
+                                      f"'{comp.id}' has {len(comp.commands)} command(s)")
+                )
+            for r, req in enumerate(check.covers):
+                if req not in spec_ids:
+                    problems.append(
+                        ws.design.problem((*where, "covers", r),
+                                          f"check '{check.id}' covers {req}, which is not a "
+                                          f"requirement of {ws.spec.file}")
+                    )
+                covered.add(req)
+    for req in ws.spec.requirements:
+        if req.id not in covered:
+            problems.append(
+                Problem(
+                    f"{req.id} is not covered by any acceptance check; add a check with "
+                    f"'covers: [{req.id}]' to the design",
+                    ws.spec.file,
+                    req.line,
+                )
+            )
+    for index, comp in enumerate(model.components):
+        if isinstance(comp, ConfigTemplate) and comp.id not in verified and not comp.acceptance_exempt:
+            problems.append(
+                ws.design.problem(
+                    ("components", index, "id"),
+                    f"'{comp.id}' changes devices but no command_template with acceptance checks "
+                    "depends on it; add a verifying check or a reasoned 'acceptance_exempt'",
+                )
+            )
+    return problems
+
+
+def _expected_values(ws: Workspace) -> list[Problem]:
+    """Templated expected values render for every host the check runs on."""
+    problems: list[Problem] = []
+    for index, comp in enumerate(ws.design.model.components):
+        if not isinstance(comp, CommandTemplate):
+            continue
+        for c, check in enumerate(comp.acceptance):
+            expected = check.expect.expected
+            if not (isinstance(expected, str) and "{{" in expected):
+                continue
+            line = ws.design.yaml.locate(("components", index, "acceptance", c, "expect"))[0]
+            for host in ws.component_hosts.get(comp.id, []):
+                try:
+                    ws.templates.render_string(
+                        expected,
+                        render_context(ws, host, comp.vars),
+                        host=host,
+                        origin=ws.design.display,
+                        origin_line=line,
+                    )
+                except SddBuildError as exc:
+                    problems += exc.problems
+                    break
+    return problems

@@ -1,0 +1,187 @@
+"""Assemble everything a design needs from disk: design, spec, inventory, graph, libraries.
+
+This is the I/O edge of the offline pipeline; what it returns is pure data that the planner,
+the offline layer and (later) the executor consume.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sdd_build.design.inventory import LoadedInventory, load_inventory, resolve_targets
+from sdd_build.design.loader import LoadedDesign, load_design
+from sdd_build.design.models import Parser, Workflow
+from sdd_build.design.spec import Spec, load_spec
+from sdd_build.errors import DesignError, Problem, SddBuildError
+from sdd_build.graph.compile import CompiledGraph, compile_graph
+from sdd_build.render import TemplateLibrary
+
+__all__ = ["Workspace", "open_workspace"]
+
+
+@dataclass
+class Workspace:
+    design: LoadedDesign
+    spec: Spec
+    inventory: LoadedInventory
+    graph: CompiledGraph
+    templates: TemplateLibrary
+    hosts: list[str]
+    component_hosts: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        return self.design.repo.root
+
+    def host_components(self, host: str) -> list[str]:
+        """The components that act on ``host``, in build order (leaf-first)."""
+        return [c for c in self.graph.order if host in self._host_sets[c]]
+
+    @property
+    def _host_sets(self) -> dict[str, frozenset[str]]:
+        cached: dict[str, frozenset[str]] | None = getattr(self, "_hs", None)
+        if cached is None:
+            cached = {c: frozenset(h) for c, h in self.component_hosts.items()}
+            self._hs = cached
+        return cached
+
+
+def _inventory_dir(loaded: LoadedDesign, override: Path | None) -> tuple[Path, str]:
+    if override is not None:
+        return override, str(override)
+    rel = loaded.model.inventory or "inventory"
+    target = loaded.repo.confine(loaded.repo.root, rel)
+    if target is None:
+        raise DesignError(
+            f"inventory path '{rel}' escapes the repository",
+            file=loaded.display,
+            line=loaded.yaml.locate(("inventory",))[0],
+        )
+    return target, loaded.repo.display(target)
+
+
+def open_workspace(
+    design_path: Path, *, inventory_dir: Path | None = None, root: Path | None = None
+) -> Workspace:
+    """Load and cross-check design, spec, inventory and graph.
+
+    Raises one ``SddBuildError`` carrying every problem found in the stages that could run.
+    """
+    loaded = load_design(design_path, root=root)
+    problems: list[Problem] = []
+
+    spec: Spec | None = None
+    spec_path = loaded.repo.confine(loaded.directory, loaded.model.spec)
+    if spec_path is None:
+        problems.append(
+            loaded.problem(("spec",), f"spec path '{loaded.model.spec}' escapes the repository")
+        )
+    else:
+        try:
+            spec = load_spec(spec_path, display=loaded.repo.display(spec_path))
+        except SddBuildError as exc:
+            problems.extend(exc.problems)
+
+    inventory: LoadedInventory | None = None
+    try:
+        inv_dir, inv_display = _inventory_dir(loaded, inventory_dir)
+        inventory = load_inventory(inv_dir, display=inv_display)
+    except SddBuildError as exc:
+        problems.extend(exc.problems)
+
+    graph: CompiledGraph | None = None
+    try:
+        graph = compile_graph(loaded)
+    except SddBuildError as exc:
+        problems.extend(exc.problems)
+
+    hosts: list[str] = []
+    component_hosts: dict[str, list[str]] = {}
+    if inventory is not None:
+        hosts, bad_groups, bad_hosts = resolve_targets(inventory, loaded.model.targets)
+        for g in bad_groups:
+            problems.append(
+                loaded.problem(
+                    ("targets", "groups", loaded.model.targets.groups.index(g)),
+                    f"target group '{g}' is not in the inventory ({inventory.display})",
+                )
+            )
+        for h in bad_hosts:
+            problems.append(
+                loaded.problem(
+                    ("targets", "hosts", loaded.model.targets.hosts.index(h)),
+                    f"target host '{h}' is not in the inventory ({inventory.display})",
+                )
+            )
+        if not hosts and not bad_groups and not bad_hosts:
+            problems.append(loaded.problem(("targets",), "targets select no host in the inventory"))
+        if graph is not None:
+            component_hosts = _component_hosts(loaded, inventory, graph, hosts, problems)
+
+    if problems or spec is None or inventory is None or graph is None:
+        raise DesignError.from_problems(problems)
+
+    templates = TemplateLibrary(loaded.repo.templates, display_root=loaded.repo.root)
+    return Workspace(
+        design=loaded,
+        spec=spec,
+        inventory=inventory,
+        graph=graph,
+        templates=templates,
+        hosts=hosts,
+        component_hosts=component_hosts,
+    )
+
+
+def _component_hosts(
+    loaded: LoadedDesign,
+    inventory: LoadedInventory,
+    graph: CompiledGraph,
+    design_hosts: list[str],
+    problems: list[Problem],
+) -> dict[str, list[str]]:
+    """Hosts per component: the design's targets, narrowed per component; a workflow acts on
+    the union of its steps' hosts; parsers act on none (they run offline)."""
+    allowed = set(design_hosts)
+    result: dict[str, list[str]] = {}
+    by_id = {c.id: c for c in loaded.model.components}
+    for cid in graph.order:
+        comp = by_id[cid]
+        index = loaded.model.components.index(comp)
+        if isinstance(comp, Parser):
+            result[cid] = []
+        elif isinstance(comp, Workflow):
+            union: set[str] = set()
+            for step in comp.steps:
+                union.update(result.get(step, []))
+            result[cid] = sorted(union)
+        elif comp.targets is not None:
+            selected, bad_groups, bad_hosts = resolve_targets(inventory, comp.targets)
+            for g in bad_groups:
+                problems.append(
+                    loaded.problem(
+                        ("components", index, "targets", "groups"),
+                        f"component '{cid}': target group '{g}' is not in the inventory",
+                    )
+                )
+            for h in bad_hosts:
+                problems.append(
+                    loaded.problem(
+                        ("components", index, "targets", "hosts"),
+                        f"component '{cid}': target host '{h}' is not in the inventory",
+                    )
+                )
+            outside = sorted(set(selected) - allowed)
+            if outside:
+                problems.append(
+                    loaded.problem(
+                        ("components", index, "targets"),
+                        f"component '{cid}' targets hosts outside the design's targets: "
+                        f"{', '.join(outside[:10])}{' ...' if len(outside) > 10 else ''}",
+                    )
+                )
+            result[cid] = [h for h in selected if h in allowed]
+        else:
+            result[cid] = list(design_hosts)
+    return result
