@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.syntax import Syntax
@@ -13,9 +14,9 @@ from rich.table import Table
 from sdd_build.cli._output import console, print_error, print_json
 from sdd_build.design.models import Design
 from sdd_build.errors import EXIT_BAD_INPUT, DesignError, SddBuildError
-from sdd_build.graph.export import to_dot, to_mermaid
-from sdd_build.plan.validate import ValidationReport, validate
-from sdd_build.scaffold import scaffold
+
+if TYPE_CHECKING:
+    from sdd_build.plan.validate import ValidationReport
 
 _design_arg = click.argument(
     "design", type=click.Path(path_type=Path, dir_okay=False), metavar="DESIGN"
@@ -71,6 +72,8 @@ def register(main: click.Group) -> None:
     @click.option("--group", "group", default="core", show_default=True, help="Target group.")
     def init_cmd(directory: Path, author: str, group: str) -> None:
         """Scaffold a use case: customer-spec.md and a solution-design.yaml skeleton."""
+        from sdd_build.scaffold import scaffold
+
         created = scaffold(directory, author=author, group=group)
         for path in created:
             console.print(f"created {path}")
@@ -94,6 +97,8 @@ def register(main: click.Group) -> None:
         no_offline: bool,
     ) -> None:
         """Schema, references, graph, renders, offline layer and Gate-2 criteria; no device."""
+        from sdd_build.plan.validate import validate
+
         report = validate(
             design, inventory_dir=_inventory_for(inventory, lab), root=root, offline=not no_offline
         )
@@ -141,6 +146,8 @@ def register(main: click.Group) -> None:
                 "does not have yet",
                 hint="use `sdd-build plan` for the rendered configs",
             )
+        from sdd_build.plan.validate import validate
+
         report = validate(design, inventory_dir=_inventory_for(inventory, lab), root=root)
         if not report.ok or report.plan is None or report.workspace is None:
             _report_problems(report)
@@ -204,6 +211,7 @@ def register(main: click.Group) -> None:
         """The dependency graph (Mermaid, Graphviz dot or JSON)."""
         from sdd_build.design.loader import load_design
         from sdd_build.graph.compile import compile_graph
+        from sdd_build.graph.export import to_dot, to_mermaid
 
         loaded = load_design(design, root=root)
         compiled = compile_graph(loaded)
