@@ -382,13 +382,18 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
             d = shell.state_dir
             shell.write_file(f"{d}/revert-{token}.conf", snapshot)
             shell.run(f": > {d}/pending-{token}")
+            script = f"{d}/revert-{token}.sh"
             job = (
-                f"sleep {seconds}; if [ -f {d}/pending-{token} ]; then "
-                f"rm -f {d}/pending-{token}; "
-                f"{shell.frr_reload_command(f'{d}/revert-{token}.conf')} "
-                f"> {d}/revert-{token}.log 2>&1; fi; rm -f {d}/revert-{token}.conf"
+                f"sleep {seconds}\n"
+                f"if [ -f {d}/pending-{token} ]; then\n"
+                f"  rm -f {d}/pending-{token}\n"
+                f"  {shell.frr_reload_command(f'{d}/revert-{token}.conf')}"
+                f" > {d}/revert-{token}.log 2>&1\n"
+                f"fi\n"
+                f"rm -f {d}/revert-{token}.conf {script}\n"
             )
-            rc, _ = shell.run(f"nohup setsid sh -c {shlex.quote(job)} </dev/null >/dev/null 2>&1 &")
+            shell.write_file(script, job)
+            rc, _ = shell.run(f"nohup setsid sh {script} </dev/null >/dev/null 2>&1 & true")
             if rc != 0:
                 raise CommitError(f"{self.hostname}: could not start the revert job")
             self._pending_token = token
