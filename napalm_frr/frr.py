@@ -482,8 +482,9 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         for prefix, entries in parsers.loads(routes_text).items():
             if any(e.get("protocol") == "bgp" for e in entries):
                 bgp[prefix] = self._show(f"show bgp {afi} unicast {prefix} json")
-        return parsers.route_to(routes_text, bgp, protocol)
-        # napalm's annotation says RouteDict, its documentation and drivers a list of them
+        local_as = parsers.bgp_local_as(self._show("show bgp summary json")) if bgp else 0
+        # napalm's annotation says RouteDict; its documentation and drivers return lists of them
+        return parsers.route_to(routes_text, bgp, protocol, local_as)
 
     def get_config(
         self,

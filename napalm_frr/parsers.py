@@ -172,8 +172,16 @@ def bgp_neighbors(
 _PROTOCOL_NAMES = {"bgp": "BGP", "ospf": "OSPF", "static": "static", "connected": "connected"}
 
 
+def bgp_local_as(summary_json: str) -> int:
+    """The local AS from ``show bgp summary json`` (0 when BGP is not running)."""
+    for afi_data in loads(summary_json).values():
+        if isinstance(afi_data, dict) and "as" in afi_data:
+            return int(afi_data["as"])
+    return 0
+
+
 def route_to(
-    routes_json: str, bgp_json: dict[str, str], protocol: str = ""
+    routes_json: str, bgp_json: dict[str, str], protocol: str = "", local_as: int = 0
 ) -> dict[str, list[models.RouteDict]]:
     """``show ip route <prefix> [longer-prefixes] json`` (+ ``show bgp ... <prefix> json``)."""
     result: dict[str, list[models.RouteDict]] = {}
@@ -183,7 +191,7 @@ def route_to(
             proto = str(entry.get("protocol", ""))
             if protocol and proto.lower() != protocol.lower():
                 continue
-            attributes = _bgp_attributes(bgp_json.get(prefix, ""), entry)
+            attributes = _bgp_attributes(bgp_json.get(prefix, ""), entry, local_as)
             active = bool(entry.get("selected", False))
             for hop in entry.get("nexthops", []):
                 if hop.get("blackhole"):
@@ -211,7 +219,7 @@ def route_to(
     return result
 
 
-def _bgp_attributes(bgp_text: str, entry: dict[str, Any]) -> dict[str, Any]:
+def _bgp_attributes(bgp_text: str, entry: dict[str, Any], local_as: int) -> dict[str, Any]:
     data = loads(bgp_text) if bgp_text else {}
     for path in data.get("paths", []):
         if not path.get("bestpath", {}).get("overall", False):
@@ -222,7 +230,7 @@ def _bgp_attributes(bgp_text: str, entry: dict[str, Any]) -> dict[str, Any]:
         remote_as = int(segments[0]["list"][0]) if segments and segments[0].get("list") else 0
         communities = path.get("community", {}).get("list", [])
         return {
-            "local_as": int(data.get("localAs", 0)) if "localAs" in data else 0,
+            "local_as": local_as,
             "remote_as": remote_as,
             "peer_id": str(peer.get("routerId", "")),
             "as_path": str(aspath.get("string", "")),
