@@ -203,7 +203,10 @@ class ParserCache:
         if parser is None:
             parser = parsers[path] = _load_ttp(text, display)
         try:
-            parser.add_input(raw)
+            # TTP treats an input that names a file or folder (or starts with ttp://) as a
+            # path and reads it: a device answering "/etc/shadow" must not make us parse it.
+            # A leading newline makes the input plain text and changes no match.
+            parser.add_input("\n" + raw)
             parser.parse(one=True)
             results = parser.result()
             # results[template][input]: one template, one input. Take it before clear_result()

@@ -376,3 +376,13 @@ def test_validate_bad_expected(expect: dict[str, Any], message: str) -> None:
         validate_check(check(**expect), origin="d.yaml", line=7)
     assert info.value.problems[0].message == message
     assert info.value.problems[0].line == 7
+
+
+def test_public_api() -> None:
+    import sdd_build.checks as package
+
+    assert sorted(package.__all__) == sorted(
+        ["EXCERPT_LIMIT", "CheckResult", "evaluate", "validate_check"]
+    )
+    for name in package.__all__:
+        assert getattr(package, name) is not None

@@ -123,6 +123,14 @@ def test_ttp_results_are_independent_between_parses() -> None:
     assert json.dumps(first) == snapshot
 
 
+def test_ttp_never_reads_a_file_named_by_the_output() -> None:
+    # TTP alone would read the named file and parse *it*
+    path = str(FIXTURES / "show_interface_brief.txt")
+    message, _, _, _ = parse_error(lambda: parse("ttp", path, template=INTERFACE_BRIEF))
+    assert "recognised nothing" in message
+    assert f"| {path}" in message
+
+
 def test_the_frr_templates_validate() -> None:
     check_template("textfsm", OSPF_NEIGHBOR, display=OSPF_DISPLAY)
     check_template("ttp", INTERFACE_BRIEF, display="parsers/frr/show_interface_brief.ttp")
@@ -379,3 +387,21 @@ def test_textfsm_threads_do_not_share_state() -> None:
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+def test_public_api() -> None:
+    import sdd_build.parse as package
+
+    assert sorted(package.__all__) == sorted(
+        [
+            "ENGINES",
+            "Engine",
+            "ParserCache",
+            "check_ntc",
+            "check_template",
+            "default_cache",
+            "parse",
+        ]
+    )
+    for name in package.__all__:
+        assert getattr(package, name) is not None

@@ -357,3 +357,11 @@ def test_macro_output_is_template_text_but_its_data_is_guarded(tmp_path: Path) -
     assert lib.render("m.j2", {"v": "ok"}, host="r1") == "line ok\nnext\n"
     with pytest.raises(RenderError, match="x renders to a value containing a newline"):
         lib.render("m.j2", {"v": "a\nb"}, host="r1")
+
+
+def test_public_api() -> None:
+    from sdd_build import render
+
+    assert sorted(render.__all__) == sorted(["FILTERS", "FilterError", "TemplateLibrary"])
+    for name in render.__all__:
+        assert getattr(render, name) is not None
