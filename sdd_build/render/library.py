@@ -163,7 +163,8 @@ class _Environment(ImmutableSandboxedEnvironment):
         for output in tree.find_all(nodes.Output):
             output.nodes = [
                 child
-                if isinstance(child, nodes.TemplateData) or _is_template_text(child, text_names)
+                if isinstance(child, nodes.TemplateData | nodes.Const)  # literal template text
+                or _is_template_text(child, text_names)
                 else self._wrap(child)
                 for child in output.nodes
             ]

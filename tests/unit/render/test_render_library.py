@@ -60,6 +60,11 @@ def test_literal_multiline_text_is_not_an_injection(lib: TemplateLibrary) -> Non
     assert lib.render("frr/literal_multiline.j2", {}, host="r1") == "line one\nline two\n\nab\n"
 
 
+def test_literal_strings_in_expressions_are_template_text(lib: TemplateLibrary) -> None:
+    out = lib.render_string('a{{ "\\n" }}b{{ x }}', {"x": 1}, host="r1", origin=DESIGN)
+    assert out == "a\nb1"
+
+
 def test_render_string(lib: TemplateLibrary) -> None:
     out = lib.render_string(
         "show ip ospf interface {{ iface }}", {"iface": "eth1"}, host="r1", origin=DESIGN
