@@ -147,7 +147,12 @@ def _has_negated_default(line: str) -> bool:
 
 def negate(line: str) -> str:
     """The command that removes ``line``."""
-    return line[3:] if line.startswith("no ") else f"no {line}"
+    if line.startswith("no "):
+        return line[3:]
+    for pattern, replacement in platform.NEGATION_OVERRIDES:
+        if pattern.match(line):
+            return pattern.sub(replacement, line)
+    return f"no {line}"
 
 
 def exit_command(header: str) -> str:

@@ -65,7 +65,16 @@ from napalm_frr.transport import (
 log = logging.getLogger(__name__)
 
 LOGIN_STYLES = ("vtysh", "shell")
-_OWN_OPTIONAL_ARGS = ("login", "vtysh_instance", "port", "timeout", "state_dir")
+_OWN_OPTIONAL_ARGS = (
+    "login",
+    "vtysh_instance",
+    "frr_instance",
+    "shell_username",
+    "shell_password",
+    "port",
+    "timeout",
+    "state_dir",
+)
 
 
 class MergeRejected(MergeConfigException, CommitError):  # type: ignore[misc]
@@ -101,7 +110,10 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
 
     * ``login``: ``vtysh`` (default; the SSH login runs vtysh) or ``shell`` (a Linux shell that
       can run ``vtysh`` and ``frr-reload.py``);
-    * ``vtysh_instance``: FRR pathspace instance (``vtysh -N <name>``), shell login only;
+    * ``vtysh_instance`` (alias ``frr_instance``): FRR pathspace instance (``vtysh -N <name>``),
+      used by the shell login (a vtysh login's ForceCommand picks its own instance);
+    * ``shell_username`` / ``shell_password``: with ``login: shell``, log in with these instead
+      of ``username``/``password`` (so one inventory entry serves both login styles);
     * ``port`` (22), ``timeout`` (overrides the ``timeout`` argument; seconds, every operation);
     * ``state_dir``: shell login, where snapshots and the revert job live on the device
       (default ``$HOME/.napalm_frr/<instance>``);
@@ -127,10 +139,13 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         self.login = str(args.get("login", "vtysh"))
         if self.login not in LOGIN_STYLES:
             raise ValueError(f"login must be one of {LOGIN_STYLES}, not {self.login!r}")
-        instance = args.get("vtysh_instance")
+        # frr_instance is what sdd-build's lab inventory calls it; a vtysh login ignores it
+        # (its ForceCommand picks the instance)
+        instance = args.get("vtysh_instance") or args.get("frr_instance")
         self.vtysh_instance: str | None = str(instance) if instance else None
-        if self.vtysh_instance and self.login != "shell":
-            raise ValueError("vtysh_instance needs login: shell (a vtysh login picks its own)")
+        if self.login == "shell" and args.get("shell_username"):
+            self.username = str(args["shell_username"])
+            self.password = str(args.get("shell_password", ""))
         self.port = int(args.get("port", 22))
         self.state_dir: str | None = args.get("state_dir")
         extra = netmiko_args(args)
@@ -511,7 +526,7 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
             return ""
         base = f"/etc/frr/{self.vtysh_instance}" if self.vtysh_instance else "/etc/frr"
         rc, text = shell.run(f"cat {shlex.quote(base)}/frr.conf")
-        return text + "\n" if rc == 0 else ""
+        return text.strip("\n") + "\n" if rc == 0 else ""
 
     def cli(self, commands: list[str], encoding: str = "text") -> dict[str, str | dict[str, Any]]:
         if encoding not in ("text", "json"):

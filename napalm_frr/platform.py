@@ -29,6 +29,7 @@ ERROR_PATTERNS: Final[tuple[ErrorPattern, ...]] = (
     ErrorPattern("invalid_input", re.compile(r"^% Invalid input", re.M)),
     ErrorPattern("warning", re.compile(r"(?i)^%?\s*warning\b|deprecated", re.M)),
     ErrorPattern("configuration_failed", re.compile(r"^% Configuration failed", re.M)),
+    ErrorPattern("daemon_not_running", re.compile(r"^\S+ is not running$", re.M)),
     ErrorPattern("daemon_error", re.compile(r"^%\s*\S", re.M)),
     ErrorPattern("not_found", re.compile(r"(?i)^(can't|cannot|there is no|no such)\b", re.M)),
 )
@@ -37,9 +38,11 @@ ERROR_PATTERNS: Final[tuple[ErrorPattern, ...]] = (
 #: a refusal even when no pattern above names it ("unexpected_output").
 UNEXPECTED_OUTPUT_KIND: Final = "unexpected_output"
 
-#: Netmiko prints this on session setup against vtysh; it is not a device error.
+#: Output that is not a refusal: Netmiko's setup noise against vtysh, and notices FRR prints
+#: for a line it did apply (each one verified on FRR 8.4).
 SESSION_NOISE: Final[tuple[re.Pattern[str], ...]] = (
     re.compile(r"^% Unknown command: terminal (width|length)"),
+    re.compile(r"^Please be aware that removing the password is a security risk"),
 )
 
 #: ``vtysh -C`` / ``vtysh -f`` report refused lines as ``line N: % Message[code]: text``.
@@ -95,6 +98,19 @@ EXIT_COMMAND: Final[dict[str, str]] = {
 #: kernel still has; an address family is part of its router): their lines are removed one by
 #: one instead.
 UNDELETABLE_CONTEXTS: Final[tuple[str, ...]] = ("interface ", "address-family ", "line vty")
+
+#: Lines whose ``no`` form is not ``no <line>``: (pattern, replacement for ``re.sub``).
+#: Checked in order; the first match wins.
+NEGATION_OVERRIDES: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
+    (re.compile(r"^password .*$"), "no password"),
+    (re.compile(r"^enable password .*$"), "no enable password"),
+    (re.compile(r"^banner motd .*$"), "no banner motd"),
+    (re.compile(r"^description .*$"), "no description"),
+    (re.compile(r"^(neighbor \S+ description) .*$"), r"no \1"),
+    (re.compile(r"^(log (?:syslog|stdout|monitor|file))\b.*$"), r"no \1"),
+    (re.compile(r"^(neighbor \S+ password) .*$"), r"no \1"),
+    (re.compile(r"^(key-string) .*$"), r"no \1"),
+)
 
 #: ``no ...`` lines FRR keeps in its running config (a non-default "off"). Any other ``no X``
 #: in a merge candidate only removes X, and is a no-op when X is not configured.

@@ -252,14 +252,23 @@ class ShellTransport(_NetmikoSession):
 
     def open(self) -> None:
         super().open()
+        # $HOME first; a login whose home is not writable (often "/") falls back to /tmp
+        rc, out = self.run('printf "%s:%s\\n" "$HOME" "$(id -u)"')
+        home, _, uid = out.strip().splitlines()[-1].rpartition(":")
+        candidates = [self.state_dir.replace("$HOME", home)]
         if self.state_dir.startswith("$HOME"):
-            rc, home = self.run('printf "%s\\n" "$HOME"')
-            self.state_dir = home.strip().splitlines()[-1] + self.state_dir[len("$HOME") :]
-        if not _SAFE_PATH.match(self.state_dir):
-            raise TransportError(f"unsafe state directory {self.state_dir!r}")
-        rc, _ = self.run(f"mkdir -p -m 700 {shlex.quote(self.state_dir)} && umask 077")
-        if rc != 0:
-            raise TransportError(f"cannot create {self.state_dir} on the device")
+            tail = self.state_dir[len("$HOME/") :].replace("/", "-").lstrip(".")
+            candidates.append(f"/tmp/{tail}-{uid}")
+        for path in candidates:
+            if not _SAFE_PATH.match(path):
+                continue
+            quoted = shlex.quote(path)
+            rc, _ = self.run(f"mkdir -p -m 700 {quoted} && [ -O {quoted} ] && [ -w {quoted} ]")
+            if rc == 0:
+                self.state_dir = path
+                self.run(f"chmod 700 {quoted}; umask 077")
+                return
+        raise TransportError("no writable private state directory on the device")
 
     def write_file(self, path: str, content: str, chunk: int = 320) -> None:
         encoded = base64.b64encode(content.encode()).decode()
