@@ -167,9 +167,9 @@ def register(main: click.Group) -> None:
             return
         table = Table(title=f"build plan: {plan.design_id} v{plan.design_version} (leaf-first)")
         table.add_column("layer", justify="right")
-        table.add_column("component")
+        table.add_column("component", overflow="fold")
         table.add_column("kind")
-        table.add_column("depends on")
+        table.add_column("depends on", overflow="fold")
         table.add_column("hosts", justify="right")
         by_id = {c.id: c for c in ws.design.model.components}
         for i, layer in enumerate(plan.layers):
