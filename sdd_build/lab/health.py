@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -210,6 +211,11 @@ def wait_converged(
         from sdd_build.lab.provider import LabInputError
 
         raise LabInputError("; ".join(bad), file=str(topo.path))
+    wants_ping = any(k == "ping" for n in topo.nodes for k, _ in expectations(topo, n))
+    if wants_ping and shutil.which("ping") is None:
+        raise LabRuntimeError(
+            "sdd.expect.ping needs the ping command", hint="apt-get install -y iputils-ping"
+        )
     progress(f"waiting up to {timeout:.0f}s for declared convergence")
     deadline = time.monotonic() + timeout
     recs = list(state.nodes.values())
