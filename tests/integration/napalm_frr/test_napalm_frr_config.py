@@ -1,0 +1,226 @@
+"""The driver's pure parts: config tree, diff, commands, refusal detection (no device).
+
+Inputs are texts FRR 8.4 printed (``show running-config``, config-mode sessions, ``vtysh -C``)
+on the dev routers the recordings in ``mocked_data`` come from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from napalm_frr import config as cfg
+from napalm_frr.transport import (
+    _strip_echo_and_prompt,
+    classify,
+    parse_vtysh_file_errors,
+)
+
+RUNNING = (
+    Path(__file__).parent / "mocked_data/test_get_config/r1/show_running_config.txt"
+).read_text()
+
+
+def _tree_lines(text: str) -> list[str]:
+    return list(cfg.parse(text).render())
+
+
+def test_parse_scopes_running_config_by_indentation():
+    lines = _tree_lines(RUNNING)
+    assert "router bgp 65001" in lines
+    bgp = lines.index("router bgp 65001")
+    assert lines[bgp + 1 :][:3] == [
+        " bgp router-id 10.77.0.1",
+        " no bgp ebgp-requires-policy",
+        " neighbor 10.77.12.2 remote-as 65002",
+    ]
+    assert "  network 10.77.0.1/32" in lines  # inside address-family, inside router bgp
+    assert not any(ln.startswith(("frr version", "Building", "end", "!")) for ln in lines)
+
+
+def test_parse_unindented_candidate_by_keywords_and_exit_markers():
+    text = (
+        "router bgp 65001\nneighbor 192.0.2.1 remote-as 65009\naddress-family ipv4 unicast\n"
+        "network 198.51.100.0/24\nexit-address-family\nexit\nip route 203.0.113.0/24 Null0\n"
+        "interface eth1\ndescription x\n"
+    )
+    assert _tree_lines(text) == [
+        "router bgp 65001",
+        " neighbor 192.0.2.1 remote-as 65009",
+        " address-family ipv4 unicast",
+        "  network 198.51.100.0/24",
+        "ip route 203.0.113.0/24 Null0",
+        "interface eth1",
+        " description x",
+    ]
+
+
+def test_identical_configs_have_no_diff():
+    assert not cfg.diff(cfg.parse(RUNNING), cfg.parse(RUNNING))
+    assert cfg.diff(cfg.parse(RUNNING), cfg.parse(RUNNING)).text() == ""
+
+
+def test_replace_diff_and_commands():
+    candidate = (
+        RUNNING.replace(" neighbor 10.77.12.2 description r2\n", "")
+        .replace("ip route 1.0.4.0/24 Null0\n", "ip route 1.0.5.0/24 Null0\n")
+        .replace(" description link to r2\n", " description replaced\n")
+        .replace("password s3cretKey\n", "")
+    )
+    change = cfg.diff(cfg.parse(RUNNING), cfg.parse(candidate))
+    assert change.commands() == [
+        "no password",
+        "no ip route 1.0.4.0/24 Null0",
+        "interface eth1",
+        "no description",
+        "exit",
+        "router bgp 65001",
+        "no neighbor 10.77.12.2 description",
+        "exit",
+        "ip route 1.0.5.0/24 Null0",
+        "interface eth1",
+        "description replaced",
+        "exit",
+    ]
+    text = change.text()
+    assert "- ip route 1.0.4.0/24 Null0" in text
+    assert "+ ip route 1.0.5.0/24 Null0" in text
+    assert "  router bgp 65001\n-  neighbor 10.77.12.2 description r2" in text
+
+
+def test_removed_router_is_deleted_whole_but_interface_line_by_line():
+    candidate = RUNNING[: RUNNING.index("router bgp")] + "end\n"
+    candidate = candidate.replace("interface lo\n ip address 10.77.0.1/32\nexit\n", "")
+    commands = cfg.diff(cfg.parse(RUNNING), cfg.parse(candidate)).commands()
+    assert "no router bgp 65001" in commands
+    assert "no interface lo" not in commands
+    assert commands[commands.index("interface lo") + 1] == "no ip address 10.77.0.1/32"
+
+
+def test_new_context_is_sent_whole_with_its_exits():
+    candidate = RUNNING.replace("end\n", "route-map RM permit 10\n set metric 5\nexit\n!\nend\n")
+    commands = cfg.diff(cfg.parse(RUNNING), cfg.parse(candidate)).commands()
+    assert commands == ["route-map RM permit 10", "set metric 5", "exit"]
+
+
+def test_address_family_is_left_with_exit_address_family():
+    candidate = RUNNING.replace(
+        "  network 10.77.0.1/32\n", "  network 10.77.0.1/32\n  network 192.0.2.0/24\n"
+    )
+    commands = cfg.diff(cfg.parse(RUNNING), cfg.parse(candidate)).commands()
+    assert commands == [
+        "router bgp 65001",
+        "address-family ipv4 unicast",
+        "network 192.0.2.0/24",
+        "exit-address-family",
+        "exit",
+    ]
+
+
+def test_merge_adds_and_no_lines_remove():
+    merged = cfg.merge(
+        cfg.parse(RUNNING),
+        cfg.parse(
+            "ip route 192.0.2.0/24 Null0\nno ip route 1.0.4.0/24 Null0\n"
+            "no ip route 198.51.100.0/24 Null0\nrouter bgp 65001\n no bgp default ipv4-unicast\n"
+        ),
+    )
+    change = cfg.diff(cfg.parse(RUNNING), merged)
+    # new top-level lines go after the existing contexts (FRR takes forward references)
+    assert change.commands() == [
+        "no ip route 1.0.4.0/24 Null0",
+        "router bgp 65001",
+        "no bgp default ipv4-unicast",
+        "exit",
+        "ip route 192.0.2.0/24 Null0",
+    ]
+
+
+def test_merge_of_lines_already_there_changes_nothing():
+    merged = cfg.merge(
+        cfg.parse(RUNNING),
+        cfg.parse("router bgp 65001\n neighbor 10.77.12.2 remote-as 65002\n"),
+    )
+    assert not cfg.diff(cfg.parse(RUNNING), merged)
+
+
+def test_additions_only_resends_what_a_cascading_delete_took():
+    candidate = RUNNING.replace("remote-as 65002", "remote-as 65003")
+    change = cfg.diff(cfg.parse(RUNNING), cfg.parse(candidate))
+    assert "no neighbor 10.77.12.2 remote-as 65002" in change.commands()
+    assert change.commands(additions_only=True) == [
+        "router bgp 65001",
+        "neighbor 10.77.12.2 remote-as 65003",
+        "exit",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "negated"),
+    [
+        ("ip route 1.0.0.0/8 Null0", "no ip route 1.0.0.0/8 Null0"),
+        ("no bgp ebgp-requires-policy", "bgp ebgp-requires-policy"),
+        ("password s3cret", "no password"),
+        ("description link to r2", "no description"),
+        ("neighbor 10.0.0.1 description peer", "no neighbor 10.0.0.1 description"),
+        ("log syslog informational", "no log syslog"),
+    ],
+)
+def test_negate(line, negated):
+    assert cfg.negate(line) == negated
+
+
+# --- what FRR answered, as captured from real sessions ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("output", "kind"),
+    [
+        ("", ""),
+        ("% Unknown command: terminal width 511", ""),
+        ("% Unknown command: bogus line", "unknown_command"),
+        ("% Command incomplete: neighbor 1.2.3.4", "incomplete_command"),
+        ("% Ambiguous command: n", "ambiguous_command"),
+        ("% Invalid input detected at '^' marker.", "invalid_input"),
+        ("ospfd is not running", "daemon_not_running"),
+        ("% BGP is already running; AS is 65001", "daemon_error"),
+        ("WARNING: this command is deprecated", "warning"),
+        ("something FRR never said before", "unexpected_output"),
+        (
+            "Please be aware that removing the password is a security risk and you should "
+            "think twice about this command.",
+            "",
+        ),
+    ],
+)
+def test_classify(output, kind):
+    assert classify(output) == kind
+
+
+def test_config_session_output_is_split_per_line():
+    raw = "bogus line\r\n% Unknown command: bogus line\r\nnapdev-r1(config-router)# "
+    assert _strip_echo_and_prompt(raw, "bogus line") == "% Unknown command: bogus line"
+    assert (
+        _strip_echo_and_prompt("router bgp 65001\nnapdev-r1(config-router)# ", "router bgp 65001")
+        == ""
+    )
+
+
+def test_vtysh_dry_run_errors_name_the_lines():
+    lines = [
+        "router bgp 65001",
+        " neighbor 10.9.9.9 remote-as 65009",
+        " bogus line",
+        " neighbor 1.2.3.4",
+    ]
+    out = (
+        "line 3: % Unknown command[25]:  bogus line\n"
+        "line 4: % Command incomplete[25]:  neighbor 1.2.3.4\n"
+    )
+    refused = parse_vtysh_file_errors(out, lines)
+    assert [(r.line, r.kind) for r in refused] == [
+        ("bogus line", "unknown_command"),
+        ("neighbor 1.2.3.4", "incomplete_command"),
+    ]
+    assert refused[0].output == "% Unknown command: bogus line"
