@@ -65,6 +65,34 @@ _LINE_IN_MESSAGE = re.compile(r"Line:? (\d+)")
 _RULE_LINE = re.compile(r"Rule Line: (\d+)")
 
 
+_STATE_NOT_FOUND = re.compile(r"State '(\w+)' not found, referenced in state '(\w+)'")
+_NON_EMPTY_STATE = re.compile(r"Non-Empty '(\w+)' state")
+
+
+def _template_line(message: str, text: str) -> int | None:
+    """The template line a TextFSMTemplateError is about: from its message, else found."""
+    found = _LINE_IN_MESSAGE.search(message)
+    if found:
+        return int(found.group(1))
+    lines = text.splitlines()
+    missing = _STATE_NOT_FOUND.search(message)
+    if missing:  # the rule that names the missing state, within the referencing state
+        target, state = missing.groups()
+        in_state = False
+        for number, line in enumerate(lines, 1):
+            if not line[:1].isspace() and line.strip():
+                in_state = line.strip() == state
+            elif in_state and re.search(rf"->.*\b{re.escape(target)}\s*$", line):
+                return number
+        return None
+    non_empty = _NON_EMPTY_STATE.search(message)
+    if non_empty:
+        for number, line in enumerate(lines, 1):
+            if line.rstrip() == non_empty.group(1):
+                return number
+    return None
+
+
 def _excerpt(raw: str) -> str:
     """The first few non-empty lines of the input, each bounded, for error messages."""
     lines = [line.rstrip() for line in raw.splitlines() if line.strip()]
@@ -127,11 +155,10 @@ class ParserCache:
             fsm = textfsm.TextFSM(io.StringIO(text))
         except textfsm.TextFSMTemplateError as exc:
             message = str(exc)
-            found = _LINE_IN_MESSAGE.search(message)
             raise ParseError(
                 f"invalid TextFSM template: {message}",
                 file=shown,
-                line=int(found.group(1)) if found else None,
+                line=_template_line(message, text),
             ) from None
         rules = tuple(rule.regex_obj for state in fsm.states.values() for rule in state)
         template = _TextFSMTemplate(

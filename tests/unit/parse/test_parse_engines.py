@@ -241,7 +241,14 @@ def test_textfsm_error_rule_is_located_in_the_template(tmp_path: Path) -> None:
 
 BAD_TEXTFSM = [
     ("Value NAME (\\S+)\nStart\n  ^${NAME} -> Record\n", 2, "Expected blank line"),
-    ("Value NAME (\\S+)\n\nStart\n  ^${NAME} -> Bogus\n", None, "State 'Bogus' not found"),
+    ("Value NAME (\\S+)\n\nStart\n  ^${NAME} -> Bogus\n", 4, "State 'Bogus' not found"),
+    (
+        "Value NAME (\\S+)\n\nStart\n  ^${NAME} -> Next\n  ^x -> Record Other\n\nOther2\n  ^y\n",
+        5,
+        "State 'Other' not found",
+    ),
+    ("Value NAME (\\S+)\n\nStart\n  ^${NAME} -> Record\n\nEnd\n  ^x\n", 6, "Non-Empty 'End'"),
+    ("# only a comment\n", None, "Missing state 'Start'"),
     ("Value NAME (\\S+)\n\nStart\n  ^${NAME} -> Record Next Bogus\n", 4, "Badly formatted"),
     ("Value NAME (\\S+\n\nStart\n  ^${NAME} -> Record\n", 1, "must be contained within"),
     ("Value NAME (\\S+)\n\nStart\n  ^${NAME} -> Record\n  ^[ -> Next\n", 5, "Invalid regular"),
@@ -265,7 +272,7 @@ def test_bad_textfsm_template_also_fails_parse(tmp_path: Path) -> None:
     path = tmp_path / "bad.textfsm"
     path.write_text("Value X (\\d+)\n\nStart\n  ^${X} -> Nowhere\n")
     message, file, line, _ = parse_error(lambda: parse("textfsm", "1\n", template=path))
-    assert (file, line) == (str(path), None)
+    assert (file, line) == (str(path), 4)
     assert "State 'Nowhere' not found" in message
 
 
