@@ -74,6 +74,8 @@ def register(main: click.Group) -> None:
         else:
             console.print(f"lab [bold]{handle.name}[/] is up ({res.provider}), ready in "
                           f"{res.ready_s:.1f}s")  # fmt: skip
+        for note in res.notes:
+            console.print(f"note: {note}")
         if res.converged_s is not None:
             console.print(f"converged in {res.converged_s:.1f}s")
         console.print(f"inventory: {handle.inventory_dir}")
@@ -176,7 +178,7 @@ def register(main: click.Group) -> None:
     @click.option("--daemon", help="An FRR daemon (bgpd, ospfd, ...) for --stop/--start.")
     @click.option("--stop", "daemon_action", flag_value="stop", help="Stop --daemon.")
     @click.option("--start", "daemon_action", flag_value="start", help="Start --daemon.")
-    def impair_cmd(  # noqa: PLR0917 - one parameter per click option
+    def impair_cmd(
         topology: Path,
         targets: tuple[str, ...],
         link: str | None,

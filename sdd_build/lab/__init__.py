@@ -291,5 +291,6 @@ def impair(topology: str | Path, target: str, **options: Any) -> str:
         imp = Impairment(node=node, interface=iface, **options)
     except TypeError as exc:
         raise LabInputError(f"impair: {exc}") from None
+    imp.validate()  # usage errors first (exit 2), before root or the lab's state matter
     state = LabState.load(topo.name)
     return _provider(state).impair(topo, imp)

@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from sdd_build.errors import Problem
 from sdd_build.lab.impair import Impairment, netem_argv
 from sdd_build.lab.inventory import HostEntry, write_inventory
 from sdd_build.lab.provider import (
@@ -95,23 +96,43 @@ def check_system() -> None:
         )
 
 
-def unsupported_features(topo: LabTopology) -> list[str]:
-    """Everything in the topology this provider cannot run (each message names file:line)."""
-    out: list[str] = []
-    for what, _line in topo.extended_links:
-        out.append(f"link type/endpoint {what!r}")
+def unsupported_features(topo: LabTopology) -> list[Problem]:
+    """Everything in the topology this provider cannot run, each located (file:line)."""
+    file = str(topo.path)
+    out: list[Problem] = []
+    for what, line in topo.extended_links:
+        out.append(Problem(f"link type/endpoint {what!r} needs containerlab", file, line))
     for node in topo.nodes.values():
         where = f"node {node.name!r}"
         if not (node.is_frr or node.is_host):
-            out.append(f"{where}: kind {node.kind!r}")
+            out.append(
+                Problem(
+                    f"{where}: kind {node.kind!r} needs containerlab (this provider runs "
+                    "'frr' and 'linux' nodes only)",
+                    file,
+                    node.line,
+                )
+            )
             continue
         for key in _NEEDS_CONTAINERLAB:
             if getattr(node.settings, key) is not None:
-                out.append(f"{where}: {key.replace('_', '-')}")
+                out.append(
+                    Problem(f"{where}: {key.replace('_', '-')} needs containerlab", file, node.line)
+                )
         for _src, dst, _opt in node.binds:
             if not (node.is_frr and dst in _FRR_BIND_TARGETS):
-                out.append(f"{where}: bind to {dst}")
+                out.append(Problem(f"{where}: bind to {dst} needs containerlab", file, node.line))
     return out
+
+
+def _refuse_name_collision(topo: LabTopology, state: LabState | None) -> None:
+    if state is not None and state.topology != str(topo.path):
+        raise LabInputError(
+            f"lab name {topo.name!r} is already used by {state.topology} "
+            f"(state {LabState.path_for(topo.name)})",
+            file=str(topo.path),
+            hint="give this topology another 'name', or bring the other lab down first",
+        )
 
 
 def _users_for(lab: str) -> tuple[str, str]:
@@ -244,25 +265,20 @@ class NetnsProvider:
     # ------------------------------------------------------------------------------------- up
 
     def up(self, topo: LabTopology, *, wait: bool, timeout: float, progress: Progress) -> UpResult:
-        check_system()
+        # input problems first (exit 2), so they are reported the same with or without root
         unsupported = unsupported_features(topo)
         if unsupported:
-            raise LabInputError(
-                "the namespace provider cannot run: " + "; ".join(unsupported),
-                file=str(topo.path),
-                hint="these need containerlab (https://containerlab.dev); install it and "
-                "sdd-build delegates to it",
+            raise LabInputError.from_problems(
+                unsupported,
+                hint="these need containerlab (https://containerlab.dev); with containerlab on "
+                "PATH sdd-build delegates to it",
             )
+        _refuse_name_collision(topo, LabState.load(topo.name))
+        check_system()
         t0 = time.monotonic()
         with lab_lock(topo.name):
             state = LabState.load(topo.name)
-            if state is not None and state.topology != str(topo.path):
-                raise LabInputError(
-                    f"lab name {topo.name!r} is already used by {state.topology} "
-                    f"(state {LabState.path_for(topo.name)})",
-                    file=str(topo.path),
-                    hint="give this topology another 'name', or bring the other lab down first",
-                )
+            _refuse_name_collision(topo, state)
             if state is not None and state.provider != self.name:
                 raise LabInputError(f"lab {topo.name!r} is up with {state.provider}")
             if state is not None and state.phase == "up" and self._present(state):
@@ -289,6 +305,13 @@ class NetnsProvider:
             state.save()
         progress(f"lab {topo.name!r} ready in {ready:.1f}s")
         result = UpResult(already_up=False, provider=self.name, ready_s=ready)
+        # accepted but meaningless without containers: said out loud, never skipped silently
+        for node in topo.nodes.values():
+            if node.mgmt_ipv4:
+                result.notes.append(
+                    f"{node.name}: mgmt-ipv4 {node.mgmt_ipv4} not used; the namespace provider "
+                    "reaches routers on 127.0.0.1:<port>"
+                )
         if wait:
             from sdd_build.lab.health import wait_converged
 
@@ -696,6 +719,8 @@ class NetnsProvider:
     # ----------------------------------------------------------------------------------- down
 
     def down(self, lab: str, topology_path: str, *, progress: Progress) -> bool:
+        if LabState.load(lab) is None:
+            return False  # not up: nothing to do, root or not
         check_system()
         with lab_lock(lab):
             state = LabState.load(lab)

@@ -24,6 +24,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sdd_build.errors import LabError
+from sdd_build.lab.provider import LabRuntimeError
 
 __all__ = [
     "LabState",
@@ -159,7 +160,7 @@ def lab_lock(lab: str, *, timeout: float = 120.0) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise LabError(
+                    raise LabRuntimeError(
                         f"lab {lab!r} is busy: another sdd-build process holds {lock_path}"
                     ) from None
                 time.sleep(0.2)

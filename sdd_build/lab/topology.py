@@ -58,7 +58,8 @@ _SPECIAL_NODES = ("host", "mgmt-net", "macvlan", "ovs-bridge", "bridge")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # aliases only (containerlab's spelling): ``startup_config`` is an unknown key, as there
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class NodeSettings(_Strict):
@@ -516,7 +517,11 @@ def load_topology(path: str | Path) -> LabTopology:
             groups=tuple(dict.fromkeys(node_groups)),
             line=line,
             settings=NodeSettings.model_validate(
-                {k: v for k, v in merged.items() if v is not None}
+                {
+                    (NodeSettings.model_fields[k].alias or k): v
+                    for k, v in merged.items()
+                    if v is not None
+                }
             ),
         )
 

@@ -1,0 +1,348 @@
+"""Topology loading: models, inheritance, located problems, the shipped topologies."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sdd_build.cli import main
+from sdd_build.errors import LabError
+from sdd_build.lab import load_topology
+from sdd_build.lab.generate import write_ring
+from sdd_build.lab.netns import unsupported_features
+
+from .conftest import LABS, WriteTopo
+
+BASE = """
+name: t
+topology:
+  nodes:
+    r1: {kind: linux, image: frrouting/frr:8.4.1}
+    r2: {kind: linux, image: frrouting/frr:8.4.1}
+  links:
+    - endpoints: ["r1:eth1", "r2:eth1"]
+"""
+
+
+def _messages(exc: LabError) -> list[str]:
+    return [str(p) for p in exc.problems]
+
+
+def test_minimal_topology_resolves(write_topo: WriteTopo) -> None:
+    topo = load_topology(write_topo(BASE))
+    assert topo.name == "t"
+    assert list(topo.nodes) == ["r1", "r2"]
+    assert all(n.is_frr for n in topo.nodes.values())
+    assert topo.long_name("r1") == "clab-t-r1"
+    assert topo.workdir == topo.path.parent / "clab-t"
+    assert [(str(lk.a), str(lk.b)) for lk in topo.links] == [("r1:eth1", "r2:eth1")]
+
+
+def test_inheritance_defaults_kinds_groups_node(write_topo: WriteTopo) -> None:
+    path = write_topo(
+        """
+        name: inh
+        topology:
+          defaults:
+            kind: linux
+            labels: {a: defaults, b: defaults, c: defaults, d: defaults}
+            env: {X: "1"}
+            binds: ["d.txt:/etc/frr/daemons"]
+          kinds:
+            linux:
+              image: frrouting/frr:8.4.1
+              labels: {b: kinds, c: kinds, d: kinds}
+          groups:
+            core:
+              labels: {c: groups, d: groups}
+              exec: ["echo group"]
+          nodes:
+            r1:
+              group: core
+              labels: {d: node}
+              env: {Y: "2"}
+            h1:
+              image: alpine:3.20
+        """,
+        files={"d.txt": "bgpd=yes\n"},
+    )
+    topo = load_topology(path)
+    r1, h1 = topo.nodes["r1"], topo.nodes["h1"]
+    assert {k: r1.labels[k] for k in "abcd"} == {
+        "a": "defaults",
+        "b": "kinds",
+        "c": "groups",
+        "d": "node",
+    }
+    assert r1.env == {"X": "1", "Y": "2"}
+    assert r1.exec == ("echo group",)
+    assert r1.image == "frrouting/frr:8.4.1"
+    assert r1.is_frr
+    assert r1.groups == ("core",)
+    assert r1.binds[0][1] == "/etc/frr/daemons"
+    # node image beats the kind's: a linux node without an FRR image is a plain host
+    assert h1.image == "alpine:3.20"
+    assert h1.is_host
+    assert h1.groups == ()
+
+
+def test_label_groups_add_to_node_group(write_topo: WriteTopo) -> None:
+    path = write_topo(
+        """
+        name: g
+        topology:
+          nodes:
+            r1: {kind: frr, group: core, labels: {sdd.groups: "edge, west"}}
+        """
+    )
+    assert load_topology(path).nodes["r1"].groups == ("core", "edge", "west")
+
+
+def test_extended_veth_link_form(write_topo: WriteTopo) -> None:
+    path = write_topo(
+        """
+        name: ext
+        topology:
+          nodes:
+            r1: {kind: frr}
+            r2: {kind: frr}
+          links:
+            - type: veth
+              mtu: 9000
+              endpoints:
+                - {node: r1, interface: eth1, mac: "02:00:00:00:00:01"}
+                - {node: r2, interface: eth7}
+        """
+    )
+    (link,) = load_topology(path).links
+    assert (str(link.a), str(link.b), link.mtu, link.a.mac) == (
+        "r1:eth1",
+        "r2:eth7",
+        9000,
+        "02:00:00:00:00:01",
+    )
+
+
+def test_problems_are_all_listed_with_lines(write_topo: WriteTopo) -> None:
+    path = write_topo(
+        """
+        name: bad
+        topology:
+          nodes:
+            r1: {kind: frr}
+            r2: {kind: frr, startup-config: missing.conf}
+            r1: {kind: frr}
+          links:
+            - endpoints: ["r1:eth1", "r9:eth1"]
+            - endpoints: ["r1:eth1", "r2:eth1"]
+            - endpoints: ["r2-eth2", "r1:eth3"]
+        """
+    )
+    with pytest.raises(LabError) as info:
+        load_topology(path)
+    assert info.value.exit_code == 2
+    msgs = _messages(info.value)
+    f = str(path)
+    assert f"{f}:6: duplicate key 'r1' (first defined on line 4)" in msgs
+    assert any(m.startswith(f"{f}:5: ") and "startup-config file not found" in m for m in msgs)
+    assert any(m.startswith(f"{f}:8: ") and "unknown node 'r9'" in m for m in msgs)
+    assert any(
+        m.startswith(f"{f}:9: ") and "r1:eth1 is used by more than one link" in m for m in msgs
+    )
+    assert any(m.startswith(f"{f}:10: ") and "not 'node:interface'" in m for m in msgs)
+    assert len(msgs) == 5
+
+
+def test_schema_errors_map_to_lines(write_topo: WriteTopo) -> None:
+    path = write_topo(
+        """
+        name: schema
+        topology:
+          nodes:
+            r1:
+              kind: frr
+              startup_config: x.conf
+            r2:
+              kind: frr
+              labels: [not, a, map]
+          links:
+            - endpoints: ["r1:eth1"]
+        """
+    )
+    with pytest.raises(LabError) as info:
+        load_topology(path)
+    msgs = _messages(info.value)
+    f = str(path)
+    assert any(m.startswith(f"{f}:6: ") and "unknown key" in m for m in msgs), msgs
+    assert any(m.startswith(f"{f}:9: ") and "labels" in m for m in msgs), msgs
+    assert any(m.startswith(f"{f}:11: ") and "endpoints" in m for m in msgs), msgs
+
+
+def test_invalid_yaml_names_the_line(write_topo: WriteTopo) -> None:
+    path = write_topo("name: y\ntopology:\n  nodes: [\n")
+    with pytest.raises(LabError) as info:
+        load_topology(path)
+    assert info.value.problems[0].line is not None
+    assert "invalid YAML" in info.value.problems[0].message
+
+
+def test_missing_topology_file(tmp_path: Path) -> None:
+    with pytest.raises(LabError, match="topology file not found"):
+        load_topology(tmp_path / "nope.clab.yml")
+
+
+def test_reserved_and_long_interface_names(write_topo: WriteTopo) -> None:
+    path = write_topo(
+        """
+        name: ifn
+        topology:
+          nodes:
+            r1: {kind: frr}
+            r2: {kind: frr}
+          links:
+            - endpoints: ["r1:eth0", "r2:eth1"]
+            - endpoints: ["r1:averyveryverylongname", "r2:eth2"]
+        """
+    )
+    with pytest.raises(LabError) as info:
+        load_topology(path)
+    text = "\n".join(_messages(info.value))
+    assert "eth0 is reserved" in text
+    assert "1-15" in text
+
+
+@pytest.mark.parametrize(
+    ("node", "expected"),
+    [
+        ("r3: {kind: ceos, image: ceos:4.30}", "kind 'ceos' needs containerlab"),
+        ("r3: {kind: linux, image: frr, cmd: /bin/true}", "cmd needs containerlab"),
+        ("r3: {kind: linux, image: alpine, binds: ['b.txt:/data']}", "bind to /data needs"),
+    ],
+)
+def test_unsupported_features_are_located(write_topo: WriteTopo, node: str, expected: str) -> None:
+    text = BASE.replace("    r2: {kind", f"    {node}\n    r2: {{kind".replace("{{", "{"), 1)
+    path = write_topo(text, files={"b.txt": "x"})
+    problems = unsupported_features(load_topology(path))
+    assert len(problems) == 1
+    assert expected in problems[0].message
+    assert problems[0].line == 5
+
+
+def test_special_link_endpoints_need_containerlab(write_topo: WriteTopo) -> None:
+    path = write_topo(
+        BASE.replace('"r2:eth1"]', '"r2:eth1"]\n    - endpoints: ["r1:eth2", "host:veth9"]')
+    )
+    problems = unsupported_features(load_topology(path))
+    assert [p.message for p in problems] == ["link type/endpoint 'host' needs containerlab"]
+    assert problems[0].line == 8
+
+
+def test_cli_reports_problems_without_traceback(write_topo: WriteTopo) -> None:
+    path = write_topo(BASE.replace("r9", "r9").replace('"r2:eth1"]', '"r9:eth1"]'))
+    result = CliRunner().invoke(main, ["lab", "up", str(path)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert f"error: {path}:7: link endpoint r9:eth1: unknown node 'r9'" in result.output
+
+
+def test_cli_unsupported_kind_is_input_error(write_topo: WriteTopo, monkeypatch) -> None:
+    monkeypatch.setenv("SDD_LAB_PROVIDER", "netns")
+    path = write_topo(
+        BASE.replace("r2: {kind: linux, image: frrouting/frr:8.4.1}", "r2: {kind: ceos}")
+    )
+    result = CliRunner().invoke(main, ["lab", "up", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "kind 'ceos' needs containerlab" in result.output
+    assert "hint:" in result.output
+
+
+# -- shipped topologies --------------------------------------------------------------------
+
+ROUTERS = {"r1": (65001, "10.0.0.1"), "r2": (65002, "10.0.0.2"), "r3": (65003, "10.0.0.3")}
+TRIANGLE_LINKS = {
+    ("r1:eth1", "r2:eth1"): "10.1.12.0/31",
+    ("r2:eth2", "r3:eth1"): "10.1.23.0/31",
+    ("r3:eth2", "r1:eth2"): "10.1.13.0/31",
+}
+
+
+def _addresses(conf: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    iface = None
+    for line in conf.splitlines():
+        if line.startswith("interface "):
+            iface = line.split()[1]
+        elif line.strip().startswith("ip address ") and iface:
+            out[iface] = line.split()[2]
+    return out
+
+
+@pytest.mark.parametrize("name", ["triangle", "triangle-converged"])
+def test_triangle_matches_the_example_design(name: str) -> None:
+    topo = load_topology(LABS / f"{name}.clab.yml")
+    assert set(topo.nodes) == set(ROUTERS)
+    assert {(str(lk.a), str(lk.b)) for lk in topo.links} == set(TRIANGLE_LINKS)
+    for node in topo.nodes.values():
+        assert node.is_frr
+        assert node.groups == ("core",)
+        assert node.startup_config is not None
+        conf = node.startup_config.read_text()
+        assert f"hostname {node.name}" in conf
+        assert _addresses(conf)["lo"] == f"{ROUTERS[node.name][1]}/32"
+    for (a, b), net in TRIANGLE_LINKS.items():
+        (an, ai), (bn, bi) = a.split(":"), b.split(":")
+        a_ip = _addresses(topo.nodes[an].startup_config.read_text())[ai]  # type: ignore[union-attr]
+        b_ip = _addresses(topo.nodes[bn].startup_config.read_text())[bi]  # type: ignore[union-attr]
+        network = ipaddress.ip_network(net)
+        lower, upper = sorted([(an, a_ip), (bn, b_ip)])
+        assert lower[1] == f"{network[0]}/31"  # .0 on the lower router
+        assert upper[1] == f"{network[1]}/31"
+
+
+def test_triangle_base_config_has_no_routing() -> None:
+    for conf in (LABS / "triangle").glob("*.conf"):
+        text = conf.read_text()
+        assert "router ospf" not in text
+        assert "router bgp" not in text
+        assert "ip ospf" not in text
+
+
+def test_triangle_converged_declares_convergence() -> None:
+    topo = load_topology(LABS / "triangle-converged.clab.yml")
+    for name, node in topo.nodes.items():
+        conf = node.startup_config.read_text()  # type: ignore[union-attr]
+        assert f"router bgp {ROUTERS[name][0]}" in conf
+        assert "ip ospf network point-to-point" in conf
+        assert "ip ospf hello-interval 1" in conf
+        assert "ip ospf dead-interval 4" in conf
+        assert node.labels["sdd.expect.ospf-full"] == "2"
+        assert node.labels["sdd.expect.bgp-established"] == "2"
+
+
+@pytest.mark.parametrize("name", ["hosts", "fabric"])
+def test_other_shipped_topologies_load(name: str) -> None:
+    topo = load_topology(LABS / f"{name}.clab.yml")
+    assert not unsupported_features(topo)
+    if name == "hosts":
+        assert sorted(n for n, s in topo.nodes.items() if s.is_host) == ["h1", "h2"]
+    else:
+        assert len(topo.nodes) == 6
+        assert len(topo.links) == 8
+
+
+@pytest.mark.parametrize("n", [2, 3, 30])
+def test_ring_generator(tmp_path: Path, n: int) -> None:
+    path = write_ring(n, tmp_path)
+    topo = load_topology(path)
+    assert len(topo.nodes) == n
+    assert len(topo.links) == (1 if n == 2 else n)
+    for name, node in topo.nodes.items():
+        conf = node.startup_config.read_text()  # type: ignore[union-attr]
+        assert re.search(r"^router bgp 650\d\d$", conf, re.M)
+        assert len(topo.interfaces(name)) == (1 if n == 2 else 2)
+        neighbours = re.findall(r"^ neighbor (\S+) remote-as", conf, re.M)
+        assert len(neighbours) == len(topo.interfaces(name))
