@@ -41,14 +41,19 @@ def generate(root: Path, n_components: int, n_hosts: int) -> Path:
         f"h{i:04d}": {
             "groups": ["fabric"],
             "data": {
-                "iface": {"name": f"eth{i % 48}", "peer": f"h{(i + 1) % n_hosts:04d}",
-                          "address": f"10.{i // 250}.{i % 250}.1/31"},
+                "iface": {
+                    "name": f"eth{i % 48}",
+                    "peer": f"h{(i + 1) % n_hosts:04d}",
+                    "address": f"10.{i // 250}.{i % 250}.1/31",
+                },
             },
         }
         for i in range(n_hosts)
     }
     (root / "inventory" / "hosts.yaml").write_text(json.dumps(hosts))
-    (root / "inventory" / "groups.yaml").write_text(json.dumps({"fabric": {"data": {"area": 0, "cost": 10}}}))
+    (root / "inventory" / "groups.yaml").write_text(
+        json.dumps({"fabric": {"data": {"area": 0, "cost": 10}}})
+    )
     n_templates = max(1, n_components * 6 // 10)
     n_commands = max(1, n_components * 3 // 10)
     n_parsers = max(1, n_components - n_templates - n_commands - 1)
@@ -60,25 +65,53 @@ def generate(root: Path, n_components: int, n_hosts: int) -> Path:
     comps: list[dict[str, object]] = []
     for i in range(n_templates):
         deps = [f"cfg-{i - 1}"] if i % 10 else []
-        comps.append({"id": f"cfg-{i}", "kind": "config_template", "template": f"gen/t{i}.j2",
-                      "vars": {"tag": f"t{i}"}, "depends_on": deps})
+        comps.append(
+            {
+                "id": f"cfg-{i}",
+                "kind": "config_template",
+                "template": f"gen/t{i}.j2",
+                "vars": {"tag": f"t{i}"},
+                "depends_on": deps,
+            }
+        )
     for i in range(n_parsers):
-        comps.append({"id": f"parse-{i}", "kind": "parser", "engine": "json",
-                      "tests": [{"input": "fixtures/out.txt", "expect": "fixtures/out.json"}]})
+        comps.append(
+            {
+                "id": f"parse-{i}",
+                "kind": "parser",
+                "engine": "json",
+                "tests": [{"input": "fixtures/out.txt", "expect": "fixtures/out.json"}],
+            }
+        )
     for i in range(n_commands):
-        comps.append({
-            "id": f"verify-{i}", "kind": "command_template",
-            "commands": ["show ip ospf interface {{ host.data.iface.name }} json"],
-            "parser": f"parse-{i % n_parsers}",
-            "depends_on": [f"cfg-{(i * 2) % n_templates}", f"cfg-{(i * 2 + 1) % n_templates}"]
-            if n_templates > 1 else ["cfg-0"],
-            "acceptance": [{"id": f"AC-{i}", "covers": ["REQ-1"],
-                            "expect": {"query": "ok", "eq": True}}],
-        })
-    comps.append({"id": "all", "kind": "workflow",
-                  "steps": [c["id"] for c in comps if c["kind"] != "parser"]})
-    design = {"design": "scale", "version": 1, "author": "bench",
-              "targets": {"groups": ["fabric"]}, "components": comps}
+        comps.append(
+            {
+                "id": f"verify-{i}",
+                "kind": "command_template",
+                "commands": ["show ip ospf interface {{ host.data.iface.name }} json"],
+                "parser": f"parse-{i % n_parsers}",
+                "depends_on": [f"cfg-{(i * 2) % n_templates}", f"cfg-{(i * 2 + 1) % n_templates}"]
+                if n_templates > 1
+                else ["cfg-0"],
+                "acceptance": [
+                    {"id": f"AC-{i}", "covers": ["REQ-1"], "expect": {"query": "ok", "eq": True}}
+                ],
+            }
+        )
+    comps.append(
+        {
+            "id": "all",
+            "kind": "workflow",
+            "steps": [c["id"] for c in comps if c["kind"] != "parser"],
+        }
+    )
+    design = {
+        "design": "scale",
+        "version": 1,
+        "author": "bench",
+        "targets": {"groups": ["fabric"]},
+        "components": comps,
+    }
     path = design_dir / "solution-design.yaml"
     path.write_text(json.dumps(design))  # JSON is YAML
     return path
@@ -88,9 +121,15 @@ def naive_render_seconds(root: Path, renders: int) -> float:
     """The peer: a fresh Environment and template compile per render."""
     source = TEMPLATE
     ctx = {
-           "vars": {"tag": "t"},
-           "host": {"data": {"area": 0, "cost": 10,
-                             "iface": {"name": "eth1", "peer": "h1", "address": "10.0.0.1/31"}}}}
+        "vars": {"tag": "t"},
+        "host": {
+            "data": {
+                "area": 0,
+                "cost": 10,
+                "iface": {"name": "eth1", "peer": "h1", "address": "10.0.0.1/31"},
+            }
+        },
+    }
     t = time.perf_counter()
     for _ in range(renders):
         jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(source).render(ctx)
@@ -138,9 +177,16 @@ def main() -> None:
     peer.add_column("renders/s", justify="right")
     peer.add_column("ratio", justify="right")
     ours = report.timings.get("render", wall)
-    peer.add_row("sdd-build (compile once)", str(renders), f"{ours:.2f}", f"{renders / ours:,.0f}", "1.00")
-    peer.add_row("naive (extrapolated)", str(renders), f"{naive:.2f}", f"{renders / naive:,.0f}",
-                 f"{naive / ours:.2f}x slower")
+    peer.add_row(
+        "sdd-build (compile once)", str(renders), f"{ours:.2f}", f"{renders / ours:,.0f}", "1.00"
+    )
+    peer.add_row(
+        "naive (extrapolated)",
+        str(renders),
+        f"{naive:.2f}",
+        f"{renders / naive:,.0f}",
+        f"{naive / ours:.2f}x slower",
+    )
     console.print(peer)
     console.print(f"peak RSS {peak_mb:.0f} MB")
 

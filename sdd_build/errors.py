@@ -67,8 +67,12 @@ class Problem:
         return f"{loc}: {self.message}" if loc else self.message
 
     def as_dict(self) -> dict[str, object]:
-        return {"file": self.file, "line": self.line, "column": self.column,
-                "message": self.message}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        }
 
 
 class SddBuildError(Exception):
@@ -87,13 +91,15 @@ class SddBuildError(Exception):
         problems: Iterable[Problem] | None = None,
     ) -> None:
         self.hint = hint
-        self.problems: list[Problem] = list(problems) if problems is not None else [
-            Problem(message, file, line, column)
-        ]
+        self.problems: list[Problem] = (
+            list(problems) if problems is not None else [Problem(message, file, line, column)]
+        )
         super().__init__(message)
 
     @classmethod
-    def from_problems(cls, problems: Iterable[Problem], *, hint: str | None = None) -> SddBuildError:
+    def from_problems(
+        cls, problems: Iterable[Problem], *, hint: str | None = None
+    ) -> SddBuildError:
         probs = list(problems)
         summary = f"{len(probs)} problem(s)" if len(probs) != 1 else probs[0].message
         return cls(summary, problems=probs, hint=hint)

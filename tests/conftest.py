@@ -20,7 +20,9 @@ def example_repo(tmp_path: Path) -> Path:
     """A private copy of the example (design, spec, fixtures, templates, parsers, inventory)."""
     root = tmp_path / "repo"
     for sub in ("templates", "parsers", "inventory", EXAMPLE):
-        shutil.copytree(REPO / sub, root / sub, ignore=shutil.ignore_patterns("builds", "approvals"))
+        shutil.copytree(
+            REPO / sub, root / sub, ignore=shutil.ignore_patterns("builds", "approvals")
+        )
     return root
 
 

@@ -78,7 +78,8 @@ def register(main: click.Group) -> None:
         for path in created:
             console.print(f"created {path}")
         console.print(
-            f"next: edit the spec and design, then `sdd-build validate {directory}/solution-design.yaml`"
+            f"next: edit the spec and design, then "
+            f"`sdd-build validate {directory}/solution-design.yaml`"
         )
 
     @main.command("validate")
@@ -204,7 +205,10 @@ def register(main: click.Group) -> None:
     @_design_arg
     @_root_opt
     @click.option(
-        "--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]), default="mermaid",
+        "--format",
+        "fmt",
+        type=click.Choice(["mermaid", "dot", "json"]),
+        default="mermaid",
         show_default=True,
     )
     def graph_cmd(design: Path, root: Path | None, fmt: str) -> None:
@@ -224,8 +228,11 @@ def register(main: click.Group) -> None:
                 json.dumps(
                     {
                         "nodes": [
-                            {"id": n, "kind": compiled.graph.nodes[n]["kind"],
-                             "layer": compiled.layer_of[n]}
+                            {
+                                "id": n,
+                                "kind": compiled.graph.nodes[n]["kind"],
+                                "layer": compiled.layer_of[n],
+                            }
                             for n in compiled.order
                         ],
                         "edges": [[u, v] for u, v in sorted(compiled.graph.edges)],

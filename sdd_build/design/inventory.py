@@ -121,7 +121,9 @@ def _conn(data: Mapping[str, _ConnOpts]) -> dict[str, ConnectionOptions]:
     }
 
 
-def _load_file(directory: Path, name: str, display: str, problems: list[Problem]) -> LoadedYaml | None:
+def _load_file(
+    directory: Path, name: str, display: str, problems: list[Problem]
+) -> LoadedYaml | None:
     path = directory / name
     if not path.is_file():
         return None
@@ -139,7 +141,10 @@ def _load_file(directory: Path, name: str, display: str, problems: list[Problem]
 
 
 def _validate(
-    loaded: LoadedYaml, model: type[_Element], key: tuple[str | int, ...], value: Any,
+    loaded: LoadedYaml,
+    model: type[_Element],
+    key: tuple[str | int, ...],
+    value: Any,
     problems: list[Problem],
 ) -> _Element | None:
     if value is None:
@@ -178,11 +183,18 @@ def load_inventory(directory: Path, *, display: str | None = None) -> LoadedInve
 
     defaults = Defaults()
     if "defaults.yaml" in files:
-        d = _validate(files["defaults.yaml"], _DefaultsModel, (), files["defaults.yaml"].data, problems)
+        d = _validate(
+            files["defaults.yaml"], _DefaultsModel, (), files["defaults.yaml"].data, problems
+        )
         if d is not None:
             defaults = Defaults(
-                hostname=d.hostname, port=d.port, username=d.username, password=d.password,
-                platform=d.platform, data=d.data, connection_options=_conn(d.connection_options),
+                hostname=d.hostname,
+                port=d.port,
+                username=d.username,
+                password=d.password,
+                platform=d.platform,
+                data=d.data,
+                connection_options=_conn(d.connection_options),
             )
     groups = Groups()
     group_refs: dict[str, list[str]] = {}
@@ -196,9 +208,7 @@ def load_inventory(directory: Path, *, display: str | None = None) -> LoadedInve
             group_refs[str(gname)] = g.groups
         cycle = _group_cycle(group_refs)
         if cycle:
-            problems.append(
-                gf.problem((cycle[0], "groups"), f"group cycle: {' -> '.join(cycle)}")
-            )
+            problems.append(gf.problem((cycle[0], "groups"), f"group cycle: {' -> '.join(cycle)}"))
             raise InventoryError.from_problems(problems)
         for gname, parents in group_refs.items():
             _check_refs(gf, (gname, "groups"), parents, groups, problems)
@@ -238,7 +248,7 @@ def _group_cycle(refs: Mapping[str, list[str]]) -> list[str]:
         path.append(node)
         for parent in refs.get(node, []):
             if state.get(parent) == 1:
-                return [*path[path.index(parent):], parent]
+                return [*path[path.index(parent) :], parent]
             if parent in refs and parent not in state and (found := visit(parent)):
                 return found
         state[node] = 2
@@ -267,7 +277,10 @@ def _element(typ: type[Any], name: str, el: _Element, defaults: Defaults) -> Any
 
 
 def _check_refs(
-    loaded: LoadedYaml, key: tuple[str | int, ...], refs: Iterable[str], groups: Groups,
+    loaded: LoadedYaml,
+    key: tuple[str | int, ...],
+    refs: Iterable[str],
+    groups: Groups,
     problems: list[Problem],
 ) -> None:
     for index, ref in enumerate(refs):
@@ -277,7 +290,9 @@ def _check_refs(
             )
 
 
-def resolve_targets(inv: LoadedInventory, targets: Targets) -> tuple[list[str], list[str], list[str]]:
+def resolve_targets(
+    inv: LoadedInventory, targets: Targets
+) -> tuple[list[str], list[str], list[str]]:
     """Hosts in the blast radius, sorted; plus unknown group names and unknown host names."""
     unknown_groups = [g for g in targets.groups if g not in inv.inventory.groups]
     unknown_hosts = [h for h in targets.hosts if h not in inv.inventory.hosts]

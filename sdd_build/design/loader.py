@@ -97,11 +97,13 @@ def _message(err: ErrorDetails) -> str:
     if kind == "union_tag_invalid":
         ctx = err.get("ctx") or {}
         return (
-            f"unknown component kind {ctx.get('tag')!r}; expected one of "
-            f"{ctx.get('expected_tags')}"
+            f"unknown component kind {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
         )
     if kind == "union_tag_not_found":
-        return "component has no 'kind'; expected config_template, command_template, parser or workflow"
+        return (
+            "component has no 'kind'; expected config_template, command_template, "
+            "parser or workflow"
+        )
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]

@@ -111,7 +111,7 @@ class RenderTest(_Strict):
     )
     host_vars: RelPath | None = Field(
         default=None,
-        description="YAML file of host data (relative to the design), instead of an inventory host.",
+        description="YAML file of host data (relative to the design), instead of a host.",
     )
     expect: RelPath = Field(description="Golden output file, relative to the design.")
 
@@ -248,7 +248,9 @@ class Parser(_ComponentBase):
     template: RelPath | None = Field(
         default=None, description="Relative to parsers/; required for textfsm and ttp."
     )
-    platform: str | None = Field(default=None, description="ntc-templates platform, e.g. cisco_ios.")
+    platform: str | None = Field(
+        default=None, description="ntc-templates platform, e.g. cisco_ios."
+    )
     command: str | None = Field(default=None, description="ntc-templates command.")
     reuse: Reuse | None = None
     tests: list[ParserTest] = Field(default_factory=list)
@@ -301,7 +303,8 @@ class Design(_Strict):
     description: str | None = None
     spec: RelPath = Field(default="customer-spec.md", description="Relative to the design.")
     inventory: RelPath | None = Field(
-        default=None, description="Inventory folder, relative to the repository (default inventory/)."
+        default=None,
+        description="Inventory folder, relative to the repository (default inventory/).",
     )
     targets: Targets
     vars: dict[str, Any] = Field(default_factory=dict, description="Design variables.")

@@ -88,7 +88,11 @@ def parse_spec(text: str, *, file: str) -> Spec:
             continue
         if req_id in seen:
             problems.append(
-                Problem(f"duplicate requirement id {req_id} (first on line {seen[req_id]})", file, number)
+                Problem(
+                    f"duplicate requirement id {req_id} (first on line {seen[req_id]})",
+                    file,
+                    number,
+                )
             )
             continue
         seen[req_id] = number

@@ -54,9 +54,9 @@ class LoadedYaml:
         real: list[str | int] = []
         best = self.positions.get((), (None, None))
         for seg in path:
-            if isinstance(node, dict) and seg in node:
-                node = node[seg]
-            elif isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
+            in_map = isinstance(node, dict) and seg in node
+            in_seq = isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node)
+            if in_map or in_seq:
                 node = node[seg]
             else:
                 continue
@@ -90,7 +90,9 @@ def _read_text(path: Path, display: str, max_bytes: int) -> str:
         )
     raw = path.read_bytes()
     if b"\x00" in raw:
-        raise YamlLoadError(Problem("binary file (contains NUL bytes), expected YAML text", display))
+        raise YamlLoadError(
+            Problem("binary file (contains NUL bytes), expected YAML text", display)
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -13,6 +13,7 @@ Every structural problem is collected and reported together, located in the desi
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import networkx as nx
@@ -26,7 +27,7 @@ __all__ = ["CompiledGraph", "compile_graph"]
 
 @dataclass(frozen=True)
 class CompiledGraph:
-    graph: nx.DiGraph  # type: ignore[type-arg]
+    graph: nx.DiGraph
     layers: list[list[str]]
     layer_of: dict[str, int]
     order: list[str]  # one valid build order: layer by layer, ids sorted within a layer
@@ -43,7 +44,7 @@ def compile_graph(loaded: LoadedDesign) -> CompiledGraph:
     """Build the DiGraph; raises ``GraphError`` listing every problem found."""
     design = loaded.model
     problems: list[Problem] = []
-    graph: nx.DiGraph = nx.DiGraph()  # type: ignore[type-arg]
+    graph: nx.DiGraph = nx.DiGraph()
     first_index: dict[str, int] = {}
 
     for index, comp in enumerate(design.components):
@@ -96,9 +97,9 @@ def compile_graph(loaded: LoadedDesign) -> CompiledGraph:
 
     if not nx.is_directed_acyclic_graph(graph):
         for cycle in _cycles(graph):
-            path = " -> ".join([*cycle, cycle[0]])
+            shown = " -> ".join([*cycle, cycle[0]])
             start = loaded.component_path(cycle[0])
-            problems.append(loaded.problem(start, f"dependency cycle: {path}"))
+            problems.append(loaded.problem(start, f"dependency cycle: {shown}"))
 
     if not problems:
         problems.extend(_unreachable(loaded, graph))
@@ -112,10 +113,10 @@ def compile_graph(loaded: LoadedDesign) -> CompiledGraph:
     return CompiledGraph(graph=graph, layers=layers, layer_of=layer_of, order=order)
 
 
-def _cycles(graph: nx.DiGraph) -> list[list[str]]:  # type: ignore[type-arg]
+def _cycles(graph: nx.DiGraph) -> list[list[str]]:
     """One cycle per strongly connected component, as a path (deterministic)."""
     found: list[list[str]] = []
-    for scc in sorted(nx.strongly_connected_components(graph), key=lambda s: sorted(s)):
+    for scc in sorted(nx.strongly_connected_components(graph), key=sorted):
         if len(scc) < 2:
             continue
         sub = graph.subgraph(scc)
@@ -125,7 +126,7 @@ def _cycles(graph: nx.DiGraph) -> list[list[str]]:  # type: ignore[type-arg]
     return found
 
 
-def _workflow_contracts(loaded: LoadedDesign, kinds: dict[str, str]) -> list[Problem]:
+def _workflow_contracts(loaded: LoadedDesign, kinds: Mapping[str, str]) -> list[Problem]:
     """A parent workflow must declare what its children need from outside it.
 
     If step S of workflow W depends on D, then D must be a step of W or in W's depends_on;
@@ -155,7 +156,7 @@ def _workflow_contracts(loaded: LoadedDesign, kinds: dict[str, str]) -> list[Pro
     return problems
 
 
-def _unreachable(loaded: LoadedDesign, graph: nx.DiGraph) -> list[Problem]:  # type: ignore[type-arg]
+def _unreachable(loaded: LoadedDesign, graph: nx.DiGraph) -> list[Problem]:
     """With workflows present, the root workflows define the build; anything they do not
     reach (through steps, dependencies or parsers) would never be built."""
     workflows = [c for c in loaded.model.components if isinstance(c, Workflow)]

@@ -22,7 +22,9 @@ def _mid(node: str) -> str:
     return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", node)
 
 
-def to_mermaid(loaded: LoadedDesign, compiled: CompiledGraph, status: dict[str, str] | None = None) -> str:
+def to_mermaid(
+    loaded: LoadedDesign, compiled: CompiledGraph, status: dict[str, str] | None = None
+) -> str:
     """``flowchart BT``: leaves at the bottom, parents above; optional status colouring."""
     lines = ["flowchart BT"]
     for index, layer in enumerate(compiled.layers):

@@ -161,15 +161,23 @@ def run_offline(ws: Workspace) -> tuple[list[OfflineResult], list[Problem]]:
                     want = json.loads(exp_path.read_text(encoding="utf-8"))
                 except json.JSONDecodeError as exc:
                     problems.append(
-                        Problem(f"expected-output fixture is not JSON: {exc.msg}",
-                                ws.design.repo.display(exp_path), exc.lineno, exc.colno)
+                        Problem(
+                            f"expected-output fixture is not JSON: {exc.msg}",
+                            ws.design.repo.display(exp_path),
+                            exc.lineno,
+                            exc.colno,
+                        )
                     )
                     continue
                 ok = got == want
-                detail = "" if ok else _diff(
-                    json.dumps(want, indent=2, sort_keys=True) + "\n",
-                    json.dumps(got, indent=2, sort_keys=True) + "\n",
-                    ptest.expect,
+                detail = (
+                    ""
+                    if ok
+                    else _diff(
+                        json.dumps(want, indent=2, sort_keys=True) + "\n",
+                        json.dumps(got, indent=2, sort_keys=True) + "\n",
+                        ptest.expect,
+                    )
                 )
                 results.append(OfflineResult(cid, t, "parse", ok, ptest.input, detail))
                 if not ok:

@@ -98,9 +98,7 @@ def build_plan(ws: Workspace) -> BuildPlan:
     """Render every component for every one of its hosts. Raises ``RenderError`` (all problems)."""
     model = ws.design.model
     by_id = {c.id: c for c in model.components}
-    plan = BuildPlan(
-        design_id=model.design, design_version=model.version, layers=ws.graph.layers
-    )
+    plan = BuildPlan(design_id=model.design, design_version=model.version, layers=ws.graph.layers)
     collector = _Collector()
     host_ctx = {h: ws.inventory.view(h).context() for h in ws.hosts}
     comp_vars: dict[str, dict[str, Any]] = {

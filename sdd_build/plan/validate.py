@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from sdd_build.checks import validate_check
-from sdd_build.design.models import CommandTemplate, ConfigTemplate, Parser, Reuse
+from sdd_build.design.models import (
+    CommandTemplate,
+    ConfigTemplate,
+    Parser,
+    ParserTest,
+    RenderTest,
+    Reuse,
+)
 from sdd_build.errors import Problem, SddBuildError
 from sdd_build.offline.runner import OfflineResult, parser_template_path, run_offline
 from sdd_build.parse import check_template
@@ -108,7 +115,7 @@ def validate(
         ok=not problems,
         problems=_sorted(problems),
         workspace=ws,
-        plan=plan if not problems else plan,
+        plan=plan,
         offline=results,
         timings=timings,
     )
@@ -118,7 +125,11 @@ def _reuse(ws: Workspace, reuse: Reuse, where: tuple[str | int, ...], used: Path
     repo = ws.design.repo
     asset = repo.confine(repo.root, reuse.asset)
     if asset is None:
-        return [ws.design.problem((*where, "asset"), f"reuse asset '{reuse.asset}' escapes the repository")]
+        return [
+            ws.design.problem(
+                (*where, "asset"), f"reuse asset '{reuse.asset}' escapes the repository"
+            )
+        ]
     if not asset.is_file():
         return [ws.design.problem((*where, "asset"), f"reused asset not found: {reuse.asset}")]
     problems = []
@@ -152,8 +163,10 @@ def _references(ws: Workspace) -> list[Problem]:
             path = repo.confine(repo.templates, comp.template)
             if path is None:
                 problems.append(
-                    ws.design.problem((*base, "template"),
-                                      f"template path '{comp.template}' escapes the repository")
+                    ws.design.problem(
+                        (*base, "template"),
+                        f"template path '{comp.template}' escapes the repository",
+                    )
                 )
             elif not path.is_file():
                 problems.append(
@@ -168,14 +181,17 @@ def _references(ws: Workspace) -> list[Problem]:
             path = parser_template_path(ws, comp)
             if path is None:
                 problems.append(
-                    ws.design.problem((*base, "template"),
-                                      f"parser template path '{comp.template}' escapes the repository")
+                    ws.design.problem(
+                        (*base, "template"),
+                        f"parser template path '{comp.template}' escapes the repository",
+                    )
                 )
             elif not path.is_file():
                 problems.append(
                     ws.design.problem(
                         (*base, "template"),
-                        f"parser template not found: parsers/{comp.template} (component '{comp.id}')",
+                        f"parser template not found: parsers/{comp.template} "
+                        f"(component '{comp.id}')",
                     )
                 )
             else:
@@ -186,26 +202,35 @@ def _references(ws: Workspace) -> list[Problem]:
                 if comp.reuse is not None:
                     problems += _reuse(ws, comp.reuse, (*base, "reuse"), path)
         if isinstance(comp, ConfigTemplate | CommandTemplate | Parser):
-            for t, test in enumerate(comp.tests):
-                refs = (
-                    [("expect", test.expect)] + ([("host_vars", test.host_vars)] if getattr(test, "host_vars", None) else [])
-                    if not isinstance(comp, Parser)
-                    else [("input", test.input), ("expect", test.expect)]  # type: ignore[union-attr]
-                )
-                for key, rel in refs:
-                    assert rel is not None
+            tests: list[RenderTest | ParserTest] = list(comp.tests)
+            for t, test in enumerate(tests):
+                for key, rel in _fixture_refs(test):
                     fpath = repo.confine(ws.design.directory, rel)
                     if fpath is None:
                         problems.append(
-                            ws.design.problem((*base, "tests", t, key),
-                                              f"fixture path '{rel}' escapes the repository")
+                            ws.design.problem(
+                                (*base, "tests", t, key),
+                                f"fixture path '{rel}' escapes the repository",
+                            )
                         )
                     elif not fpath.is_file():
                         problems.append(
-                            ws.design.problem((*base, "tests", t, key),
-                                              f"fixture file not found: {rel} (relative to the design)")
+                            ws.design.problem(
+                                (*base, "tests", t, key),
+                                f"fixture file not found: {rel} (relative to the design)",
+                            )
                         )
     return problems
+
+
+def _fixture_refs(test: RenderTest | ParserTest) -> list[tuple[str, str]]:
+    """The (key, path) pairs of the fixture files an offline test reads."""
+    if isinstance(test, ParserTest):
+        return [("input", test.input), ("expect", test.expect)]
+    refs = [("expect", test.expect)]
+    if test.host_vars is not None:
+        refs.append(("host_vars", test.host_vars))
+    return refs
 
 
 def _gate2(ws: Workspace) -> list[Problem]:
@@ -224,9 +249,11 @@ def _gate2(ws: Workspace) -> list[Problem]:
             where = ("components", index, "acceptance", c)
             if check.id in seen_checks:
                 problems.append(
-                    ws.design.problem((*where, "id"),
-                                      f"duplicate acceptance check id '{check.id}' "
-                                      f"(also in component '{seen_checks[check.id]}')")
+                    ws.design.problem(
+                        (*where, "id"),
+                        f"duplicate acceptance check id '{check.id}' "
+                        f"(also in component '{seen_checks[check.id]}')",
+                    )
                 )
             seen_checks[check.id] = comp.id
             line = ws.design.yaml.locate((*where, "expect", "query"))[0]
@@ -236,30 +263,38 @@ def _gate2(ws: Workspace) -> list[Problem]:
                 problems += exc.problems
             if check.command >= len(comp.commands):
                 problems.append(
-                    ws.design.problem((*where, "command"),
-                                      f"check '{check.id}' reads command #{check.command}, but "
-                                      f"'{comp.id}' has {len(comp.commands)} command(s)")
+                    ws.design.problem(
+                        (*where, "command"),
+                        f"check '{check.id}' reads command #{check.command}, but "
+                        f"'{comp.id}' has {len(comp.commands)} command(s)",
+                    )
                 )
             for r, req in enumerate(check.covers):
                 if req not in spec_ids:
                     problems.append(
-                        ws.design.problem((*where, "covers", r),
-                                          f"check '{check.id}' covers {req}, which is not a "
-                                          f"requirement of {ws.spec.file}")
+                        ws.design.problem(
+                            (*where, "covers", r),
+                            f"check '{check.id}' covers {req}, which is not a "
+                            f"requirement of {ws.spec.file}",
+                        )
                     )
                 covered.add(req)
-    for req in ws.spec.requirements:
-        if req.id not in covered:
+    for requirement in ws.spec.requirements:
+        if requirement.id not in covered:
             problems.append(
                 Problem(
-                    f"{req.id} is not covered by any acceptance check; add a check with "
-                    f"'covers: [{req.id}]' to the design",
+                    f"{requirement.id} is not covered by any acceptance check; add a check "
+                    f"with 'covers: [{requirement.id}]' to the design",
                     ws.spec.file,
-                    req.line,
+                    requirement.line,
                 )
             )
     for index, comp in enumerate(model.components):
-        if isinstance(comp, ConfigTemplate) and comp.id not in verified and not comp.acceptance_exempt:
+        if (
+            isinstance(comp, ConfigTemplate)
+            and comp.id not in verified
+            and not comp.acceptance_exempt
+        ):
             problems.append(
                 ws.design.problem(
                     ("components", index, "id"),

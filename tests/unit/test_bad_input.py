@@ -64,91 +64,239 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
 CASES: list[tuple[str, Mutator, list[str]]] = [
     ("malformed-yaml", _edit(D, "version: 1\n", "version: [1\n"), [rf"{D}:\d+:\d+: invalid YAML"]),
     ("wrong-type", _edit(D, "version: 1\n", "version: one\n"), [rf"{D}:4:\d+: version: .*integer"]),
-    ("unknown-top-key", _edit(D, "version: 1\n", "version: 1\nowner: x\n"),
-     [rf"{D}:5:1: unknown key 'owner'"]),
-    ("unknown-component-key", _edit(D, "template: frr/ospf_process.j2", "template: frr/ospf_process.j2\n    colour: red"),
-     [rf"{D}:\d+:5: unknown key 'colour'"]),
-    ("duplicate-component-id", _edit(D, "id: ospf-process", "id: ospf-interfaces"),
-     [rf"{D}:\d+:\d+: duplicate component id 'ospf-interfaces'"]),
-    ("cycle", _edit(D, "description: The OSPF process with the loopback as router ID.",
-                    "depends_on: [verify-router-id]"),
-     [r"dependency cycle: (\S+ -> ){3}\S+", "ospf-process", "verify-router-id", "ospf-config"]),
-    ("self-dependency", _edit(D, "description: The OSPF process with the loopback as router ID.",
-                              "depends_on: [ospf-process]"),
-     [rf"{D}:\d+:\d+: component 'ospf-process' depends on itself"]),
-    ("unknown-dependency", _edit(D, "depends_on: [ospf-config]", "depends_on: [ospf-confg]"),
-     [rf"{D}:\d+:\d+: component 'verify-ospf-neighbors' depends on unknown component 'ospf-confg'"]),
-    ("missing-template", _edit(D, "template: frr/ospf_process.j2", "template: frr/nope.j2"),
-     [rf"{D}:\d+:\d+: template not found: templates/frr/nope.j2 \(component 'ospf-process'\)"]),
-    ("missing-parser-template", _chain(
-        _edit(D, "template: frr/show_ip_ospf_neighbor.textfsm", "template: frr/gone.textfsm")),
-     [rf"{D}:\d+:\d+: parser template not found: parsers/frr/gone.textfsm"]),
-    ("missing-fixture", _edit(D, "expect: fixtures/r2.ospf_process.cfg", "expect: fixtures/missing.cfg"),
-     [rf"{D}:\d+:\d+: fixture file not found: fixtures/missing.cfg"]),
-    ("jinja-syntax-error", _append("templates/frr/ospf_process.j2", "{% if %}\n"),
-     [r"templates/frr/ospf_process.j2:\d+"]),
-    ("undefined-variable", _edit("templates/frr/ospf_process.j2", "log-adjacency-changes",
-                                 "log-adjacency-changes {{ host.data.ospf_log_level }}"),
-     [r"templates/frr/ospf_process.j2:4", "ospf_log_level", r"r1|r2|r3"]),
-    ("injection", _edit("inventory/hosts.yaml", "{name: eth1, address: 10.1.12.0/31, peer: r2}",
-                        '{name: eth1, address: 10.1.12.0/31, peer: "r2\\nrouter bgp 666"}'),
-     [r"templates/frr/ospf_interfaces.j2:8", "iface.peer", "r1", r"(?i)newline|control"]),
-    ("bad-textfsm", _write("parsers/frr/show_ip_ospf_neighbor.textfsm",
-                           "Value X (\\S+)\nValue Broken\n\nStart\n  ^${X} -> Record\n"),
-     [r"parsers/frr/show_ip_ospf_neighbor.textfsm:\d+"]),
-    ("fixture-mismatch", _edit(f"{EXAMPLE}/fixtures/r2.ospf_process.cfg", "router ospf", "router ospf 7"),
-     [rf"{D}:\d+:\d+: golden render of 'ospf-process' differs", r"^-router ospf 7", r"^\+router ospf$"]),
-    ("parser-fixture-mismatch", _edit(f"{EXAMPLE}/fixtures/show_ip_ospf_neighbor.r1.json", "10.0.0.2", "10.0.0.99"),
-     [rf"{D}:\d+:\d+: parser 'ospf-neighbors' output", "10.0.0.99"]),
-    ("unknown-requirement", _edit(D, "covers: [REQ-3]", "covers: [REQ-3, REQ-99]"),
-     [rf"{D}:\d+:\d+: check 'AC-3' covers REQ-99, which is not a requirement"]),
-    ("uncovered-requirement", _append(S, "\n- REQ-4: Every router logs to the collector.\n"),
-     [rf"{S}:\d+: REQ-4 is not covered by any acceptance check"]),
-    ("reuse-hash-mismatch", _append("parsers/frr/show_ip_ospf_neighbor.textfsm", "\n"),
-     [rf"{D}:\d+:\d+: reused asset parsers/frr/show_ip_ospf_neighbor.textfsm changed"]),
+    (
+        "unknown-top-key",
+        _edit(D, "version: 1\n", "version: 1\nowner: x\n"),
+        [rf"{D}:5:1: unknown key 'owner'"],
+    ),
+    (
+        "unknown-component-key",
+        _edit(D, "template: frr/ospf_process.j2", "template: frr/ospf_process.j2\n    colour: red"),
+        [rf"{D}:\d+:5: unknown key 'colour'"],
+    ),
+    (
+        "duplicate-component-id",
+        _edit(D, "id: ospf-process", "id: ospf-interfaces"),
+        [rf"{D}:\d+:\d+: duplicate component id 'ospf-interfaces'"],
+    ),
+    (
+        "cycle",
+        _edit(
+            D,
+            "description: The OSPF process with the loopback as router ID.",
+            "depends_on: [verify-router-id]",
+        ),
+        [r"dependency cycle: (\S+ -> ){3}\S+", "ospf-process", "verify-router-id", "ospf-config"],
+    ),
+    (
+        "self-dependency",
+        _edit(
+            D,
+            "description: The OSPF process with the loopback as router ID.",
+            "depends_on: [ospf-process]",
+        ),
+        [rf"{D}:\d+:\d+: component 'ospf-process' depends on itself"],
+    ),
+    (
+        "unknown-dependency",
+        _edit(D, "depends_on: [ospf-config]", "depends_on: [ospf-confg]"),
+        [
+            rf"{D}:\d+:\d+: component 'verify-ospf-neighbors' depends on unknown component 'ospf-confg'"
+        ],
+    ),
+    (
+        "missing-template",
+        _edit(D, "template: frr/ospf_process.j2", "template: frr/nope.j2"),
+        [rf"{D}:\d+:\d+: template not found: templates/frr/nope.j2 \(component 'ospf-process'\)"],
+    ),
+    (
+        "missing-parser-template",
+        _chain(
+            _edit(D, "template: frr/show_ip_ospf_neighbor.textfsm", "template: frr/gone.textfsm")
+        ),
+        [rf"{D}:\d+:\d+: parser template not found: parsers/frr/gone.textfsm"],
+    ),
+    (
+        "missing-fixture",
+        _edit(D, "expect: fixtures/r2.ospf_process.cfg", "expect: fixtures/missing.cfg"),
+        [rf"{D}:\d+:\d+: fixture file not found: fixtures/missing.cfg"],
+    ),
+    (
+        "jinja-syntax-error",
+        _append("templates/frr/ospf_process.j2", "{% if %}\n"),
+        [r"templates/frr/ospf_process.j2:\d+"],
+    ),
+    (
+        "undefined-variable",
+        _edit(
+            "templates/frr/ospf_process.j2",
+            "log-adjacency-changes",
+            "log-adjacency-changes {{ host.data.ospf_log_level }}",
+        ),
+        [r"templates/frr/ospf_process.j2:4", "ospf_log_level", r"r1|r2|r3"],
+    ),
+    (
+        "injection",
+        _edit(
+            "inventory/hosts.yaml",
+            "{name: eth1, address: 10.1.12.0/31, peer: r2}",
+            '{name: eth1, address: 10.1.12.0/31, peer: "r2\\nrouter bgp 666"}',
+        ),
+        [r"templates/frr/ospf_interfaces.j2:8", "iface.peer", "r1", r"(?i)newline|control"],
+    ),
+    (
+        "bad-textfsm",
+        _write(
+            "parsers/frr/show_ip_ospf_neighbor.textfsm",
+            "Value X (\\S+)\nValue Broken\n\nStart\n  ^${X} -> Record\n",
+        ),
+        [r"parsers/frr/show_ip_ospf_neighbor.textfsm:\d+"],
+    ),
+    (
+        "fixture-mismatch",
+        _edit(f"{EXAMPLE}/fixtures/r2.ospf_process.cfg", "router ospf", "router ospf 7"),
+        [
+            rf"{D}:\d+:\d+: golden render of 'ospf-process' differs",
+            r"^-router ospf 7",
+            r"^\+router ospf$",
+        ],
+    ),
+    (
+        "parser-fixture-mismatch",
+        _edit(f"{EXAMPLE}/fixtures/show_ip_ospf_neighbor.r1.json", "10.0.0.2", "10.0.0.99"),
+        [rf"{D}:\d+:\d+: parser 'ospf-neighbors' output", "10.0.0.99"],
+    ),
+    (
+        "unknown-requirement",
+        _edit(D, "covers: [REQ-3]", "covers: [REQ-3, REQ-99]"),
+        [rf"{D}:\d+:\d+: check 'AC-3' covers REQ-99, which is not a requirement"],
+    ),
+    (
+        "uncovered-requirement",
+        _append(S, "\n- REQ-4: Every router logs to the collector.\n"),
+        [rf"{S}:\d+: REQ-4 is not covered by any acceptance check"],
+    ),
+    (
+        "reuse-hash-mismatch",
+        _append("parsers/frr/show_ip_ospf_neighbor.textfsm", "\n"),
+        [rf"{D}:\d+:\d+: reused asset parsers/frr/show_ip_ospf_neighbor.textfsm changed"],
+    ),
     ("empty-design", _write(D, ""), [rf"{D}:1: design is empty"]),
-    ("target-group-missing", _edit(D, "groups: [core]", "groups: [core, edge]"),
-     [rf"{D}:\d+:\d+: target group 'edge' is not in the inventory"]),
-    ("target-host-missing", _edit(D, "groups: [core]", "groups: [core]\n  hosts: [r9]"),
-     [rf"{D}:\d+:\d+: target host 'r9' is not in the inventory"]),
-    ("path-escape", _edit(D, "template: frr/ospf_process.j2", "template: ../../../../etc/passwd"),
-     [rf"{D}:\d+:\d+: template path '../../../../etc/passwd' escapes the repository"]),
+    (
+        "target-group-missing",
+        _edit(D, "groups: [core]", "groups: [core, edge]"),
+        [rf"{D}:\d+:\d+: target group 'edge' is not in the inventory"],
+    ),
+    (
+        "target-host-missing",
+        _edit(D, "groups: [core]", "groups: [core]\n  hosts: [r9]"),
+        [rf"{D}:\d+:\d+: target host 'r9' is not in the inventory"],
+    ),
+    (
+        "path-escape",
+        _edit(D, "template: frr/ospf_process.j2", "template: ../../../../etc/passwd"),
+        [rf"{D}:\d+:\d+: template path '../../../../etc/passwd' escapes the repository"],
+    ),
     ("alias-bomb", _write(D, BOMB), [rf"{D}: YAML expands to more than \d+ nodes"]),
-    ("huge-file", _write(D, "# " + "x" * (21 * 1024 * 1024) + "\n"), [rf"{D}: file is \d+ bytes, larger than"]),
+    (
+        "huge-file",
+        _write(D, "# " + "x" * (21 * 1024 * 1024) + "\n"),
+        [rf"{D}: file is \d+ bytes, larger than"],
+    ),
     ("binary-file", _write(D, b"\x7fELF\x02\x01\x01\x00\x00\x00"), [rf"{D}: binary file"]),
     ("empty-spec", _write(S, ""), [rf"{S}:1: spec is empty"]),
-    ("spec-without-requirements", _write(S, "# Title\n\nJust prose.\n"), [rf"{S}:1: no requirements found"]),
-    ("duplicate-yaml-key", _edit(D, "version: 1\n", "version: 1\nversion: 2\n"),
-     [rf"{D}:5:1: duplicate key"]),
-    ("unknown-kind", _edit(D, "kind: workflow\n    description: All", "kind: flow\n    description: All"),
-     [rf"{D}:\d+:\d+: unknown component kind 'flow'"]),
-    ("missing-required-key", _edit(D, "    template: frr/ospf_process.j2\n", ""),
-     [rf"{D}:\d+:\d+: missing required key 'template'"]),
-    ("workflow-contract", _edit(D, "steps: [ospf-config, verify-ospf-neighbors, verify-router-id, verify-ospf-routes]",
-                                "steps: [ospf-config, verify-router-id, verify-ospf-routes]\n    depends_on: []"),
-     [r"workflow 'underlay': its step 'verify-ospf-routes' depends on 'verify-ospf-neighbors'"]),
-    ("unreachable", _edit(D, "  # --- parent workflow: the use case ---",
-           "  - {id: orphan, kind: command_template, commands: [show version], acceptance: [{id: AC-9, covers: [REQ-1], expect: {query: '@', matches: FRR}}]}\n"
-           "  # --- parent workflow: the use case ---"),
-     [rf"{D}:\d+:\d+: component 'orphan' is unreachable"]),
-    ("bad-jmespath", _edit(D, "query: \"routerId\"", "query: \"routerId[\""),
-     [rf"{D}:\d+:?\d*:? .*AC-3"]),
-    ("bad-regex", _edit(D, "expect: {query: \"routerId\", eq:", "expect: {query: \"routerId\", matches: \"([\", eq:"),
-     [rf"{D}:\d+:\d+: .*(regular expression|exactly one comparison)"]),
-    ("two-comparisons", _edit(D, "gte: 3}", "gte: 3, lt: 9}"),
-     [rf"{D}:\d+:\d+: .*exactly one comparison.*got (gte, lt|lt, gte)"]),
-    ("unverified-config", _edit(D, "depends_on: [ospf-config]\n    acceptance:\n      - id: AC-3",
-                                "acceptance:\n      - id: AC-3"),
-     []),  # still verified through verify-ospf-neighbors: must stay valid (negative control below)
-    ("parser-is-not-a-parser", _edit(D, "parser: ospf-neighbors", "parser: ospf-process"),
-     [rf"{D}:\d+:\d+: component 'verify-ospf-neighbors' uses 'ospf-process' as its parser, but 'ospf-process' is a config_template"]),
-    ("inventory-unknown-group", _edit("inventory/hosts.yaml", "groups: [core]", "groups: [core, spine]"),
-     [r"inventory/hosts.yaml:\d+:\d+: unknown group 'spine'"]),
-    ("spec-missing", _edit(D, "spec: customer-spec.md", "spec: requirements.md"),
-     [rf"{EXAMPLE}/requirements.md: spec file not found"]),
-    ("design-not-mapping", _write(D, "- just\n- a list\n"), [rf"{D}:1: a design is a YAML mapping"]),
-    ("targets-empty", _edit(D, "groups: [core]", "groups: []"),
-     [rf"{D}:\d+:\d+: targets: targets must name at least one group or host"]),
+    (
+        "spec-without-requirements",
+        _write(S, "# Title\n\nJust prose.\n"),
+        [rf"{S}:1: no requirements found"],
+    ),
+    (
+        "duplicate-yaml-key",
+        _edit(D, "version: 1\n", "version: 1\nversion: 2\n"),
+        [rf"{D}:5:1: duplicate key"],
+    ),
+    (
+        "unknown-kind",
+        _edit(D, "kind: workflow\n    description: All", "kind: flow\n    description: All"),
+        [rf"{D}:\d+:\d+: unknown component kind 'flow'"],
+    ),
+    (
+        "missing-required-key",
+        _edit(D, "    template: frr/ospf_process.j2\n", ""),
+        [rf"{D}:\d+:\d+: missing required key 'template'"],
+    ),
+    (
+        "workflow-contract",
+        _edit(
+            D,
+            "steps: [ospf-config, verify-ospf-neighbors, verify-router-id, verify-ospf-routes]",
+            "steps: [ospf-config, verify-router-id, verify-ospf-routes]\n    depends_on: []",
+        ),
+        [r"workflow 'underlay': its step 'verify-ospf-routes' depends on 'verify-ospf-neighbors'"],
+    ),
+    (
+        "unreachable",
+        _edit(
+            D,
+            "  # --- parent workflow: the use case ---",
+            "  - {id: orphan, kind: command_template, commands: [show version], acceptance: [{id: AC-9, covers: [REQ-1], expect: {query: '@', matches: FRR}}]}\n"
+            "  # --- parent workflow: the use case ---",
+        ),
+        [rf"{D}:\d+:\d+: component 'orphan' is unreachable"],
+    ),
+    (
+        "bad-jmespath",
+        _edit(D, 'query: "routerId"', 'query: "routerId["'),
+        [rf"{D}:\d+:?\d*:? .*AC-3"],
+    ),
+    (
+        "bad-regex",
+        _edit(
+            D, 'expect: {query: "routerId", eq:', 'expect: {query: "routerId", matches: "([", eq:'
+        ),
+        [rf"{D}:\d+:\d+: .*(regular expression|exactly one comparison)"],
+    ),
+    (
+        "two-comparisons",
+        _edit(D, "gte: 3}", "gte: 3, lt: 9}"),
+        [rf"{D}:\d+:\d+: .*exactly one comparison.*got (gte, lt|lt, gte)"],
+    ),
+    (
+        "unverified-config",
+        _edit(
+            D,
+            "depends_on: [ospf-config]\n    acceptance:\n      - id: AC-3",
+            "acceptance:\n      - id: AC-3",
+        ),
+        [],
+    ),  # still verified through verify-ospf-neighbors: must stay valid (negative control below)
+    (
+        "parser-is-not-a-parser",
+        _edit(D, "parser: ospf-neighbors", "parser: ospf-process"),
+        [
+            rf"{D}:\d+:\d+: component 'verify-ospf-neighbors' uses 'ospf-process' as its parser, but 'ospf-process' is a config_template"
+        ],
+    ),
+    (
+        "inventory-unknown-group",
+        _edit("inventory/hosts.yaml", "groups: [core]", "groups: [core, spine]"),
+        [r"inventory/hosts.yaml:\d+:\d+: unknown group 'spine'"],
+    ),
+    (
+        "spec-missing",
+        _edit(D, "spec: customer-spec.md", "spec: requirements.md"),
+        [rf"{EXAMPLE}/requirements.md: spec file not found"],
+    ),
+    (
+        "design-not-mapping",
+        _write(D, "- just\n- a list\n"),
+        [rf"{D}:1: a design is a YAML mapping"],
+    ),
+    (
+        "targets-empty",
+        _edit(D, "groups: [core]", "groups: []"),
+        [rf"{D}:\d+:\d+: targets: targets must name at least one group or host"],
+    ),
 ]
 
 

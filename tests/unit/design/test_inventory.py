@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -49,5 +50,7 @@ def test_missing_hosts_file(tmp_path: Path) -> None:
 
 
 def test_group_cycle_is_an_error_not_a_recursion(tmp_path: Path) -> None:
-    with pytest.raises(InventoryError, match=r"group cycle: a -> b -> a"):
-        load_inventory(_inv(tmp_path, "h1: {groups: [a]}\n", "a: {groups: [b]}\nb: {groups: [a]}\n"))
+    with pytest.raises(InventoryError, match=re.escape("group cycle: a -> b -> a")):
+        load_inventory(
+            _inv(tmp_path, "h1: {groups: [a]}\n", "a: {groups: [b]}\nb: {groups: [a]}\n")
+        )
