@@ -45,7 +45,7 @@ def test_unknown_group_and_key_are_located(tmp_path: Path) -> None:
 
 
 def test_missing_hosts_file(tmp_path: Path) -> None:
-    with pytest.raises(InventoryError, match="no hosts.yaml"):
+    with pytest.raises(InventoryError, match=r"no hosts\.yaml"):
         load_inventory(tmp_path)
 
 

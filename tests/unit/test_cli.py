@@ -1,0 +1,90 @@
+"""The command line: contracts other tools rely on (plan --json, validate --json, schema)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import EXAMPLE, CliRun
+
+
+def test_plan_json_contract(design_path: Path, cli: CliRun) -> None:
+    result = cli("plan", design_path, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["layers"][0] == ["ospf-interfaces", "ospf-neighbors", "ospf-process", "vtysh-json"]
+    assert set(data["hosts"]) == {"r1", "r2", "r3"}
+    assert data["hosts"]["r1"][0] == "ospf-interfaces"
+    assert data["hosts"]["r1"][-1] == "underlay"
+    assert "router ospf" in data["rendered"]["r1"]["ospf-process"]
+
+
+def test_plan_for_one_host_shows_its_config(design_path: Path, cli: CliRun) -> None:
+    result = cli("plan", design_path, "--host", "r3")
+    assert result.exit_code == 0
+    assert "ospf router-id 10.0.0.3" in result.stdout
+    bad = cli("plan", design_path, "--host", "r9")
+    assert bad.exit_code == 2
+    assert "host 'r9' is not a target" in bad.stderr
+
+
+def test_validate_json_ok(design_path: Path, cli: CliRun) -> None:
+    result = cli("validate", design_path, "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["ok"] is True
+    assert data["problems"] == []
+
+
+def test_schema_is_a_json_schema(cli: CliRun) -> None:
+    result = cli("schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert schema["title"] == "sdd-build solution design"
+    assert schema["additionalProperties"] is False
+    assert {"config_template", "command_template", "parser", "workflow"} <= set(
+        json.dumps(schema["$defs"]).replace('"', " ").split()
+    )
+
+
+def test_graph_formats(design_path: Path, cli: CliRun) -> None:
+    mermaid = cli("graph", design_path, "--format", "mermaid")
+    assert mermaid.exit_code == 0
+    assert mermaid.stdout.startswith("flowchart BT")
+    assert "n_ospf_config --> n_verify_ospf_neighbors" in mermaid.stdout
+    dot = cli("graph", design_path, "--format", "dot")
+    assert '"ospf-config" -> "underlay";' in dot.stdout
+
+
+def test_init_scaffolds_and_never_overwrites(tmp_path: Path, cli: CliRun) -> None:
+    target = tmp_path / "designs" / "bgp-peering"
+    result = cli("init", target, "--author", "a.b")
+    assert result.exit_code == 0
+    assert (target / "customer-spec.md").read_text().count("REQ-1") >= 1
+    assert "author: a.b" in (target / "solution-design.yaml").read_text()
+    again = cli("init", target)
+    assert again.exit_code == 2
+    assert "never overwrites" in again.stderr
+
+
+def test_python_dash_m_runs_without_traceback(example_repo: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "sdd_build", "validate", str(example_repo / EXAMPLE / "nope.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "design file not found" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_public_api() -> None:
+    import sdd_build
+
+    assert set(sdd_build.__all__) >= {"SddBuildError", "DesignError", "GateError", "__version__"}
+    for name in sdd_build.__all__:
+        assert hasattr(sdd_build, name)
