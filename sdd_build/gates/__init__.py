@@ -1,0 +1,1 @@
+"""gates: approvals bound to content hashes, and the checks that enforce them."""
