@@ -47,9 +47,10 @@ def main() -> None:
 
 
 def _register() -> None:
-    from sdd_build.cli import design_cmds, gov_cmds, lab_cmds
+    from sdd_build.cli import build_cmds, design_cmds, gov_cmds, lab_cmds
 
     design_cmds.register(main)
+    build_cmds.register(main)
     gov_cmds.register(main)
     lab_cmds.register(main)
 

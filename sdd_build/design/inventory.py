@@ -28,7 +28,13 @@ from sdd_build.design.models import Targets
 from sdd_build.design.yamlpos import LoadedYaml, YamlLoadError, load_yaml
 from sdd_build.errors import InventoryError, Problem
 
-__all__ = ["HostView", "LoadedInventory", "load_inventory", "resolve_targets"]
+__all__ = [
+    "HostView",
+    "LoadedInventory",
+    "load_inventory",
+    "overlay_connections",
+    "resolve_targets",
+]
 
 _FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
 
@@ -85,6 +91,7 @@ class LoadedInventory:
     display: str
     inventory: Inventory
     files: dict[str, LoadedYaml] = field(default_factory=dict)
+    connected: frozenset[str] | None = None  # with a lab overlay: the hosts the lab has
     _views: dict[str, HostView] = field(default_factory=dict)
 
     def view(self, name: str) -> HostView:
@@ -303,3 +310,51 @@ def resolve_targets(
             if wanted_groups.intersection(inv.view(name).groups):
                 selected.add(name)
     return sorted(selected), unknown_groups, unknown_hosts
+
+
+def overlay_connections(design_inv: LoadedInventory, conn_inv: LoadedInventory) -> LoadedInventory:
+    """Design data from ``design_inv``, how to reach each host from ``conn_inv`` (a lab's).
+
+    The repository inventory carries what the design renders from (host data, groups); a lab
+    brought up by sdd-build writes an inventory with the SSH ports and generated credentials of
+    the same host names. Hosts of the design inventory that the lab does not have keep no
+    connection data and are reported by the caller when targeted.
+    """
+    hosts = Hosts()
+    base = design_inv.inventory
+    for name, host in base.hosts.items():
+        conn = conn_inv.inventory.hosts.get(name)
+        if conn is None:
+            hosts[name] = host
+            continue
+        # Resolve through the lab's own groups and defaults (its credentials live there).
+        params = conn.get_connection_parameters()
+        hosts[name] = Host(
+            name=name,
+            hostname=params.hostname,
+            port=params.port,
+            username=params.username,
+            password=params.password,
+            platform=params.platform or host.platform,
+            data=dict(host.data),
+            groups=host.groups,
+            defaults=base.defaults,
+            connection_options={
+                plugin: conn.get_connection_parameters(plugin) for plugin in _connection_plugins(conn)
+            },
+        )
+    return LoadedInventory(
+        directory=design_inv.directory,
+        display=f"{design_inv.display} + {conn_inv.display}",
+        inventory=Inventory(hosts=hosts, groups=base.groups, defaults=base.defaults),
+        files=design_inv.files,
+        connected=frozenset(n for n in base.hosts if n in conn_inv.inventory.hosts),
+    )
+
+
+def _connection_plugins(host: Host) -> set[str]:
+    names: set[str] = set(host.connection_options)
+    for group in host.extended_groups():
+        names.update(group.connection_options)
+    names.update(host.defaults.connection_options)
+    return names

@@ -40,6 +40,7 @@ __all__ = [
     "RenderTest",
     "Reuse",
     "Targets",
+    "Wait",
     "Workflow",
 ]
 
@@ -225,6 +226,17 @@ class ConfigTemplate(_ComponentBase):
     )
 
 
+class Wait(_Strict):
+    """Declared patience: re-run the commands until every check passes or the time is up.
+
+    Protocols converge after configuration (OSPF Full, routes installed); a design says how
+    long it is willing to wait. Each attempt is recorded; nothing is retried silently.
+    """
+
+    timeout_s: float = Field(gt=0, le=600)
+    interval_s: float = Field(default=1.0, gt=0, le=60)
+
+
 class CommandTemplate(_ComponentBase):
     """Exec/show commands (pre/post checks); outputs parsed and checked."""
 
@@ -238,6 +250,9 @@ class CommandTemplate(_ComponentBase):
     vars: dict[str, Any] = Field(default_factory=dict)
     tests: list[RenderTest] = Field(default_factory=list)
     acceptance: list[AcceptanceCheck] = Field(default_factory=list)
+    wait: Wait | None = Field(
+        default=None, description="Re-run until the checks pass, up to timeout_s (convergence)."
+    )
 
 
 class Parser(_ComponentBase):

@@ -79,11 +79,14 @@ def validate(
     inventory_dir: Path | None = None,
     root: Path | None = None,
     offline: bool = True,
+    connections: Path | None = None,
 ) -> ValidationReport:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     try:
-        ws = open_workspace(design_path, inventory_dir=inventory_dir, root=root)
+        ws = open_workspace(
+            design_path, inventory_dir=inventory_dir, root=root, connections=connections
+        )
     except SddBuildError as exc:
         return ValidationReport(ok=False, problems=_sorted(exc.problems))
     timings["load"] = time.perf_counter() - t0

@@ -9,7 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sdd_build.design.inventory import LoadedInventory, load_inventory, resolve_targets
+from sdd_build.design.inventory import (
+    LoadedInventory,
+    load_inventory,
+    overlay_connections,
+    resolve_targets,
+)
 from sdd_build.design.loader import LoadedDesign, load_design
 from sdd_build.design.models import Parser, Workflow
 from sdd_build.design.spec import Spec, load_spec
@@ -62,9 +67,16 @@ def _inventory_dir(loaded: LoadedDesign, override: Path | None) -> tuple[Path, s
 
 
 def open_workspace(
-    design_path: Path, *, inventory_dir: Path | None = None, root: Path | None = None
+    design_path: Path,
+    *,
+    inventory_dir: Path | None = None,
+    root: Path | None = None,
+    connections: Path | None = None,
 ) -> Workspace:
     """Load and cross-check design, spec, inventory and graph.
+
+    ``connections`` is a second inventory (a lab's) that says how to reach the hosts; design
+    data still comes from the design's inventory (see ``overlay_connections``).
 
     Raises one ``SddBuildError`` carrying every problem found in the stages that could run.
     """
@@ -87,6 +99,10 @@ def open_workspace(
     try:
         inv_dir, inv_display = _inventory_dir(loaded, inventory_dir)
         inventory = load_inventory(inv_dir, display=inv_display)
+        if connections is not None:
+            inventory = overlay_connections(
+                inventory, load_inventory(connections, display=str(connections))
+            )
     except SddBuildError as exc:
         problems.extend(exc.problems)
 
@@ -116,6 +132,16 @@ def open_workspace(
             )
         if not hosts and not bad_groups and not bad_hosts:
             problems.append(loaded.problem(("targets",), "targets select no host in the inventory"))
+        if inventory.connected is not None:
+            for h in hosts:
+                if h not in inventory.connected:
+                    problems.append(
+                        loaded.problem(
+                            ("targets",),
+                            f"target host '{h}' has no node in the lab inventory "
+                            f"({connections}); add it to the topology",
+                        )
+                    )
         if graph is not None:
             component_hosts = _component_hosts(loaded, inventory, graph, hosts, problems)
 

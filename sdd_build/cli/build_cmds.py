@@ -1,0 +1,159 @@
+"""``sdd-build build``: the governed build, with progress for people and JSON events for machines."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from sdd_build.cli._output import print_error
+from sdd_build.errors import EXIT_BAD_INPUT, EXIT_DEVIATIONS, EXIT_OK, SddBuildError
+
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+_STYLE = {
+    "built": "green",
+    "failed": "red",
+    "blocked": "yellow",
+    "rolled_back": "magenta",
+    "skipped": "dim",
+}
+
+
+class _HumanProgress:
+    """Progress people can follow: layers, components, hosts, elapsed (stderr)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.t0 = time.perf_counter()
+        self.lock = threading.Lock()
+
+    def __call__(self, event: str, **data: Any) -> None:
+        elapsed = f"[dim]{time.perf_counter() - self.t0:6.1f}s[/]"
+        with self.lock:
+            if event == "build_started":
+                mode = " (dry run)" if data.get("check") else ""
+                self.console.print(
+                    f"{elapsed} build {data['build_id']}{mode}: {len(data['hosts'])} hosts, "
+                    f"{len(data['layers'])} layers"
+                )
+            elif event == "phase":
+                self.console.print(f"{elapsed} {data['name']}")
+            elif event == "layer_started":
+                self.console.print(
+                    f"{elapsed} [bold]layer {data['layer']}[/]: {', '.join(data['components'])}"
+                )
+            elif event == "component_host":
+                style = _STYLE.get(data["status"], "white")
+                reason = f" — {data['reason']}" if data.get("reason") else ""
+                self.console.print(
+                    f"{elapsed}   {data['component']} @ {data['host']}: "
+                    f"[{style}]{data['status']}[/]{reason}"
+                )
+            elif event == "deviation" and data["class"] not in ("blocked",):
+                self.console.print(
+                    f"{elapsed}   [red]deviation[/] {data['id']} {data['class']} "
+                    f"{data.get('component') or ''} @ {data.get('host') or ''}: {data['reason']}"
+                )
+
+
+class _JsonEvents:
+    """One JSON object per line on stdout: machines follow the build as it happens."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def __call__(self, event: str, **data: Any) -> None:
+        line = json.dumps({"event": event, **data}, default=str)
+        with self.lock:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+
+def _summary(console: Console, asbuilt: Any, path: Path) -> None:
+    table = Table(title=f"as-built {asbuilt.build_id}: {asbuilt.result}")
+    table.add_column("layer", justify="right")
+    table.add_column("component", overflow="fold")
+    hosts = sorted(asbuilt.hosts)
+    for h in hosts:
+        table.add_column(h)
+    for comp in asbuilt.components:
+        if not comp.hosts:
+            continue
+        cells = []
+        for h in hosts:
+            rec = comp.hosts.get(h)
+            cells.append(f"[{_STYLE.get(rec.status, 'white')}]{rec.status}[/]" if rec else "-")
+        table.add_row(str(comp.layer), comp.id, *cells)
+    console.print(table)
+    if asbuilt.deviations:
+        console.print(f"[red]{len(asbuilt.deviations)} deviation(s)[/] recorded")
+    console.print(f"record: {path}")
+
+
+def register(main: click.Group) -> None:
+    @main.command("build")
+    @click.argument("design", type=click.Path(path_type=Path, dir_okay=False))
+    @click.option("--check", is_flag=True, help="Dry run: the diffs each host would get.")
+    @click.option(
+        "--lab",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Build on this running lab (its inventory says how to reach the hosts).",
+    )
+    @click.option(
+        "--inventory",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help="Nornir SimpleInventory folder (default: the design's).",
+    )
+    @click.option("--workers", type=click.IntRange(1, 1000), default=None, help="Concurrency.")
+    @click.option("--json", "as_json", is_flag=True, help="JSON events on stdout, one a line.")
+    @click.option("--recover", "recover_id", default=None, help="Close an unfinished build.")
+    @click.option("--accept", is_flag=True, help="With --recover: record the state as it is.")
+    def build_cmd(
+        design: Path,
+        check: bool,
+        lab: Path | None,
+        inventory: Path | None,
+        workers: int | None,
+        as_json: bool,
+        recover_id: str | None,
+        accept: bool,
+    ) -> None:
+        """The governed build: gates, offline layer, leaf-first apply + checks, as-built."""
+        from sdd_build.execute.service import build_service
+
+        emit = _JsonEvents() if as_json else _HumanProgress(_err)
+        try:
+            asbuilt, path = build_service(
+                design,
+                check=check,
+                lab=lab,
+                inventory=inventory,
+                workers=workers,
+                emit=emit,
+                recover_id=recover_id,
+                accept=accept,
+            )
+        except SddBuildError as exc:
+            if as_json:
+                emit(
+                    "error",
+                    exit_code=exc.exit_code,
+                    problems=[p.as_dict() for p in exc.problems],
+                )
+            print_error(exc)
+            sys.exit(exc.exit_code)
+        if not as_json:
+            _summary(_err, asbuilt, path)
+        sys.exit(EXIT_OK if asbuilt.result == "as_designed" else EXIT_DEVIATIONS)
+
+    _ = EXIT_BAD_INPUT

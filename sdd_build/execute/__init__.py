@@ -1,0 +1,1 @@
+"""execute stage: the governed build on devices (Nornir, NAPALM), journal, evidence."""

@@ -1,0 +1,515 @@
+"""The governed build: an approved plan carried out on devices, leaf-first, layer by layer.
+
+    gates (exit 3, nothing contacted) -> offline layer -> lock + journal ->
+    connect + back up every target host (one SSH session per host for the whole build) ->
+    per layer, all hosts concurrently (Nornir): apply config components (NAPALM candidate,
+    diff, commit), run command components and their acceptance checks, record evidence ->
+    on failure: roll the host back to its backup (``rollback: on_failure``), block the rest ->
+    reconcile intended vs running config -> as-built record + audit entry.
+
+Nothing here adapts silently: every surprise becomes a ``Deviation`` with evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets as pysecrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from nornir.core import Nornir
+from nornir.core.configuration import Config
+from nornir.core.inventory import Hosts, Inventory
+from nornir.core.plugins.connections import ConnectionPluginRegister
+from nornir.core.task import Result, Task
+from nornir.plugins.runners import ThreadedRunner
+
+from sdd_build.checks import evaluate
+from sdd_build.design.models import CommandTemplate, ConfigTemplate, Parser, Workflow
+from sdd_build.errors import DesignError, GateError, SddBuildError
+from sdd_build.execute.device import DeviceSession, open_session
+from sdd_build.execute.evidence import EvidenceStore
+from sdd_build.execute.journal import Journal, build_lock, find_unfinished, utcnow
+from sdd_build.execute.reconcile import reconcile
+from sdd_build.execute.results import (
+    AsBuilt,
+    ComponentRecord,
+    Deviation,
+    HostRecord,
+    Metrics,
+)
+from sdd_build.offline.runner import parser_template_path
+from sdd_build.parse import parse
+from sdd_build.plan.planner import BuildPlan, render_context
+from sdd_build.plan.validate import ValidationReport, sha256_file
+from sdd_build.plan.workspace import Workspace
+
+__all__ = ["BuildOptions", "Emitter", "run_build"]
+
+Emitter = Callable[..., None]
+
+
+def _quiet(event: str, **data: Any) -> None:
+    return None
+
+
+@dataclass
+class BuildOptions:
+    check: bool = False
+    workers: int | None = None
+    approvals: list[dict[str, Any]] = field(default_factory=list)
+    spec_approved_at: str | None = None
+    emit: Emitter = _quiet
+    build_id: str | None = None
+
+
+@dataclass
+class _HostState:
+    name: str
+    session: DeviceSession | None = None
+    wait_s: float = 0.0  # declared waiting for convergence (design 'wait')
+    backup: str | None = None
+    stopped: str | None = None  # why nothing more runs on this host
+    intended: list[str] = field(default_factory=list)
+    committed: list[str] = field(default_factory=list)
+
+
+class _Build:
+    """Shared state of one build; device work happens in Nornir's worker threads."""
+
+    def __init__(self, ws: Workspace, plan: BuildPlan, opts: BuildOptions, build_dir: Path) -> None:
+        self.ws = ws
+        self.plan = plan
+        self.opts = opts
+        self.build_dir = build_dir
+        self.model = ws.design.model
+        self.by_id = {c.id: c for c in self.model.components}
+        self.lock = threading.Lock()
+        self.journal = Journal(build_dir)
+        self.evidence = EvidenceStore(build_dir, secrets=_inventory_secrets(ws))
+        self.hosts = {h: _HostState(h) for h in ws.hosts}
+        self.records: dict[str, dict[str, HostRecord]] = {c: {} for c in ws.graph.order}
+        self.deviations: list[Deviation] = []
+        self.steps = {h: {s.component: s for s in plan.hosts.get(h, [])} for h in ws.hosts}
+
+    # ----- recording ---------------------------------------------------------------------
+
+    def record(self, component: str, host: str, rec: HostRecord) -> None:
+        with self.lock:
+            self.records[component][host] = rec
+        self.opts.emit("component_host", component=component, host=host, status=rec.status,
+                       reason=rec.reason)
+
+    def deviate(self, cls: str, component: str | None, host: str | None, reason: str,
+                expected: Any = None, actual: Any = None, evidence: list[str] | None = None) -> None:
+        with self.lock:
+            dev = Deviation.model_validate({
+                "id": f"DEV-{len(self.deviations) + 1:03d}",
+                "component": component, "host": host, "class": cls,
+                "expected": expected, "actual": actual, "reason": reason,
+                "evidence": evidence or [],
+            })
+            self.deviations.append(dev)
+        self.journal.write("deviation", **dev.dump())
+        self.opts.emit("deviation", **dev.dump())
+
+    # ----- per-host work -----------------------------------------------------------------
+
+    def connect(self, task: Task) -> Result:
+        st = self.hosts[task.host.name]
+        try:
+            st.session = open_session(task, self.model.build.timeout_s)
+            st.backup = st.session.running_config()
+        except Exception as exc:
+            st.stopped = "unreachable"
+            reason = _oneline(exc)
+            self.deviate("unreachable", None, st.name, f"cannot reach or read the device: {reason}")
+            self.journal.write("host_unreachable", host=st.name, reason=reason)
+            return Result(host=task.host, failed=True, result=reason)
+        path = self.evidence.write_private(st.name, "pre-build.cfg", st.backup)
+        self.evidence.write(st.name, "pre.cfg", st.backup)
+        self.journal.write("host_backup", host=st.name, backup=str(path.relative_to(self.build_dir)))
+        return Result(host=task.host, result="connected")
+
+    def run_layer(self, task: Task, layer: list[str]) -> Result:
+        host = task.host.name
+        st = self.hosts[host]
+        for cid in layer:
+            if host not in self.ws.component_hosts.get(cid, ()):
+                continue
+            comp = self.by_id[cid]
+            started = time.perf_counter()
+            if st.stopped:
+                self._block(cid, host, st.stopped)
+                continue
+            unmet = [
+                d for d in sorted(self.ws.graph.dependencies(cid))
+                if host in self.ws.component_hosts.get(d, ())
+                and self.records[d].get(host, HostRecord(status="blocked")).status != "built"
+            ]
+            if unmet:
+                self._block(cid, host, f"depends on {', '.join(unmet)}, which did not build")
+                continue
+            try:
+                if isinstance(comp, ConfigTemplate):
+                    self._config(comp, st, started)
+                elif isinstance(comp, CommandTemplate):
+                    self._command(comp, st, started)
+                elif isinstance(comp, Workflow):
+                    self.record(cid, host, HostRecord(status="built", duration_s=0.0))
+            except SddBuildError as exc:
+                self._fail(cid, st, "apply_failed", str(exc), started)
+            except Exception as exc:  # a device or transport error mid-component
+                self._fail(cid, st, "apply_failed", _oneline(exc), started)
+        return Result(host=task.host, result="layer done")
+
+    def _block(self, cid: str, host: str, reason: str) -> None:
+        self.record(cid, host, HostRecord(status="blocked", reason=reason))
+        self.deviate("blocked", cid, host, reason)
+
+    def _config(self, comp: ConfigTemplate, st: _HostState, started: float) -> None:
+        step = self.steps[st.name][comp.id]
+        config = step.config or ""
+        assert st.session is not None
+        rendered = self.evidence.write(st.name, f"{comp.id}.rendered.cfg", config)
+        commit = not self.opts.check
+        if commit:
+            self.journal.write("apply_started", host=st.name, component=comp.id)
+        outcome = st.session.apply(
+            config, strategy=self.model.build.strategy, commit=commit,
+            message=f"sdd-build {self.model.design} v{self.model.version} {comp.id}",
+        )
+        diff = self.evidence.write(st.name, f"{comp.id}.diff", outcome.diff)
+        evidence = [rendered, diff]
+        if outcome.error is not None:
+            self.journal.write("apply_failed", host=st.name, component=comp.id,
+                               error=self.evidence.mask(outcome.error))
+            self._fail(comp.id, st, "apply_failed", outcome.error, started, evidence=evidence,
+                       expected=config)
+            return
+        if outcome.committed:
+            st.committed.append(comp.id)
+            self.journal.write("apply_committed", host=st.name, component=comp.id)
+        st.intended.append(config)
+        self.record(comp.id, st.name, HostRecord(
+            status="built", changed=bool(outcome.diff.strip()), evidence=evidence,
+            duration_s=time.perf_counter() - started,
+            reason="dry run: not committed" if self.opts.check else None,
+        ))
+
+    def _command(self, comp: CommandTemplate, st: _HostState, started: float) -> None:
+        step = self.steps[st.name][comp.id]
+        assert st.session is not None
+        if self.opts.check:
+            self.record(comp.id, st.name, HostRecord(
+                status="skipped", reason="dry run: checks run after a real apply"))
+            return
+        ctx = render_context(self.ws, st.name, comp.vars)
+        parser = self.by_id.get(comp.parser) if comp.parser else None
+        deadline = time.monotonic() + (comp.wait.timeout_s if comp.wait else 0.0)
+        attempt = 0
+        while True:
+            attempt += 1
+            outputs = st.session.commands(list(step.commands))
+            results, evidence = self._evaluate(comp, st.name, step.commands, outputs, parser, ctx)
+            failed = [r for r in results if not r["passed"]]
+            if not failed or comp.wait is None or time.monotonic() >= deadline:
+                break
+            time.sleep(comp.wait.interval_s)
+            st.wait_s += comp.wait.interval_s
+        if failed:
+            for r in failed:
+                self.deviate("acceptance_failed", comp.id, st.name, r["reason"],
+                             expected=r["expected"], actual=r["found"], evidence=evidence)
+            self._fail(comp.id, st, None, f"{len(failed)} acceptance check(s) failed", started,
+                       evidence=evidence, checks=results, attempts=attempt)
+            return
+        self.record(comp.id, st.name, HostRecord(
+            status="built", checks=results, evidence=evidence, attempts=attempt,
+            duration_s=time.perf_counter() - started))
+
+    def _evaluate(self, comp: CommandTemplate, host: str, commands: tuple[str, ...],
+                  outputs: dict[str, str], parser: Any, ctx: dict[str, Any]
+                  ) -> tuple[list[dict[str, Any]], list[str]]:
+        evidence: list[str] = []
+        parsed: list[Any] = []
+        for i, cmd in enumerate(commands):
+            raw = outputs.get(cmd, "")
+            evidence.append(self.evidence.write(host, f"{comp.id}.{i}.raw.txt", raw))
+            data: Any = raw
+            if i == 0 and isinstance(parser, Parser):
+                try:
+                    data = parse(parser.engine, raw,
+                                 template=parser_template_path(self.ws, parser),
+                                 platform=parser.platform, command=parser.command,
+                                 origin=f"{host}: {cmd}")
+                except SddBuildError as exc:
+                    data = None
+                    evidence.append(self.evidence.write(host, f"{comp.id}.{i}.parse-error.txt",
+                                                        str(exc)))
+                evidence.append(self.evidence.write(host, f"{comp.id}.{i}.parsed.json", data))
+            parsed.append(data)
+        results = []
+        for check in comp.acceptance:
+            index = min(check.command, len(parsed) - 1)
+
+            def render_expected(value: Any) -> Any:
+                return self.ws.templates.render_string(
+                    str(value), ctx, host=host, origin=self.ws.design.display)
+
+            res = evaluate(check, parsed[index], host=host, render_expected=render_expected,
+                           input_ref=evidence[0] if evidence else None,
+                           raw=outputs.get(commands[index], ""))
+            results.append(res.model_dump(mode="json"))
+        evidence.append(self.evidence.write(host, f"{comp.id}.checks.json", results))
+        return results, evidence
+
+    def _fail(self, cid: str, st: _HostState, cls: str | None, reason: str, started: float,
+              evidence: list[str] | None = None, expected: Any = None,
+              checks: list[dict[str, Any]] | None = None, attempts: int = 0) -> None:
+        if cls is not None:
+            self.deviate(cls, cid, st.name, reason, expected=expected, evidence=evidence)
+        self.record(cid, st.name, HostRecord(
+            status="failed", reason=reason, evidence=evidence or [], checks=checks or [],
+            attempts=attempts, duration_s=time.perf_counter() - started))
+        if self.model.build.rollback == "on_failure" and not self.opts.check:
+            self._rollback(st, cid)
+        elif self.model.build.rollback == "never":
+            # Dependents are blocked by the dependency rule; independent branches go on.
+            return
+
+    def _rollback(self, st: _HostState, failed: str) -> None:
+        assert st.session is not None and st.backup is not None
+        self.journal.write("rollback_started", host=st.name, component=failed)
+        error = st.session.restore(st.backup) if st.committed else None
+        with self.lock:
+            for cid, hosts in self.records.items():
+                rec = hosts.get(st.name)
+                if rec is not None and rec.status == "built" and cid in st.committed:
+                    hosts[st.name] = rec.model_copy(update={"status": "rolled_back"})
+        st.stopped = f"host rolled back after '{failed}' failed"
+        if error:
+            st.stopped = f"rollback after '{failed}' failed: {error}"
+            self.journal.write("rollback_failed", host=st.name, error=self.evidence.mask(error))
+            self.deviate("rolled_back", failed, st.name,
+                         f"rollback to the pre-build config FAILED: {error}",
+                         expected="pre-build config", actual="unknown: inspect the device")
+            return
+        self.journal.write("rollback_done", host=st.name)
+        self.deviate("rolled_back", failed, st.name,
+                     "rolled back to the pre-build config (rollback: on_failure)"
+                     if st.committed else "nothing was committed; the device is unchanged",
+                     expected="pre-build config", actual="pre-build config",
+                     evidence=["evidence/" + st.name + "/pre.cfg"])
+        st.committed.clear()
+        st.intended.clear()
+
+    def finish_host(self, task: Task) -> Result:
+        st = self.hosts[task.host.name]
+        if st.session is None or st.backup is None:
+            return Result(host=task.host, result="skipped")
+        post = st.session.running_config()
+        post_ref = self.evidence.write(st.name, "post.cfg", post)
+        if self.opts.check:
+            unchanged = st.session.normalise(post) == st.session.normalise(st.backup)
+            with self.lock:
+                self.host_summary(st.name)["unchanged"] = unchanged
+            if not unchanged:
+                self.deviate("unexpected_change", None, st.name,
+                             "the running config changed during a dry run",
+                             evidence=[post_ref])
+            return Result(host=task.host, result="checked")
+        if st.stopped:
+            return Result(host=task.host, result="stopped")
+        for finding in reconcile(st.intended, st.backup, post):
+            self.deviate(finding.kind, None, st.name, finding.reason, expected=finding.expected,
+                         actual=finding.actual, evidence=[post_ref])
+        return Result(host=task.host, result="reconciled")
+
+    def host_summary(self, host: str) -> dict[str, Any]:
+        if not hasattr(self, "_summaries"):
+            self._summaries: dict[str, dict[str, Any]] = {}
+        return self._summaries.setdefault(host, {})
+
+
+def _oneline(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:2000]
+
+
+def _inventory_secrets(ws: Workspace) -> list[str]:
+    found: list[str] = []
+    inv = ws.inventory.inventory
+    for host in inv.hosts.values():
+        params = host.get_connection_parameters()
+        if params.password:
+            found.append(params.password)
+        for plugin in ("napalm", "netmiko"):
+            extras = host.get_connection_parameters(plugin).extras or {}
+            for key in ("secret", "shell_password"):
+                if extras.get(key):
+                    found.append(str(extras[key]))
+            for key, value in (extras.get("optional_args") or {}).items():
+                if "password" in key or key == "secret":
+                    found.append(str(value))
+    return found
+
+
+def new_build_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + pysecrets.token_hex(2)
+
+
+def builds_dir(ws: Workspace) -> Path:
+    return ws.design.directory / "builds"
+
+
+def refuse_if_unfinished(ws: Workspace) -> None:
+    unfinished = find_unfinished(builds_dir(ws))
+    if unfinished:
+        names = ", ".join(p.name for p in unfinished)
+        raise GateError(
+            f"an earlier build did not finish: {names}; the devices may be half-changed",
+            file=str(unfinished[0] / "journal.jsonl"),
+            hint=f"run `sdd-build build <design> --recover {unfinished[0].name}` "
+            "(rolls touched hosts back) or add --accept to record the state as it is",
+        )
+
+
+def _nornir(ws: Workspace, workers: int) -> Nornir:
+    """Only the design's target hosts exist for this Nornir: the blast radius, structurally."""
+    ConnectionPluginRegister.auto_register()  # napalm, netmiko (entry points), as InitNornir does
+    inv = ws.inventory.inventory
+    hosts = Hosts({h: inv.hosts[h] for h in ws.hosts})
+    return Nornir(
+        inventory=Inventory(hosts=hosts, groups=inv.groups, defaults=inv.defaults),
+        runner=ThreadedRunner(num_workers=max(1, workers)),
+        config=Config(),
+    )
+
+
+def run_build(report: ValidationReport, opts: BuildOptions) -> tuple[AsBuilt, Path]:
+    """Carry out a validated, gate-checked plan. Returns the as-built record and its folder."""
+    ws, plan = report.workspace, report.plan
+    if ws is None or plan is None or not report.ok:
+        raise DesignError.from_problems(report.problems)
+    refuse_if_unfinished(ws)
+    model = ws.design.model
+    t_start = time.perf_counter()
+    started = utcnow()
+    build_id = opts.build_id or new_build_id()
+    bdir = builds_dir(ws) / build_id
+    with build_lock(builds_dir(ws), model.design):
+        bdir.mkdir(parents=True, exist_ok=False)
+        b = _Build(ws, plan, opts, bdir)
+        b.journal.write("build_started", build_id=build_id, design=model.design,
+                        version=model.version, hosts=ws.hosts, check=opts.check,
+                        design_sha256=sha256_file(ws.design.path))
+        opts.emit("build_started", build_id=build_id, hosts=ws.hosts, layers=plan.layers,
+                  check=opts.check)
+        nr = _nornir(ws, opts.workers or model.build.workers)
+        try:
+            opts.emit("phase", name="connect")
+            nr.run(task=b.connect, name="connect", on_failed=True)
+            for index, layer in enumerate(plan.layers):
+                acting = [c for c in layer if ws.component_hosts.get(c)]
+                for cid in layer:
+                    comp = b.by_id[cid]
+                    if isinstance(comp, Parser):
+                        b.records[cid] = {}
+                if not acting:
+                    continue
+                opts.emit("layer_started", layer=index, components=acting)
+                nr.run(task=b.run_layer, name=f"layer {index}", layer=acting, on_failed=True)
+                opts.emit("layer_finished", layer=index)
+            opts.emit("phase", name="reconcile")
+            nr.run(task=b.finish_host, name="reconcile", on_failed=True)
+        finally:
+            nr.close_connections(on_failed=True)
+        # Governance = time on the critical path spent neither on a device nor in declared
+        # waiting: offline layer, rendering, diffing, checks, evidence, journal, reconciliation.
+        busiest = max(
+            ((st.session.device_s if st.session else 0.0) + st.wait_s for st in b.hosts.values()),
+            default=0.0,
+        )
+        device_s = sum(st.session.device_s for st in b.hosts.values() if st.session)
+        finished = utcnow()
+        asbuilt = _as_built(b, build_id, started, finished, opts, time.perf_counter() - t_start,
+                            device_s, busiest)
+        (bdir / "as-built.json").write_text(
+            json.dumps(asbuilt.dump(), indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        b.journal.write("build_finished", result=asbuilt.result)
+        b.journal.close()
+    opts.emit("build_finished", build_id=build_id, result=asbuilt.result,
+              deviations=len(asbuilt.deviations), path=str(bdir))
+    return asbuilt, bdir
+
+
+def _as_built(b: _Build, build_id: str, started: str, finished: str, opts: BuildOptions,
+              wall_s: float, device_s: float, busiest_s: float) -> AsBuilt:
+    ws, model = b.ws, b.model
+    components: list[ComponentRecord] = []
+    pairs = with_evidence = 0
+    for cid in ws.graph.order:
+        comp = b.by_id[cid]
+        hosts = dict(sorted(b.records.get(cid, {}).items()))
+        components.append(ComponentRecord(
+            id=cid, kind=comp.kind, layer=ws.graph.layer_of[cid],
+            reuse=getattr(comp, "reuse", None) is not None, hosts=hosts))
+        if isinstance(comp, Workflow):
+            continue  # a workflow's evidence is its children's
+        for rec in hosts.values():
+            pairs += 1
+            with_evidence += bool(rec.evidence)
+    reusable = [c for c in model.components if isinstance(c, ConfigTemplate | Parser)]
+    deviating = {(d.component, d.host) for d in b.deviations if d.class_ != "waived"}
+    statuses = [r.status for hosts in b.records.values() for r in hosts.values()]
+    if any(d.class_ != "waived" for d in b.deviations):
+        result = "failed" if "failed" in statuses or any(
+            d.class_ in ("unreachable", "rolled_back") for d in b.deviations
+        ) else "with_deviations"
+    else:
+        result = "as_designed"
+    ttv = None
+    if opts.spec_approved_at:
+        try:
+            t0 = datetime.fromisoformat(opts.spec_approved_at.replace("Z", "+00:00"))
+            t1 = datetime.fromisoformat(finished.replace("Z", "+00:00"))
+            ttv = round((t1 - t0).total_seconds(), 3)
+        except ValueError:
+            ttv = None
+    spec_path = ws.design.repo.confine(ws.design.directory, model.spec)
+    hosts_summary = {}
+    for h, st in b.hosts.items():
+        summary = {"reachable": st.session is not None and st.backup is not None,
+                   "stopped": st.stopped, **b.host_summary(h)}
+        hosts_summary[h] = summary
+    return AsBuilt(
+        build_id=build_id,
+        mode="check" if opts.check else "build",
+        design={"id": model.design, "version": model.version,
+                "sha256": sha256_file(ws.design.path), "path": ws.design.display},
+        spec={"sha256": sha256_file(spec_path) if spec_path else None, "path": ws.spec.file},
+        approvals=opts.approvals,
+        started=started,
+        finished=finished,
+        result=result,
+        hosts=hosts_summary,
+        layers=ws.graph.layers,
+        components=components,
+        deviations=b.deviations,
+        metrics=Metrics(
+            deviation_rate=round(len({p for p in deviating if p[0]}) / pairs, 4) if pairs else 0.0,
+            reuse_rate=round(sum(1 for c in reusable if c.reuse) / len(reusable), 4)
+            if reusable else 0.0,
+            reconciliation=round(with_evidence / pairs, 4) if pairs else 1.0,
+            time_to_value_s=ttv,
+            governance_s=round(max(0.0, wall_s - busiest_s), 3),
+            device_s=round(device_s, 3),
+            wall_s=round(wall_s, 3),
+        ),
+    )

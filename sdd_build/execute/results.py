@@ -1,0 +1,112 @@
+"""What a build produced: per component, per host, deviations, metrics (PRODUCT.md §6).
+
+These models are the ``as-built.json`` machine contract; the report stage renders them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "DEVIATION_CLASSES",
+    "AsBuilt",
+    "ComponentRecord",
+    "Deviation",
+    "HostRecord",
+    "HostStatus",
+    "Metrics",
+]
+
+HostStatus = Literal["built", "failed", "blocked", "skipped", "rolled_back"]
+
+DEVIATION_CLASSES = (
+    "apply_failed",
+    "acceptance_failed",
+    "blocked",
+    "rejected_line",
+    "rewritten_line",
+    "unexpected_change",
+    "unreachable",
+    "waived",
+    "rolled_back",
+)
+DeviationClass = Literal[
+    "apply_failed",
+    "acceptance_failed",
+    "blocked",
+    "rejected_line",
+    "rewritten_line",
+    "unexpected_change",
+    "unreachable",
+    "waived",
+    "rolled_back",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Deviation(_Model):
+    """Anything the design did not foresee, with evidence. Never adapted silently."""
+
+    id: str
+    component: str | None
+    host: str | None
+    class_: DeviationClass = Field(alias="class")
+    expected: Any = None
+    actual: Any = None
+    reason: str
+    evidence: list[str] = Field(default_factory=list)
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, mode="json")
+
+
+class HostRecord(_Model):
+    status: HostStatus
+    changed: bool = False
+    checks: list[dict[str, Any]] = Field(default_factory=list)
+    evidence: list[str] = Field(default_factory=list)
+    attempts: int = 0
+    reason: str | None = None
+    duration_s: float = 0.0
+
+
+class ComponentRecord(_Model):
+    id: str
+    kind: str
+    layer: int
+    reuse: bool = False
+    hosts: dict[str, HostRecord] = Field(default_factory=dict)
+
+
+class Metrics(_Model):
+    deviation_rate: float
+    reuse_rate: float
+    reconciliation: float
+    time_to_value_s: float | None
+    governance_s: float = 0.0  # critical-path time not on a device nor in declared waiting
+    device_s: float = 0.0  # device round trips, summed over hosts
+    wall_s: float = 0.0
+
+
+class AsBuilt(_Model):
+    build_id: str
+    mode: Literal["build", "check", "recover"] = "build"
+    design: dict[str, Any]
+    spec: dict[str, Any]
+    approvals: list[dict[str, Any]] = Field(default_factory=list)
+    started: str
+    finished: str | None = None
+    result: Literal["as_designed", "with_deviations", "failed"]
+    hosts: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    layers: list[list[str]] = Field(default_factory=list)
+    components: list[ComponentRecord] = Field(default_factory=list)
+    deviations: list[Deviation] = Field(default_factory=list)
+    metrics: Metrics
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, mode="json")

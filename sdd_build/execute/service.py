@@ -1,0 +1,224 @@
+"""The build as a service for the CLI (and the pytest plugin): gates, validation, the build,
+the audit trail and recovery of an unfinished build, in that order and nothing else."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from nornir.core.task import Result, Task
+
+from sdd_build.errors import DesignError, GateError
+from sdd_build.execute.build import (
+    BuildOptions,
+    Emitter,
+    _nornir,
+    builds_dir,
+    run_build,
+)
+from sdd_build.execute.device import open_session
+from sdd_build.execute.journal import Journal, build_lock, read_journal, utcnow
+from sdd_build.execute.results import AsBuilt, ComponentRecord, Deviation, HostRecord, Metrics
+from sdd_build.plan.validate import ValidationReport, sha256_file, validate
+
+__all__ = ["build_service", "recover_build"]
+
+
+def _lab_inventory(lab: Path | None) -> Path | None:
+    if lab is None:
+        return None
+    from sdd_build.lab import inventory_dir
+
+    path = inventory_dir(lab)
+    if not (path / "hosts.yaml").is_file():
+        raise DesignError(
+            f"lab {lab} is not up (no inventory at {path})",
+            hint=f"run `sdd-build lab up {lab}` first",
+        )
+    return path
+
+
+def build_service(
+    design: Path,
+    *,
+    check: bool = False,
+    lab: Path | None = None,
+    inventory: Path | None = None,
+    workers: int | None = None,
+    emit: Emitter | None = None,
+    recover_id: str | None = None,
+    accept: bool = False,
+) -> tuple[AsBuilt, Path]:
+    from sdd_build.audit import AuditLog
+    from sdd_build.gates import check_gate2
+
+    # Gate first: an unapproved or stale design never gets as far as a device, or a lab lookup.
+    approved = check_gate2(design)
+    connections = _lab_inventory(lab)
+    report = validate(design, inventory_dir=inventory, connections=connections)
+    if not report.ok:
+        raise DesignError.from_problems(report.problems)
+    assert report.workspace is not None
+    ws = report.workspace
+    audit = AuditLog(ws.root)
+    if recover_id is not None:
+        asbuilt, path = recover_build(report, recover_id, accept=accept, emit=emit)
+        audit.append("build_recovered", design=ws.design.model.design, build_id=recover_id,
+                     result=asbuilt.result, accept=accept)
+        return asbuilt, path
+    if accept:
+        raise DesignError("--accept only goes with --recover <build-id>")
+    opts = BuildOptions(
+        check=check,
+        workers=workers,
+        approvals=_approval_records(approved),
+        spec_approved_at=_spec_approved_at(approved),
+        emit=emit or (lambda event, **data: None),
+    )
+    asbuilt, path = run_build(report, opts)
+    audit.append(
+        "build",
+        design=ws.design.model.design,
+        version=ws.design.model.version,
+        build_id=asbuilt.build_id,
+        mode=asbuilt.mode,
+        result=asbuilt.result,
+        design_sha256=asbuilt.design["sha256"],
+    )
+    for comp in asbuilt.components:
+        for host, rec in comp.hosts.items():
+            audit.append("component_result", build_id=asbuilt.build_id, component=comp.id,
+                         host=host, status=rec.status)
+    for dev in asbuilt.deviations:
+        audit.append("deviation", build_id=asbuilt.build_id, **{
+            k: v for k, v in dev.dump().items() if k in ("id", "component", "host", "class", "reason")
+        })
+    _write_reports(path)
+    return asbuilt, path
+
+
+def _approval_records(approved: Any) -> list[dict[str, Any]]:
+    records = getattr(approved, "records", None) or getattr(approved, "approvals", None)
+    if records is None:
+        return []
+    out = []
+    for rec in records if isinstance(records, list) else list(records.values()):
+        out.append(rec if isinstance(rec, dict) else rec.model_dump(mode="json"))
+    return out
+
+
+def _spec_approved_at(approved: Any) -> str | None:
+    for rec in _approval_records(approved):
+        if rec.get("gate") == "spec":
+            value = rec.get("approved_at") or rec.get("time") or rec.get("timestamp")
+            return str(value) if value else None
+    return None
+
+
+def _write_reports(path: Path) -> None:
+    """Render the human formats of the record when the report stage is available."""
+    try:
+        from sdd_build.report import write_all  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    write_all(path)
+
+
+def recover_build(
+    report: ValidationReport, build_id: str, *, accept: bool, emit: Emitter | None = None
+) -> tuple[AsBuilt, Path]:
+    """Close a build that was killed: roll the touched hosts back to their backups, or with
+    ``accept`` record their state as it is; either way a deviation per touched host."""
+    ws = report.workspace
+    assert ws is not None
+    bdir = builds_dir(ws) / build_id
+    entries = read_journal(bdir)
+    if not entries:
+        raise DesignError(f"no build '{build_id}' with a journal in {builds_dir(ws)}")
+    if any(e.get("event") == "build_finished" for e in entries):
+        raise DesignError(f"build '{build_id}' finished; there is nothing to recover")
+    touched: dict[str, list[str]] = {}
+    for e in entries:
+        if e.get("event") in ("apply_started", "apply_committed"):
+            comps = touched.setdefault(e["host"], [])
+            if e["component"] not in comps:
+                comps.append(e["component"])
+        if e.get("event") == "rollback_done":
+            touched.pop(e["host"], None)
+    model = ws.design.model
+    journal = Journal(bdir)
+    deviations: list[Deviation] = []
+    records: dict[str, dict[str, HostRecord]] = {}
+
+    def deviate(cls: str, host: str, reason: str, comp: str | None = None) -> None:
+        dev = Deviation.model_validate({
+            "id": f"DEV-{len(deviations) + 1:03d}", "component": comp, "host": host,
+            "class": cls, "reason": reason, "expected": "pre-build config" if cls == "rolled_back"
+            else None, "actual": None,
+        })
+        deviations.append(dev)
+        journal.write("deviation", **dev.dump())
+
+    with build_lock(builds_dir(ws), model.design):
+        journal.write("recover_started", accept=accept, hosts=sorted(touched))
+        if accept:
+            for host, comps in touched.items():
+                for cid in comps:
+                    records.setdefault(cid, {})[host] = HostRecord(
+                        status="built", reason="state accepted after an interrupted build")
+                deviate("unexpected_change", host,
+                        f"build interrupted after touching {', '.join(comps)}; state accepted "
+                        "as is by --accept")
+        elif touched:
+            ws.hosts = [h for h in ws.hosts if h in touched]
+            nr = _nornir(ws, len(touched))
+
+            def restore(task: Task) -> Result:
+                host = task.host.name
+                backup = (bdir / "private" / host / "pre-build.cfg")
+                if not backup.is_file():
+                    deviate("rolled_back", host, "no backup in the journal folder; cannot roll back")
+                    return Result(host=task.host, failed=True)
+                session = open_session(task, model.build.timeout_s)
+                error = session.restore(backup.read_text(encoding="utf-8"))
+                for cid in touched[host]:
+                    records.setdefault(cid, {})[host] = HostRecord(
+                        status="rolled_back" if error is None else "failed",
+                        reason="recovered: rolled back to the pre-build config"
+                        if error is None else f"recovery rollback failed: {error}")
+                deviate("rolled_back", host,
+                        "interrupted build recovered: rolled back to the pre-build config"
+                        if error is None else f"recovery rollback FAILED: {error}")
+                journal.write("rollback_done" if error is None else "rollback_failed", host=host)
+                return Result(host=task.host, result="restored")
+
+            try:
+                nr.run(task=restore, name="recover", on_failed=True)
+            finally:
+                nr.close_connections(on_failed=True)
+        started = next((e["ts"] for e in entries if e.get("event") == "build_started"), utcnow())
+        comps = [
+            ComponentRecord(id=cid, kind=ws.design.model.component(cid).kind,
+                            layer=ws.graph.layer_of[cid], hosts=records.get(cid, {}))
+            for cid in ws.graph.order
+        ]
+        asbuilt = AsBuilt(
+            build_id=build_id, mode="recover",
+            design={"id": model.design, "version": model.version,
+                    "sha256": sha256_file(ws.design.path), "path": ws.design.display},
+            spec={"sha256": None, "path": ws.spec.file},
+            started=started, finished=utcnow(), result="failed",
+            hosts={h: {"touched": h in touched} for h in sorted(set(ws.hosts) | set(touched))},
+            layers=ws.graph.layers, components=comps, deviations=deviations,
+            metrics=Metrics(deviation_rate=1.0 if deviations else 0.0, reuse_rate=0.0,
+                            reconciliation=0.0, time_to_value_s=None),
+        )
+        (bdir / "as-built.json").write_text(json.dumps(asbuilt.dump(), indent=2) + "\n",
+                                            encoding="utf-8")
+        journal.write("build_finished", result="failed", recovered=True, accept=accept)
+        journal.close()
+    if emit:
+        emit("build_finished", build_id=build_id, result="failed", path=str(bdir))
+    _ = GateError
+    return asbuilt, bdir
