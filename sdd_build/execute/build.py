@@ -147,10 +147,11 @@ class _Build:
             if st.stopped:
                 self._block(cid, host, st.stopped)
                 continue
+            ok = ("built", "skipped") if self.opts.check else ("built",)
             unmet = [
                 d for d in sorted(self.ws.graph.dependencies(cid))
                 if host in self.ws.component_hosts.get(d, ())
-                and self.records[d].get(host, HostRecord(status="blocked")).status != "built"
+                and self.records[d].get(host, HostRecord(status="blocked")).status not in ok
             ]
             if unmet:
                 self._block(cid, host, f"depends on {', '.join(unmet)}, which did not build")
@@ -161,7 +162,13 @@ class _Build:
                 elif isinstance(comp, CommandTemplate):
                     self._command(comp, st, started)
                 elif isinstance(comp, Workflow):
-                    self.record(cid, host, HostRecord(status="built", duration_s=0.0))
+                    skipped = any(
+                        self.records[s].get(host, HostRecord(status="built")).status == "skipped"
+                        for s in comp.steps
+                    )
+                    self.record(cid, host, HostRecord(
+                        status="skipped" if skipped else "built",
+                        reason="dry run" if skipped else None))
             except SddBuildError as exc:
                 self._fail(cid, st, "apply_failed", str(exc), started)
             except Exception as exc:  # a device or transport error mid-component

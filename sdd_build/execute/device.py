@@ -149,5 +149,8 @@ def open_session(task: Task, timeout_s: float) -> DeviceSession:
     extras["optional_args"] = optional
     params.extras = extras
     task.host.connection_options[info.connection] = params
+    start = time.perf_counter()
     driver = task.host.get_connection(info.connection, task.nornir.config)
-    return DeviceSession(driver, info)
+    session = DeviceSession(driver, info)
+    session.device_s = time.perf_counter() - start  # the SSH handshake is device time too
+    return session
