@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sdd_build.cli._output import print_error
-from sdd_build.errors import EXIT_BAD_INPUT, EXIT_DEVIATIONS, EXIT_OK, SddBuildError
+from sdd_build.errors import EXIT_DEVIATIONS, EXIT_OK, SddBuildError
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -156,4 +156,36 @@ def register(main: click.Group) -> None:
             _summary(_err, asbuilt, path)
         sys.exit(EXIT_OK if asbuilt.result == "as_designed" else EXIT_DEVIATIONS)
 
-    _ = EXIT_BAD_INPUT
+    @main.command("discover")
+    @click.argument("artifact", type=click.Path(path_type=Path, dir_okay=False))
+    @click.option("--lab", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                  help="Discover on this running lab.")
+    @click.option("--inventory", type=click.Path(path_type=Path, file_okay=False), default=None,
+                  help="Nornir SimpleInventory folder (default: the repository's inventory/).")
+    @click.option("--group", "groups", multiple=True, help="With a spec: target group(s).")
+    @click.option("--host", "hosts", multiple=True, help="With a spec: target host(s).")
+    @click.option("--json", "as_json", is_flag=True, help="Print feasibility.json to stdout.")
+    def discover_cmd(
+        artifact: Path,
+        lab: Path | None,
+        inventory: Path | None,
+        groups: tuple[str, ...],
+        hosts: tuple[str, ...],
+        as_json: bool,
+    ) -> None:
+        """Feasibility facts from the devices (read-only); refused before Gate 1."""
+        from sdd_build.execute.service import discover_service
+
+        json_path, md_path, feas = discover_service(
+            artifact, lab=lab, inventory=inventory, groups=list(groups), hosts=list(hosts)
+        )
+        if as_json:
+            sys.stdout.write(json.dumps(feas.as_dict(), indent=2) + "\n")
+            return
+        for host, entry in feas.hosts.items():
+            state = "[green]reachable[/]" if entry.get("reachable") else "[red]unreachable[/]"
+            facts = entry.get("facts", {})
+            _err.print(f"{host}: {state} {facts.get('vendor', '')} {facts.get('os_version', '')}")
+        _err.print(f"wrote {json_path} and {md_path}")
+        if any(not e.get("reachable") for e in feas.hosts.values()):
+            sys.exit(EXIT_DEVIATIONS)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from nornir.core import Nornir
 from nornir.core.configuration import Config
@@ -30,6 +30,7 @@ from nornir.core.task import Result, Task
 from nornir.plugins.runners import ThreadedRunner
 
 from sdd_build.checks import evaluate
+from sdd_build.design.inventory import LoadedInventory
 from sdd_build.design.models import CommandTemplate, ConfigTemplate, Parser, Workflow
 from sdd_build.errors import DesignError, GateError, SddBuildError
 from sdd_build.execute.device import DeviceSession, open_session
@@ -49,7 +50,7 @@ from sdd_build.plan.planner import BuildPlan, render_context
 from sdd_build.plan.validate import ValidationReport, sha256_file
 from sdd_build.plan.workspace import Workspace
 
-__all__ = ["BuildOptions", "Emitter", "run_build"]
+__all__ = ["BuildOptions", "Emitter", "make_nornir", "run_build"]
 
 Emitter = Callable[..., None]
 
@@ -387,11 +388,11 @@ def refuse_if_unfinished(ws: Workspace) -> None:
         )
 
 
-def _nornir(ws: Workspace, workers: int) -> Nornir:
-    """Only the design's target hosts exist for this Nornir: the blast radius, structurally."""
+def make_nornir(inventory: LoadedInventory, targets: list[str], workers: int) -> Nornir:
+    """Only the target hosts exist for this Nornir: the blast radius, structurally."""
     ConnectionPluginRegister.auto_register()  # napalm, netmiko (entry points), as InitNornir does
-    inv = ws.inventory.inventory
-    hosts = Hosts({h: inv.hosts[h] for h in ws.hosts})
+    inv = inventory.inventory
+    hosts = Hosts({h: inv.hosts[h] for h in targets})
     return Nornir(
         inventory=Inventory(hosts=hosts, groups=inv.groups, defaults=inv.defaults),
         runner=ThreadedRunner(num_workers=max(1, workers)),
@@ -418,7 +419,7 @@ def run_build(report: ValidationReport, opts: BuildOptions) -> tuple[AsBuilt, Pa
                         design_sha256=sha256_file(ws.design.path))
         opts.emit("build_started", build_id=build_id, hosts=ws.hosts, layers=plan.layers,
                   check=opts.check)
-        nr = _nornir(ws, opts.workers or model.build.workers)
+        nr = make_nornir(ws.inventory, ws.hosts, opts.workers or model.build.workers)
         try:
             opts.emit("phase", name="connect")
             nr.run(task=b.connect, name="connect", on_failed=True)
@@ -475,6 +476,7 @@ def _as_built(b: _Build, build_id: str, started: str, finished: str, opts: Build
     reusable = [c for c in model.components if isinstance(c, ConfigTemplate | Parser)]
     deviating = {(d.component, d.host) for d in b.deviations if d.class_ != "waived"}
     statuses = [r.status for hosts in b.records.values() for r in hosts.values()]
+    result: Literal["as_designed", "with_deviations", "failed"]
     if any(d.class_ != "waived" for d in b.deviations):
         result = "failed" if "failed" in statuses or any(
             d.class_ in ("unreachable", "rolled_back") for d in b.deviations

@@ -9,12 +9,16 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from sdd_build.errors import DesignError, GateError
+from sdd_build.design.inventory import load_inventory, overlay_connections, resolve_targets
+from sdd_build.design.loader import Repository, find_root
+from sdd_build.design.models import Targets
+from sdd_build.errors import DesignError
+from sdd_build.execute.discover import Feasibility, discover, write_feasibility
 from sdd_build.execute.build import (
     BuildOptions,
     Emitter,
-    _nornir,
     builds_dir,
+    make_nornir,
     run_build,
 )
 from sdd_build.execute.device import open_session
@@ -22,7 +26,7 @@ from sdd_build.execute.journal import Journal, build_lock, read_journal, utcnow
 from sdd_build.execute.results import AsBuilt, ComponentRecord, Deviation, HostRecord, Metrics
 from sdd_build.plan.validate import ValidationReport, sha256_file, validate
 
-__all__ = ["build_service", "recover_build"]
+__all__ = ["build_service", "discover_service", "recover_build"]
 
 
 def _lab_inventory(lab: Path | None) -> Path | None:
@@ -98,6 +102,52 @@ def build_service(
     return asbuilt, path
 
 
+def discover_service(
+    artifact: Path,
+    *,
+    lab: Path | None = None,
+    inventory: Path | None = None,
+    groups: list[str] | None = None,
+    hosts: list[str] | None = None,
+) -> tuple[Path, Path, Feasibility]:
+    """Gate 1, then read-only discovery; writes feasibility.{json,md} beside the spec."""
+    from sdd_build.audit import AuditLog
+    from sdd_build.gates import check_gate1
+
+    check_gate1(artifact)
+    connections = _lab_inventory(lab)
+    if artifact.name.endswith((".yaml", ".yml")):
+        report = validate(artifact, inventory_dir=inventory, connections=connections,
+                          offline=False)
+        if not report.ok or report.workspace is None:
+            raise DesignError.from_problems(report.problems)
+        ws = report.workspace
+        feas = discover(ws.inventory, ws.hosts, ws.design.repo, report.plan,
+                        source=ws.design.display, timeout_s=ws.design.model.build.timeout_s)
+        directory, repo = ws.design.directory, ws.design.repo
+    else:
+        repo = Repository(find_root(artifact.parent).resolve())
+        inv_dir = inventory or repo.root / "inventory"
+        inv = load_inventory(inv_dir, display=repo.display(inv_dir))
+        if connections is not None:
+            inv = overlay_connections(inv, load_inventory(connections))
+        selected, bad_groups, bad_hosts = resolve_targets(
+            inv, Targets(groups=groups or [], hosts=hosts or [])
+        ) if (groups or hosts) else (sorted(inv.inventory.hosts), [], [])
+        if bad_groups or bad_hosts:
+            raise DesignError(
+                f"not in the inventory: {', '.join(bad_groups + bad_hosts)}", file=inv.display
+            )
+        feas = discover(inv, selected, repo, None, source=repo.display(artifact))
+        directory = artifact.parent
+    json_path, md_path = write_feasibility(directory, feas)
+    AuditLog(repo.root).append(
+        "discovery", source=feas.source, hosts=sorted(feas.hosts),
+        unreachable=sorted(h for h, e in feas.hosts.items() if not e.get("reachable")),
+    )
+    return json_path, md_path, feas
+
+
 def _approval_records(approved: Any) -> list[dict[str, Any]]:
     records = getattr(approved, "records", None) or getattr(approved, "approvals", None)
     if records is None:
@@ -118,10 +168,8 @@ def _spec_approved_at(approved: Any) -> str | None:
 
 def _write_reports(path: Path) -> None:
     """Render the human formats of the record when the report stage is available."""
-    try:
-        from sdd_build.report import write_all  # type: ignore[attr-defined]
-    except ImportError:
-        return
+    from sdd_build.report import write_all
+
     write_all(path)
 
 
@@ -171,8 +219,7 @@ def recover_build(
                         f"build interrupted after touching {', '.join(comps)}; state accepted "
                         "as is by --accept")
         elif touched:
-            ws.hosts = [h for h in ws.hosts if h in touched]
-            nr = _nornir(ws, len(touched))
+            nr = make_nornir(ws.inventory, sorted(touched), len(touched))
 
             def restore(task: Task) -> Result:
                 host = task.host.name
@@ -198,7 +245,7 @@ def recover_build(
             finally:
                 nr.close_connections(on_failed=True)
         started = next((e["ts"] for e in entries if e.get("event") == "build_started"), utcnow())
-        comps = [
+        component_records = [
             ComponentRecord(id=cid, kind=ws.design.model.component(cid).kind,
                             layer=ws.graph.layer_of[cid], hosts=records.get(cid, {}))
             for cid in ws.graph.order
@@ -210,7 +257,7 @@ def recover_build(
             spec={"sha256": None, "path": ws.spec.file},
             started=started, finished=utcnow(), result="failed",
             hosts={h: {"touched": h in touched} for h in sorted(set(ws.hosts) | set(touched))},
-            layers=ws.graph.layers, components=comps, deviations=deviations,
+            layers=ws.graph.layers, components=component_records, deviations=deviations,
             metrics=Metrics(deviation_rate=1.0 if deviations else 0.0, reuse_rate=0.0,
                             reconciliation=0.0, time_to_value_s=None),
         )
@@ -220,5 +267,4 @@ def recover_build(
         journal.close()
     if emit:
         emit("build_finished", build_id=build_id, result="failed", path=str(bdir))
-    _ = GateError
     return asbuilt, bdir

@@ -1,0 +1,168 @@
+"""Feasibility discovery (after Gate 1): what the target devices are and already run.
+
+Per target host: NAPALM facts (vendor, model, OS version, uptime), the existing configuration
+sections the design would touch (or, from a spec alone, the outline of the configuration),
+plus the reuse candidates of the asset library (``templates/<platform>/``,
+``parsers/<platform>/``) with their sha256 so a design can pin them. Read-only: nothing is
+configured. Writes ``feasibility.json`` and a readable ``feasibility.md`` beside the spec.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nornir.core.task import Result, Task
+
+from sdd_build.design.inventory import LoadedInventory
+from sdd_build.design.loader import Repository
+from sdd_build.execute.build import make_nornir
+from sdd_build.execute.device import open_session
+from sdd_build.execute.evidence import mask_secrets
+from sdd_build.execute.journal import utcnow
+from sdd_build.execute.reconcile import config_paths
+from sdd_build.plan.planner import BuildPlan
+
+__all__ = ["Feasibility", "discover", "write_feasibility"]
+
+
+@dataclass
+class Feasibility:
+    generated: str
+    source: str
+    hosts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reuse_candidates: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "generated": self.generated,
+            "source": self.source,
+            "hosts": self.hosts,
+            "reuse_candidates": self.reuse_candidates,
+        }
+
+
+def _stanzas(config: str, headers: set[str] | None) -> dict[str, list[str]]:
+    """Top-level stanzas of a config (``interface eth1`` -> its lines), optionally filtered."""
+    out: dict[str, list[str]] = {}
+    for path in config_paths(config):
+        top = path[0]
+        if headers is not None and top not in headers:
+            continue
+        lines = out.setdefault(top, [])
+        if len(path) > 1:
+            lines.append(" ".join(path[1:]))
+    return out
+
+
+def _candidates(repo: Repository, platforms: set[str]) -> list[dict[str, str]]:
+    found = []
+    for base in (repo.templates, repo.parsers):
+        for platform in sorted(platforms):
+            folder = base / platform
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    found.append({
+                        "asset": str(path.relative_to(repo.root)),
+                        "platform": platform,
+                        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                    })
+    return found
+
+
+def discover(
+    inventory: LoadedInventory,
+    targets: list[str],
+    repo: Repository,
+    plan: BuildPlan | None,
+    *,
+    source: str,
+    timeout_s: float = 60.0,
+    workers: int = 20,
+) -> Feasibility:
+    touched: dict[str, set[str]] = {}
+    if plan is not None:
+        for host, steps in plan.hosts.items():
+            heads: set[str] = set()
+            for step in steps:
+                if step.config:
+                    heads.update(p[0] for p in config_paths(step.config))
+            touched[host] = heads
+    result = Feasibility(generated=utcnow(), source=source)
+    lock = threading.Lock()
+    secrets = [h.password for h in inventory.inventory.hosts.values() if h.password]
+
+    def probe(task: Task) -> Result:
+        host = task.host.name
+        entry: dict[str, Any] = {"platform": task.host.platform}
+        try:
+            session = open_session(task, timeout_s)
+            facts = session.driver.get_facts()  # type: ignore[attr-defined]
+            running = session.running_config()
+        except Exception as exc:
+            entry["reachable"] = False
+            entry["error"] = mask_secrets(f"{type(exc).__name__}: {exc}", secrets)
+        else:
+            entry["reachable"] = True
+            entry["facts"] = {k: facts.get(k) for k in (
+                "hostname", "vendor", "model", "os_version", "uptime", "serial_number")}
+            heads = touched.get(host)
+            sections = _stanzas(running, heads if plan is not None else None)
+            entry["existing_sections"] = sections
+            if plan is not None:
+                entry["new_sections"] = sorted((heads or set()) - set(sections))
+        with lock:
+            result.hosts[host] = entry
+        return Result(host=task.host, result=entry)
+
+    nr = make_nornir(inventory, targets, workers)
+    try:
+        nr.run(task=probe, name="discover", on_failed=True)
+    finally:
+        nr.close_connections(on_failed=True)
+    result.hosts = dict(sorted(result.hosts.items()))
+    platforms = {str(e.get("platform")) for e in result.hosts.values() if e.get("platform")}
+    result.reuse_candidates = _candidates(repo, platforms)
+    return result
+
+
+def write_feasibility(directory: Path, feas: Feasibility) -> tuple[Path, Path]:
+    data = feas.as_dict()
+    json_path = directory / "feasibility.json"
+    json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    lines = [
+        "# Feasibility",
+        "",
+        f"Discovered {feas.generated} from `{feas.source}` (read-only; nothing was configured).",
+        "",
+        "## Hosts",
+        "",
+        "| host | reachable | vendor | OS version | sections the design touches (existing) |",
+        "|---|---|---|---|---|",
+    ]
+    for host, e in feas.hosts.items():
+        facts = e.get("facts", {})
+        sections = ", ".join(sorted(e.get("existing_sections", {}))) or "-"
+        lines.append(
+            f"| {host} | {'yes' if e.get('reachable') else 'NO: ' + str(e.get('error', ''))} | "
+            f"{facts.get('vendor', '-')} | {facts.get('os_version', '-')} | {sections} |"
+        )
+    lines += ["", "## Existing configuration the design touches", ""]
+    for host, e in feas.hosts.items():
+        for head, body in e.get("existing_sections", {}).items():
+            lines += [f"### {host}: `{head}`", "", "```", head, *[f" {b}" for b in body], "```", ""]
+        if e.get("new_sections"):
+            lines.append(f"{host} — new sections: " + ", ".join(f"`{s}`" for s in e["new_sections"]))
+            lines.append("")
+    lines += ["## Reuse candidates", "", "| asset | platform | sha256 |", "|---|---|---|"]
+    for c in feas.reuse_candidates:
+        lines.append(f"| `{c['asset']}` | {c['platform']} | `{c['sha256']}` |")
+    md_path = directory / "feasibility.md"
+    md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return json_path, md_path

@@ -1,0 +1,310 @@
+"""The governed build against real FRR routers: the example, rollback, blocked dependents,
+errors the peers miss, unreachable and slow hosts, kill -9 + recover, concurrent builds.
+
+Every test starts from the routers' base configs (hostname + addresses) and asserts the exact
+device state afterwards on the routers themselves (vtysh in the router's namespace).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sdd_build import lab
+from sdd_build.lab import LabHandle
+from tests.lab.conftest import require_lab
+
+pytestmark = pytest.mark.lab
+
+REPO = Path(__file__).resolve().parents[2]
+DESIGN_REL = "designs/ospf-underlay/solution-design.yaml"
+NODES = ("r1", "r2", "r3")
+
+
+def _copy_repo(root: Path) -> None:
+    for sub in ("templates", "parsers", "inventory", "designs/ospf-underlay", "labs/triangle"):
+        shutil.copytree(REPO / sub, root / sub, ignore=shutil.ignore_patterns("builds", "approvals"))
+    text = (REPO / "labs/triangle.clab.yml").read_text().replace("name: triangle\n", "name: bld\n")
+    (root / "labs/triangle.clab.yml").write_text(text)
+
+
+@pytest.fixture(scope="module")
+def build_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, LabHandle]]:
+    """A private repository with its own lab 'bld' (r1-r3), up for the whole module."""
+    require_lab()
+    root = tmp_path_factory.mktemp("buildrepo")
+    _copy_repo(root)
+    topo = root / "labs/triangle.clab.yml"
+    handle = lab.up(topo, wait=False, timeout=60)
+    try:
+        yield root, handle
+    finally:
+        lab.down(topo)
+
+
+def _running(handle: LabHandle, node: str) -> str:
+    return handle.hosts[node].vtysh("show running-config")
+
+
+def _strip(config: str) -> str:
+    return "\n".join(
+        line for line in config.splitlines() if line.strip() and not line.startswith("frr version")
+    )
+
+
+@pytest.fixture
+def repo(build_repo: tuple[Path, LabHandle]) -> Iterator[tuple[Path, LabHandle]]:
+    """Per test: base configs on the routers, no approvals, no builds, no audit log."""
+    root, handle = build_repo
+    base = {n: _running(handle, n) for n in NODES}
+    yield root, handle
+    for sub in ("designs/ospf-underlay/builds", "designs/ospf-underlay/approvals", "audit"):
+        shutil.rmtree(root / sub, ignore_errors=True)
+    for node in NODES:
+        handle.impair(node, sshd="start")
+    for node, config in base.items():
+        conf = root / f".reset-{node}.conf"
+        conf.write_text(config)
+        subprocess.run(
+            ["python3", "/usr/lib/frr/frr-reload.py", "--reload", "--pathspace",
+             handle.hosts[node].frr_instance, "--stdout", str(conf)],
+            capture_output=True, timeout=60, check=False,
+        )
+        assert _strip(_running(handle, node)) == _strip(config), f"reset of {node} failed"
+
+
+def sdd(root: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sdd_build", *args],
+        cwd=root, capture_output=True, text=True, timeout=timeout, check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def approve(root: Path) -> None:
+    spec = sdd(root, "approve", "designs/ospf-underlay/customer-spec.md", "--gate", "spec",
+               "--by", "a.lead")
+    assert spec.returncode == 0, spec.stderr
+    design = sdd(root, "approve", DESIGN_REL, "--gate", "design", "--by", "a.lead")
+    assert design.returncode == 0, design.stderr
+
+
+def build(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return sdd(root, "build", DESIGN_REL, "--lab", "labs/triangle.clab.yml", *extra)
+
+
+def last_record(root: Path) -> dict:  # type: ignore[type-arg]
+    builds = sorted((root / "designs/ospf-underlay/builds").glob("*/as-built.json"))
+    assert builds, "no as-built record written"
+    return json.loads(builds[-1].read_text())
+
+
+def statuses(record: dict, host: str) -> dict[str, str]:  # type: ignore[type-arg]
+    return {c["id"]: c["hosts"][host]["status"] for c in record["components"] if host in c["hosts"]}
+
+
+def test_example_builds_leaf_first_with_all_checks_green(repo: tuple[Path, LabHandle]) -> None:
+    root, handle = repo
+    approve(root)
+    proc = build(root)
+    assert proc.returncode == 0, proc.stderr
+    record = last_record(root)
+    assert record["result"] == "as_designed"
+    assert record["deviations"] == []
+    assert set(statuses(record, "r1").values()) == {"built"}
+    checks = [c for comp in record["components"] for h in comp["hosts"].values() for c in h["checks"]]
+    assert len(checks) == 9 and all(c["passed"] for c in checks)
+    # The routers really run what the design says.
+    for node in NODES:
+        neighbours = handle.hosts[node].vtysh("show ip ospf neighbor")
+        assert neighbours.count("Full/") == 2, neighbours
+        assert " ip ospf network point-to-point" in _running(handle, node)
+    # Leaf-first: the journal applied configs before any verification ran.
+    journal = (root / "designs/ospf-underlay/builds" / record["build_id"] / "journal.jsonl")
+    events = [json.loads(line)["event"] for line in journal.read_text().splitlines()]
+    assert events[0] == "build_started" and events[-1] == "build_finished"
+    # No secret of the lab inventory anywhere in the record.
+    secrets = [n.password for n in handle.hosts.values()] + [
+        n.shell_password for n in handle.hosts.values()
+    ]
+    for path in (root / "designs/ospf-underlay/builds").rglob("*"):
+        if path.is_file() and "private" not in path.parts:
+            text = path.read_text(errors="replace")
+            assert not any(s in text for s in secrets if s), f"secret in {path}"
+    # A second build is idempotent: nothing changes, still as designed.
+    again = build(root)
+    assert again.returncode == 0, again.stderr
+    assert all(
+        not h["changed"] for c in last_record(root)["components"] for h in c["hosts"].values()
+    )
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "device_words"),
+    [
+        (" ip ospf bogus-option 7", "% Unknown command"),
+        (" ip ospf cost", "% Command incomplete"),
+        (" ip ospf a 0.0.0.0", "% Ambiguous command"),
+    ],
+)
+def test_rejected_line_rolls_back_and_blocks_dependents(
+    repo: tuple[Path, LabHandle], bad_line: str, device_words: str
+) -> None:
+    """The errors Netmiko and Ansible report as success: a failed apply with FRR's words."""
+    root, handle = repo
+    template = root / "templates/frr/ospf_process.j2"
+    template.write_text(template.read_text() + f"interface eth1\n{bad_line}\nexit\n")
+    before = {n: _strip(_running(handle, n)) for n in NODES}
+    approve(root)
+    proc = build(root)
+    assert proc.returncode == 1, proc.stderr
+    record = last_record(root)
+    assert record["result"] == "failed"
+    failed = [d for d in record["deviations"] if d["class"] == "apply_failed"]
+    assert {d["host"] for d in failed} == set(NODES)
+    assert all(device_words in d["reason"] for d in failed), failed
+    assert any(d["class"] == "rolled_back" for d in record["deviations"])
+    for node in NODES:
+        st = statuses(record, node)
+        assert st["ospf-process"] == "failed"
+        assert st["verify-router-id"] == "blocked"
+        assert st["underlay"] == "blocked"
+        # Exactly the pre-build config on the router: the rollback held.
+        assert _strip(_running(handle, node)) == before[node]
+
+
+def test_failing_acceptance_check_is_recorded_and_rolled_back(repo: tuple[Path, LabHandle]) -> None:
+    root, handle = repo
+    design = root / DESIGN_REL
+    design.write_text(design.read_text().replace('eq: "{{ host.data.loopback | ip_address }}"',
+                                                 'eq: "10.99.99.99"'))
+    before = {n: _strip(_running(handle, n)) for n in NODES}
+    approve(root)
+    proc = build(root)
+    assert proc.returncode == 1
+    record = last_record(root)
+    failed = [d for d in record["deviations"] if d["class"] == "acceptance_failed"]
+    assert {d["host"] for d in failed} == set(NODES)
+    assert failed[0]["expected"] == "10.99.99.99"
+    assert failed[0]["actual"] in {"10.0.0.1", "10.0.0.2", "10.0.0.3"}
+    for node in NODES:
+        assert statuses(record, node)["ospf-interfaces"] == "rolled_back"
+        assert _strip(_running(handle, node)) == before[node]
+
+
+def test_unreachable_host_is_a_deviation_and_others_go_on(repo: tuple[Path, LabHandle]) -> None:
+    root, handle = repo
+    approve(root)
+    handle.impair("r2", sshd="stop")
+    before_r2 = _strip(_running(handle, "r2"))
+    proc = build(root)
+    assert proc.returncode == 1
+    record = last_record(root)
+    unreachable = [d for d in record["deviations"] if d["class"] == "unreachable"]
+    assert [d["host"] for d in unreachable] == ["r2"]
+    assert set(statuses(record, "r2").values()) == {"blocked"}
+    # r1 and r3 were configured (then their checks judged the missing neighbour).
+    assert statuses(record, "r1")["ospf-interfaces"] in ("built", "rolled_back")
+    assert _strip(_running(handle, "r2")) == before_r2
+
+
+def test_dry_run_changes_nothing_and_shows_diffs(repo: tuple[Path, LabHandle]) -> None:
+    root, handle = repo
+    approve(root)
+    before = {n: _running(handle, n) for n in NODES}
+    proc = build(root, "--check")
+    assert proc.returncode == 0, proc.stderr
+    record = last_record(root)
+    assert record["mode"] == "check"
+    assert all(record["hosts"][n]["unchanged"] for n in NODES)
+    diff = root / "designs/ospf-underlay/builds" / record["build_id"] / "evidence/r1/ospf-process.diff"
+    assert "+ ospf router-id 10.0.0.1" in diff.read_text().replace("+  ", "+ ")
+    for node in NODES:
+        assert _running(handle, node) == before[node]
+
+
+def test_kill_minus_9_then_recover(repo: tuple[Path, LabHandle]) -> None:
+    root, handle = repo
+    approve(root)
+    before = {n: _strip(_running(handle, n)) for n in NODES}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sdd_build", "build", DESIGN_REL, "--lab", "labs/triangle.clab.yml"],
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+    )
+    builds = root / "designs/ospf-underlay/builds"
+    deadline = time.monotonic() + 60
+    journal: Path | None = None
+    while time.monotonic() < deadline:
+        found = list(builds.glob("*/journal.jsonl")) if builds.is_dir() else []
+        if found and "apply_committed" in found[0].read_text():
+            journal = found[0]
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert journal is not None, "the build never committed anything"
+    build_id = journal.parent.name
+    # The next build refuses to start blind and names the unfinished one.
+    refused = build(root)
+    assert refused.returncode == 3
+    assert build_id in refused.stderr
+    recovered = build(root, "--recover", build_id)
+    assert recovered.returncode == 1, recovered.stderr
+    record = json.loads((journal.parent / "as-built.json").read_text())
+    assert record["mode"] == "recover"
+    assert any(d["class"] == "rolled_back" for d in record["deviations"])
+    for node in NODES:
+        assert _strip(_running(handle, node)) == before[node]
+    # Closed: a new build may start.
+    assert build(root).returncode == 0
+
+
+def test_two_builds_of_one_design_at_once(repo: tuple[Path, LabHandle]) -> None:
+    root, _handle = repo
+    approve(root)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "sdd_build", "build", DESIGN_REL, "--lab", "labs/triangle.clab.yml"],
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    lock = root / "designs/ospf-underlay/builds/.lock"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (lock.is_file() and lock.read_text()):
+        time.sleep(0.05)
+    second = build(root)
+    first.wait(timeout=240)
+    assert second.returncode == 3, second.stderr
+    assert "another build of design 'ospf-underlay' is running" in second.stderr
+    assert first.returncode == 0
+
+
+def test_slow_link_within_and_beyond_the_timeout(repo: tuple[Path, LabHandle]) -> None:
+    root, handle = repo
+    design = root / DESIGN_REL
+    design.write_text(design.read_text().replace("timeout_s: 30\n", "timeout_s: 4\n"))
+    approve(root)
+    # Within: 100 ms on r1's management path slows the build, nothing fails.
+    handle.impair("r1:lo", delay="100ms")
+    try:
+        assert build(root).returncode == 0
+        # Beyond: 3 s per packet exceeds the 4 s operation timeout; r1 becomes unreachable.
+        handle.impair("r1:lo", clear=True)
+        handle.impair("r1:lo", delay="3000ms")
+        started = time.monotonic()
+        proc = build(root)
+        elapsed = time.monotonic() - started
+    finally:
+        handle.impair("r1:lo", clear=True)
+    assert proc.returncode == 1
+    record = last_record(root)
+    assert any(d["class"] == "unreachable" and d["host"] == "r1" for d in record["deviations"])
+    assert elapsed < 120
