@@ -1,0 +1,261 @@
+"""``approve``: record a gate approval bound to the content hashes of everything it covers.
+
+* ``--gate spec``: the artifact is the customer spec (or a design, meaning its spec); it must
+  parse with at least one requirement. The record binds the spec's bytes and lists the
+  requirement ids.
+* ``--gate design``: the design must pass ``validate`` (exit 2 with its problems otherwise) and
+  Gate 1 must hold (a current spec approval, exit 3 otherwise). The record binds the design
+  and every file it references (:mod:`sdd_build.gates.references`).
+
+In both cases ``approvers.yaml`` is applied (exit 3 when it forbids the approval), the record
+is signed when a key is given, written as ``approvals/<gate>.json`` plus an immutable history
+copy, and an ``approval`` entry is appended to the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from sdd_build import __version__
+from sdd_build.audit.log import AuditLog
+from sdd_build.design.loader import LoadedDesign, Repository, find_root, load_design
+from sdd_build.design.spec import load_spec
+from sdd_build.errors import DesignError, GateError, Problem
+from sdd_build.gates.check import _Context, _gate1, _gate_error, _hint
+from sdd_build.gates.keys import fingerprint, load_private_key
+from sdd_build.gates.models import APPROVAL_FORMAT, Gate
+from sdd_build.gates.policy import APPROVERS_FILE, PolicyError, policy_violations
+from sdd_build.gates.records import GateApproval, read_approval, render_record, write_record
+from sdd_build.gates.references import design_references, repo_relative
+
+__all__ = ["ApprovalResult", "approve"]
+
+_NAME = re.compile(r"^[A-Za-z0-9_.:@-]{1,200}$")
+MAX_NOTE = 4000
+
+
+@dataclass(frozen=True)
+class ApprovalResult:
+    """What ``approve`` wrote: the record (as re-read and verified), its history copy and
+    the audit entry."""
+
+    approval: GateApproval
+    history: Path
+    audit_entry: dict[str, Any]
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def approve(
+    artifact: Path,
+    *,
+    gate: Gate,
+    by: str,
+    key: Path | None = None,
+    note: str | None = None,
+    root: Path | None = None,
+) -> ApprovalResult:
+    """Approve ``artifact`` for ``gate`` as ``by``; sign with the private key file ``key``.
+
+    Raises:
+        DesignError: the artifact is missing or invalid (exit 2).
+        PolicyError: a malformed ``approvers.yaml``, ``--by`` or ``--note`` (exit 2).
+        KeyFileError: an unreadable or non-Ed25519 key file (exit 2).
+        GateError: Gate 1 does not hold (design gate), or the policy forbids it (exit 3).
+    """
+    if gate not in ("spec", "design"):
+        raise PolicyError(f"unknown gate {gate!r}; use spec or design")
+    if not _NAME.match(by):
+        raise PolicyError(
+            f"approver name {by!r} is not valid: letters, digits and '_.:@-', "
+            "at most 200 characters"
+        )
+    if note is not None and len(note) > MAX_NOTE:
+        raise PolicyError(f"--note is longer than {MAX_NOTE} characters")
+    artifact = Path(artifact)
+    if not artifact.is_file():
+        raise DesignError("file not found", file=str(artifact))
+    if gate == "spec":
+        return _approve_spec(artifact, by=by, key=key, note=note, root=root)
+    return _approve_design(artifact, by=by, key=key, note=note, root=root)
+
+
+def _base_record(
+    gate: Gate, artifact: str, digest: str, *, by: str, note: str | None, now: dt.datetime
+) -> dict[str, Any]:
+    return {
+        "format": APPROVAL_FORMAT,
+        "gate": gate,
+        "artifact": artifact,
+        "sha256": digest,
+        "approver": by,
+        "approved_at": now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "note": note,
+        "tool": f"sdd-build {__version__}",
+        "design": None,
+        "requirements": [],
+        "spec_approval": None,
+    }
+
+
+def _approve_spec(
+    artifact: Path, *, by: str, key: Path | None, note: str | None, root: Path | None
+) -> ApprovalResult:
+    design_id: str | None = None
+    if artifact.suffix in (".yaml", ".yml"):
+        loaded = load_design(artifact, root=root)
+        repo, use_case, design_id = loaded.repo, loaded.directory, loaded.model.design
+        spec_path = repo.confine(use_case, loaded.model.spec)
+        if spec_path is None:
+            raise DesignError(
+                f"spec path '{loaded.model.spec}' escapes the repository", file=loaded.display
+            )
+    else:
+        spec_path = artifact.resolve()
+        use_case = spec_path.parent
+        repo = Repository((root or find_root(use_case)).resolve())
+    spec_rel = repo_relative(repo, spec_path)
+    if spec_rel is None:
+        raise DesignError(f"the spec is outside the repository {repo.root}", file=str(spec_path))
+    spec = load_spec(spec_path, display=spec_rel)  # >= 1 requirement, else DesignError
+
+    ctx = _Context(repo)
+    signing_key = load_private_key(key) if key is not None else None
+    _enforce_policy(ctx, gate="spec", by=by, author=None, signing_key=signing_key)
+
+    digest = ctx.hash(spec_path)
+    assert digest is not None  # load_spec just read it
+    record = _base_record("spec", spec_rel, digest, by=by, note=note, now=_utc_now())
+    record["files"] = {spec_rel: {"sha256": digest, "roles": ["spec"]}}
+    record["requirements"] = spec.ids()
+    return _commit(ctx, use_case, "spec", record, signing_key, design_id=design_id)
+
+
+def _approve_design(
+    artifact: Path, *, by: str, key: Path | None, note: str | None, root: Path | None
+) -> ApprovalResult:
+    from sdd_build.plan.validate import validate  # the whole offline pipeline: load lazily
+
+    report = validate(artifact, root=root)
+    if not report.ok or report.workspace is None:
+        raise DesignError.from_problems(
+            report.problems,
+            hint="only a valid design can be approved; fix it (sdd-build validate) first",
+        )
+    ws = report.workspace
+    loaded: LoadedDesign = ws.design
+    ctx = _Context(loaded.repo)
+    signing_key = load_private_key(key) if key is not None else None
+
+    spec_path = loaded.repo.confine(loaded.directory, loaded.model.spec)
+    assert spec_path is not None  # validate() confined it
+    gate1 = _gate1(ctx, spec_path, loaded.directory)
+    if not gate1.ok:
+        raise _gate_error(
+            gate1.findings,
+            hint="Gate 1 first: approve the spec (sdd-build approve <spec> --gate spec), "
+            "then the design"
+            if gate1.status == "missing"
+            else _hint([gate1], loaded.display),
+        )
+    assert gate1.approval is not None
+    _enforce_policy(ctx, gate="design", by=by, author=loaded.model.author, signing_key=signing_key)
+
+    refs = design_references(loaded)
+    if refs.problems:
+        raise DesignError.from_problems(refs.problems)
+    files: dict[str, dict[str, Any]] = {}
+    for rel, path in sorted(refs.paths.items()):
+        digest = ctx.hash(path)
+        if digest is None:
+            raise DesignError("referenced file not found", file=rel)
+        files[rel] = {"sha256": digest, "roles": sorted(refs.roles[rel])}
+    design_rel = repo_relative(loaded.repo, loaded.path)
+    assert design_rel is not None
+    assert design_rel in files
+    design_digest = files[design_rel]["sha256"]
+
+    spec_rec = gate1.approval.record
+    record = _base_record("design", design_rel, design_digest, by=by, note=note, now=_utc_now())
+    record["files"] = files
+    record["design"] = {
+        "id": loaded.model.design,
+        "version": loaded.model.version,
+        "author": loaded.model.author,
+    }
+    record["requirements"] = ws.spec.ids()
+    record["spec_approval"] = {
+        "artifact": spec_rec.artifact,
+        "sha256": spec_rec.sha256,
+        "approver": spec_rec.approver,
+        "approved_at": spec_rec.approved_at,
+        "record_sha256": gate1.approval.record_sha256,
+    }
+    return _commit(
+        ctx, loaded.directory, "design", record, signing_key, design_id=loaded.model.design
+    )
+
+
+def _enforce_policy(
+    ctx: _Context,
+    *,
+    gate: Gate,
+    by: str,
+    author: str | None,
+    signing_key: Ed25519PrivateKey | None,
+) -> None:
+    signer = signing_key.public_key() if signing_key is not None else None
+    violations = policy_violations(ctx.policy, gate=gate, approver=by, author=author, signer=signer)
+    if violations:
+        unsigned = signer is None and ctx.policy is not None and ctx.policy.require_signatures
+        raise GateError(
+            violations[0],
+            problems=[Problem(v, APPROVERS_FILE) for v in violations],
+            hint="sign the approval with --key FILE (the key listed for you in approvers.yaml)"
+            if unsigned
+            else "approvals are governed by approvers.yaml at the repository root",
+        )
+
+
+def _commit(
+    ctx: _Context,
+    use_case: Path,
+    gate: Gate,
+    record: dict[str, Any],
+    signing_key: Ed25519PrivateKey | None,
+    *,
+    design_id: str | None,
+) -> ApprovalResult:
+    data = render_record(record, signing_key)
+    record_sha256 = hashlib.sha256(data).hexdigest()
+    stamp = record["approved_at"].replace("-", "").replace(":", "")
+    # Audit first: if the log refuses (damaged), nothing is approved. If writing the record
+    # then fails, the log shows an approval the gates cannot find, which fails closed.
+    entry = AuditLog(ctx.repo.root).append(
+        "approval",
+        actor=record["approver"],
+        design=design_id,
+        gate=gate,
+        use_case=ctx.rel(use_case),
+        artifact=record["artifact"],
+        sha256=record["sha256"],
+        files=len(record["files"]),
+        record_sha256=record_sha256,
+        signed=signing_key is not None,
+        fingerprint=fingerprint(signing_key.public_key()) if signing_key is not None else None,
+        note=record["note"],
+    )
+    current, history = write_record(use_case, gate, data, stamp=stamp)
+    approval, findings = read_approval(current, display=ctx.rel(current), gate=gate)
+    if approval is None or findings:  # we just wrote it: this would be a bug, fail loudly
+        raise GateError("the approval record just written does not verify", file=ctx.rel(current))
+    return ApprovalResult(approval=approval, history=history, audit_entry=entry)

@@ -1,0 +1,180 @@
+"""File formats of the gates: approval records and ``approvers.yaml`` (pydantic v2).
+
+Approval record, ``<use-case>/approvals/<gate>.json`` (``spec.json`` / ``design.json``)::
+
+    {
+      "format": "sdd-build.approval/1",
+      "gate": "design",                      # spec | design
+      "artifact": "designs/ospf-underlay/solution-design.yaml",   # repository-relative
+      "sha256": "<hex>",                     # of the artifact's bytes
+      "files": {                             # every file the artifact depends on (and itself)
+        "templates/frr/ospf_interfaces.j2": {"sha256": "<hex>", "roles": ["template"]},
+        ...
+      },
+      "design": {"id": "ospf-underlay", "version": 1, "author": "j.doe"},   # null for spec
+      "requirements": ["REQ-1", ...],        # spec gate: the requirement ids approved
+      "spec_approval": {...},                # design gate: the spec approval it builds on
+      "approver": "a.smith",
+      "approved_at": "2025-01-31T09:15:02.123456Z",     # UTC ISO 8601
+      "note": "reviewed in CAB-42",          # or null
+      "tool": "sdd-build 0.1.0",
+      "signature": {                         # only with --key
+        "algorithm": "ed25519", "public_key": "<base64 raw 32 bytes>",
+        "fingerprint": "SHA256:...", "value": "<base64 signature>"
+      }
+    }
+
+Roles of a file: ``design``, ``spec``, ``template`` (config templates and every template they
+include/import/extend), ``parser``, ``fixture`` (offline-test inputs and golden files),
+``reuse`` (a pinned library asset) and ``inventory`` (``hosts.yaml``/``groups.yaml``/
+``defaults.yaml`` of the design's inventory, which decide the rendered config).
+
+The signature covers the *manifest*: the record as stored, without its ``signature`` key, in
+canonical JSON (:mod:`sdd_build.audit.canonical`: sorted keys, no whitespace, UTF-8). Changing
+any byte of meaning in the record — a hash, the approver, the time — breaks it.
+
+``approvers.yaml`` at the repository root::
+
+    require_signatures: true       # every approval must be signed with the listed key
+    four_eyes: true                # a design's author may not approve that design
+    approvers:
+      - name: a.smith
+        public_key: "MCowBQYDK2VwAyEA..."   # base64 raw, PEM or "ssh-ed25519 ..."
+        gates: [spec, design]
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from sdd_build.gates.keys import parse_public_key
+
+__all__ = [
+    "APPROVAL_FORMAT",
+    "Approval",
+    "Approver",
+    "ApproversFile",
+    "DesignRef",
+    "FileHash",
+    "Gate",
+    "Role",
+    "Signature",
+    "SpecApprovalRef",
+]
+
+APPROVAL_FORMAT = "sdd-build.approval/1"
+
+Gate = Literal["spec", "design"]
+Role = Literal["design", "spec", "template", "parser", "fixture", "reuse", "inventory"]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+# Same alphabet as a design's ``author`` so that four-eyes compares like with like.
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:@-]{1,200}$")]
+Timestamp = Annotated[
+    str, StringConstraints(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$")
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FileHash(_Strict):
+    sha256: Sha256
+    roles: list[Role] = Field(min_length=1)
+
+
+class DesignRef(_Strict):
+    id: str
+    version: int
+    author: str
+
+
+class SpecApprovalRef(_Strict):
+    """The spec approval a design approval was given on (for the reader; the binding itself is
+    the spec's hash in ``files``)."""
+
+    artifact: str
+    sha256: Sha256
+    approver: str
+    approved_at: Timestamp
+    record_sha256: Sha256
+
+
+class Signature(_Strict):
+    algorithm: Literal["ed25519"]
+    public_key: str
+    fingerprint: str
+    value: str
+
+
+class Approval(_Strict):
+    """One gate approval record (see the module docstring)."""
+
+    format: Literal["sdd-build.approval/1"]
+    gate: Gate
+    artifact: str = Field(min_length=1)
+    sha256: Sha256
+    files: dict[str, FileHash] = Field(min_length=1)
+    design: DesignRef | None = None
+    requirements: list[str] = Field(default_factory=list)
+    spec_approval: SpecApprovalRef | None = None
+    approver: Name
+    approved_at: Timestamp
+    note: str | None = None
+    tool: str
+    signature: Signature | None = None
+
+
+class Approver(_Strict):
+    name: Name
+    public_key: str | None = Field(
+        default=None, description="Ed25519 public key: base64 raw 32 bytes, PEM or OpenSSH."
+    )
+    gates: list[Gate] = Field(min_length=1, description="Gates this person may approve.")
+
+    @field_validator("public_key")
+    @classmethod
+    def _valid_key(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_public_key(value)  # ValueError -> a located validation error
+        return value
+
+
+class ApproversFile(_Strict):
+    """``approvers.yaml``: who may approve which gate, and how."""
+
+    require_signatures: bool = False
+    four_eyes: bool = False
+    approvers: list[Approver] = Field(default_factory=list)
+
+    @field_validator("approvers")
+    @classmethod
+    def _unique(cls, value: list[Approver]) -> list[Approver]:
+        names = [a.name for a in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"approver listed more than once: {', '.join(dupes)}")
+        return value
+
+    @model_validator(mode="after")
+    def _keys_when_required(self) -> ApproversFile:
+        if self.require_signatures:
+            keyless = [a.name for a in self.approvers if a.public_key is None]
+            if keyless:
+                raise ValueError(
+                    "require_signatures is on, but these approvers have no public_key: "
+                    + ", ".join(keyless)
+                )
+        return self
+
+    def approver(self, name: str) -> Approver | None:
+        return next((a for a in self.approvers if a.name == name), None)
