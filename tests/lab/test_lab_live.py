@@ -54,7 +54,7 @@ def private_copy(tmp_path: Path, source: str, suffix: str, edit: str | None = No
 def footprint(lab_name: str) -> dict[str, list[str]]:
     """Everything on this machine that belongs to one lab, found from the machine itself."""
     vty, shell = _users_for(lab_name)
-    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10)
+    netns = run("ip", "netns", "list")
     procs = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and int(entry.name) != os.getpid():
@@ -84,7 +84,7 @@ def assert_clean(lab_name: str) -> None:
 
 
 def machine_snapshot() -> dict[str, set[str]]:
-    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10)
+    netns = run("ip", "netns", "list")
     return {
         "netns": {ln.split()[0] for ln in netns.stdout.splitlines() if ln.strip()},
         "etc_frr": set(os.listdir("/etc/frr")),
@@ -93,19 +93,23 @@ def machine_snapshot() -> dict[str, set[str]]:
     }
 
 
+def run(*argv: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """A command with a timeout whose result the test inspects (never raises on exit status)."""
+    options: dict[str, object] = {"capture_output": True, "text": True, "timeout": 30}
+    options.update(kwargs)
+    return subprocess.run(list(argv), check=False, **options)  # type: ignore[call-overload, no-any-return]
+
+
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sdd_build", "lab", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**os.environ, "SDD_LAB_PROVIDER": "netns"},
-    )
+    return run(
+        sys.executable, "-m", "sdd_build", "lab", *args,
+        timeout=180, env={**os.environ, "SDD_LAB_PROVIDER": "netns"},
+    )  # fmt: skip
 
 
 def ssh_exec(host: lab.LabNode, command: str, *, shell: bool = True) -> str:
     client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())  # noqa: S507 - lab on loopback
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
     client.connect(
         host.hostname,
         port=host.port,
@@ -205,7 +209,7 @@ def test_shell_login_runs_vtysh_and_frr_reload(converged_lab: LabHandle) -> None
 def test_vtysh_login_prompt_is_the_node_hostname(converged_lab: LabHandle) -> None:
     r3 = converged_lab.hosts["r3"]
     client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())  # noqa: S507
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
     client.connect(r3.hostname, port=r3.port, username=r3.username, password=r3.password,
                    look_for_keys=False, allow_agent=False, timeout=10)  # fmt: skip
     try:
@@ -225,8 +229,7 @@ def test_impair_link_down_and_up(converged_lab: LabHandle) -> None:
     try:
         converged_lab.impair("r1:eth1", link="down")
         assert eventually(lambda: ospf_full(r1) == 1, 15)
-        link = subprocess.run(["ip", "-n", r1.netns, "-j", "link", "show", "eth1"],
-                              capture_output=True, text=True, timeout=10)  # fmt: skip
+        link = run("ip", "-n", r1.netns, "-j", "link", "show", "eth1")
         assert "UP" not in json.loads(link.stdout)[0]["flags"]
     finally:
         converged_lab.impair("r1:eth1", link="up")
@@ -252,8 +255,7 @@ def test_impair_daemon_stop_start(converged_lab: LabHandle) -> None:
         time.sleep(2)  # watchfrr would have restarted it by now if it were still running
         assert not pidfile.exists()
         assert not [
-            p for p in subprocess.run(["ip", "netns", "pids", r3.netns], capture_output=True,
-                                      text=True, timeout=10).stdout.split()
+            p for p in run("ip", "netns", "pids", r3.netns).stdout.split()
             if "bgpd" in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")
         ]  # fmt: skip
         r1 = converged_lab.hosts["r1"]
@@ -268,27 +270,24 @@ def test_impair_daemon_stop_start(converged_lab: LabHandle) -> None:
 
 def test_impair_netem_applies_or_says_the_kernel_lacks_it(converged_lab: LabHandle) -> None:
     r1 = converged_lab.hosts["r1"]
+    probe = run("tc", "-n", r1.netns, "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms")
+    has_netem = probe.returncode == 0
+    run("tc", "-n", r1.netns, "qdisc", "del", "dev", "lo", "root")
     try:
-        done = converged_lab.impair("r1:eth2", delay="100ms", loss=5)
-    except lab.LabRuntimeError as exc:
-        assert "no netem qdisc" in str(exc)
-        probe = subprocess.run(
-            ["tc", "-n", r1.netns, "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"],
-            capture_output=True, text=True, timeout=10,
-        )  # fmt: skip
-        assert probe.returncode != 0  # the kernel really has no netem
-    else:
-        assert "delay 100ms" in done
-        qd = subprocess.run(["tc", "-n", r1.netns, "qdisc", "show", "dev", "eth2"],
-                            capture_output=True, text=True, timeout=10).stdout  # fmt: skip
-        assert "netem" in qd
-        assert "delay 100ms" in qd
+        if has_netem:
+            done = converged_lab.impair("r1:eth2", delay="100ms", loss=5)
+            assert "delay 100ms" in done
+            qd = run("tc", "-n", r1.netns, "qdisc", "show", "dev", "eth2").stdout
+            assert "netem" in qd
+            assert "delay 100ms" in qd
+        else:
+            with pytest.raises(lab.LabRuntimeError, match="no netem qdisc"):
+                converged_lab.impair("r1:eth2", delay="100ms", loss=5)
     finally:
         converged_lab.impair("r1:eth2", clear=True)
     converged_lab.impair("r1:eth2", rate="10mbit")
     try:
-        qd = subprocess.run(["tc", "-n", r1.netns, "qdisc", "show", "dev", "eth2"],
-                            capture_output=True, text=True, timeout=10).stdout  # fmt: skip
+        qd = run("tc", "-n", r1.netns, "qdisc", "show", "dev", "eth2").stdout
         assert "tbf" in qd
     finally:
         converged_lab.impair("r1:eth2", clear=True)
@@ -311,12 +310,11 @@ def test_status_json(converged_lab: LabHandle) -> None:
 
 def test_triangle_base_configs_and_hostnames(triangle_lab: LabHandle) -> None:
     for name, node in triangle_lab.hosts.items():
-        run = node.vtysh("show running-config")
-        assert f"hostname {name}" in run
-        assert "router ospf" not in run
-        assert "router bgp" not in run
-        ns = subprocess.run(["ip", "netns", "identify", _zebra_pid(node)], capture_output=True,
-                            text=True, timeout=10).stdout.strip()  # fmt: skip
+        running = node.vtysh("show running-config")
+        assert f"hostname {name}" in running
+        assert "router ospf" not in running
+        assert "router bgp" not in running
+        ns = run("ip", "netns", "identify", _zebra_pid(node)).stdout.strip()
         assert ns == node.netns
     r1 = triangle_lab.hosts["r1"]
     assert r1.exec("ping", "-c", "1", "-W", "2", "10.1.12.1").returncode == 0  # r2 over eth1
@@ -532,12 +530,11 @@ def test_not_root_is_a_clear_error() -> None:
     """The real CLI as uid nobody (with only the capability to read root's Python install)."""
     if shutil.which("setpriv") is None:
         pytest.skip("setpriv (util-linux) missing")
-    res = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-         "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search", "--",
-         sys.executable, "-m", "sdd_build", "lab", "up", str(LABS / "triangle.clab.yml")],
-        capture_output=True, text=True, timeout=60, cwd="/",
-        env={**os.environ, "SDD_LAB_PROVIDER": "netns"},
+    res = run(
+        "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+        "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search", "--",
+        sys.executable, "-m", "sdd_build", "lab", "up", str(LABS / "triangle.clab.yml"),
+        timeout=60, cwd="/", env={**os.environ, "SDD_LAB_PROVIDER": "netns"},
     )  # fmt: skip
     assert res.returncode == 1, res.stderr
     assert res.stderr.startswith("error: the namespace lab provider needs root")
