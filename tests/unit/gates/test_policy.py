@@ -278,3 +278,25 @@ def test_bad_key_files(tmp_path: Path) -> None:
     (tmp_path / "ec.pem").write_bytes(other)
     with pytest.raises(KeyFileError, match="not an Ed25519 key"):
         load_private_key(tmp_path / "ec.pem")
+
+
+def test_encrypted_key_is_refused_with_a_reason(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"pw"),
+    )
+    (tmp_path / "enc.pem").write_bytes(pem)
+    with pytest.raises(KeyFileError, match="encrypted"):
+        load_private_key(tmp_path / "enc.pem")
+
+
+def test_public_api_is_exported() -> None:
+    from sdd_build import audit, gates
+
+    for module in (gates, audit):
+        assert sorted(module.__all__) == sorted(set(module.__all__))
+        for name in module.__all__:
+            assert getattr(module, name) is not None, name
