@@ -27,6 +27,7 @@ import shlex
 import shutil
 import signal
 import socket
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable
@@ -63,6 +64,7 @@ GECOS_MARK = "sdd-build lab"
 DEFAULT_DAEMONS = ("bgpd", "ospfd", "staticd")
 PORT_SPAN = 4000
 WORKERS = min(8, (os.cpu_count() or 2) * 2)
+_STATE_LOCK = threading.Lock()
 
 # Node keys the namespace provider cannot honour: using one is an error that says containerlab
 # is needed. Keys that only tune container scheduling (position, restart-policy, ...) are fine.
@@ -410,8 +412,9 @@ class NetnsProvider:
         if routers:
             progress("starting sshd + socat per router")
             taken: set[int] = self._ports_in_other_labs(topo.name)
+            # sshd start-up is mostly waiting for its fork and pidfile: overlap them
+            _parallel(lambda n: self._start_sshd(topo, state, n, vty_user, shell_user), routers)
             for node in routers:
-                self._start_sshd(topo, state, node, vty_user, shell_user)
                 port = self._start_socat(topo, state, node, taken)
                 taken.add(port)
                 state.nodes[node.name].port = port
@@ -633,7 +636,8 @@ class NetnsProvider:
         )  # fmt: skip
         os.chmod(cfg, 0o600)
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation dir
-        res = state.add(Resource(kind="process", name=f"sshd:{node.name}", node=node.name))
+        with _STATE_LOCK:  # threads share the state file
+            res = state.add(Resource(kind="process", name=f"sshd:{node.name}", node=node.name))
         log = topo.workdir / "logs" / f"{node.name}.sshd.log"
         # sshd daemonizes itself and writes its pidfile: nothing of it stays our child.
         run(["ip", "netns", "exec", inst,
@@ -645,7 +649,8 @@ class NetnsProvider:
                 raise LabRuntimeError(f"{node.name}: sshd did not start (see {log})")
             time.sleep(0.02)
         res.pid, res.start_time = pid, _proc_start_time(pid)
-        state.save()
+        with _STATE_LOCK:
+            state.save()
 
     def _start_socat(
         self, topo: LabTopology, state: LabState, node: NodeSpec, taken: set[int]
