@@ -73,10 +73,11 @@ class LabNode:
     netns: str = ""
     frr_instance: str = ""
 
-    def vtysh(self, *commands: str, timeout: float = 30.0) -> str:
+    def vtysh(self, *commands: str, timeout: float = 30.0, check: bool = True) -> str:
         """Run vtysh commands on this router locally (``vtysh -N <inst> -c ... -c ...``) in a UTS
         namespace named like the node, so ``show running-config`` shows the node's host name.
-        A command FRR rejects ("% ...") raises ``LabRuntimeError``."""
+        With ``check`` (default), an output line starting "% " (FRR's error marker, e.g.
+        "% Unknown command") or a non-zero exit raises ``LabRuntimeError``."""
         from sdd_build.lab.netns import VTYSH, _in_uts
 
         argv = [VTYSH, "-N", self.frr_instance]
@@ -84,7 +85,7 @@ class LabNode:
             argv += ["-c", cmd]
         proc = _run_node(_in_uts(self.name, argv), timeout, f"{self.name}: vtysh")
         out = proc.stdout
-        if proc.returncode != 0 or any(ln.startswith("% ") for ln in out.splitlines()):
+        if check and (proc.returncode != 0 or any(ln.startswith("% ") for ln in out.splitlines())):
             first = next((ln for ln in out.splitlines() if ln.startswith("% ")), "")
             raise LabRuntimeError(
                 f"{self.name}: vtysh {' / '.join(commands)!r} failed: "

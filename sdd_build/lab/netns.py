@@ -63,6 +63,7 @@ VTYSH = "/usr/bin/vtysh"
 GECOS_MARK = "sdd-build lab"
 DEFAULT_DAEMONS = ("bgpd", "ospfd", "staticd")
 PORT_SPAN = 4000
+MAX_NAME = 64
 WORKERS = min(8, (os.cpu_count() or 2) * 2)
 _STATE_LOCK = threading.Lock()
 
@@ -106,6 +107,18 @@ def unsupported_features(topo: LabTopology) -> list[Problem]:
         out.append(Problem(f"link type/endpoint {what!r} needs containerlab", file, line))
     for node in topo.nodes.values():
         where = f"node {node.name!r}"
+        if len(topo.long_name(node.name)) > MAX_NAME:
+            # FRR's sockets live in /var/run/frr/<name>/ and a Unix socket path has 108 bytes
+            out.append(
+                Problem(
+                    f"{where}: {topo.long_name(node.name)!r} is longer than {MAX_NAME} "
+                    "characters; use a shorter lab or node name",
+                    file,
+                    node.line,
+                )
+            )
+        if len(node.name) > 63:
+            out.append(Problem(f"{where}: a host name has at most 63 characters", file, node.line))
         if not (node.is_frr or node.is_host):
             out.append(
                 Problem(

@@ -80,3 +80,11 @@ def triangle_lab() -> Iterator[LabHandle]:
 @pytest.fixture(scope="session")
 def converged_lab() -> Iterator[LabHandle]:
     yield from _session_lab(LABS / "triangle-converged.clab.yml", wait=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test under tests/lab is a lab test (``-m "not lab"`` leaves them all out)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.lab)
