@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -138,6 +139,36 @@ def unsupported_features(topo: LabTopology) -> list[Problem]:
             if not (node.is_frr and dst in _FRR_BIND_TARGETS):
                 out.append(Problem(f"{where}: bind to {dst} needs containerlab", file, node.line))
     return out
+
+
+_DRYRUN_LINE = re.compile(r"^line (\d+): (% [^\[:]*)(?:\[\d+\])?:?\s*(.*)$")
+
+
+def startup_config_problems(topo: LabTopology) -> list[Problem]:
+    """FRR's own syntax check of each router's startup-config (``vtysh --dryrun``), located
+    at the config file's lines: a config FRR would half-apply is bad input, not a lab."""
+    import tempfile
+
+    def check(node: NodeSpec) -> list[Problem]:
+        text = NetnsProvider._startup_config(node)
+        where = str(node.startup_config) if node.startup_config else f"{topo.path} ({node.name})"
+        with tempfile.NamedTemporaryFile("w", suffix=".conf") as tmp:
+            tmp.write(text)
+            tmp.flush()
+            proc = run([VTYSH, "--dryrun", "-f", tmp.name], check=False, timeout=30)
+        if proc.returncode == 0:
+            return []
+        found: list[Problem] = []
+        for line in (proc.stdout + proc.stderr).splitlines():
+            m = _DRYRUN_LINE.match(line.strip())
+            if m:
+                msg = f"{m.group(2).strip()}: {m.group(3).strip()}".rstrip(": ")
+                found.append(Problem(f"node {node.name!r}: FRR rejects: {msg}", where,
+                                     int(m.group(1))))  # fmt: skip
+        return found or [Problem(f"node {node.name!r}: FRR rejects the startup-config", where)]
+
+    routers = [n for n in topo.nodes.values() if n.is_frr]
+    return [p for found in _parallel(check, routers) for p in found]
 
 
 def _refuse_name_collision(topo: LabTopology, state: LabState | None) -> None:
@@ -290,6 +321,9 @@ class NetnsProvider:
             )
         _refuse_name_collision(topo, LabState.load(topo.name))
         check_system()
+        bad_configs = startup_config_problems(topo)
+        if bad_configs:
+            raise LabInputError.from_problems(bad_configs)
         t0 = time.monotonic()
         with lab_lock(topo.name):
             state = LabState.load(topo.name)

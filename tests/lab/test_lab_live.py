@@ -540,3 +540,16 @@ def test_not_root_is_a_clear_error() -> None:
     assert res.stderr.startswith("error: the namespace lab provider needs root")
     assert "Traceback" not in res.stderr
     assert "PermissionError" not in res.stderr
+
+
+def test_startup_config_frr_rejects_is_located_and_creates_nothing(tmp_path: Path) -> None:
+    path = private_copy(tmp_path, "triangle", "badcfg")
+    conf = tmp_path / "triangle" / "r2.conf"
+    lines = conf.read_text().splitlines()
+    conf.write_text("\n".join([*lines, " bogus line"]) + "\n")
+    res = cli("up", str(path))
+    assert res.returncode == 2
+    assert (
+        f"error: {conf}:{len(lines) + 1}: node 'r2': FRR rejects: % Unknown command" in res.stderr
+    )
+    assert_clean(f"{RUN}-badcfg")
