@@ -109,7 +109,10 @@ def register(main: click.Group) -> None:
         if not st.up and not st.nodes:
             console.print(f"lab [bold]{st.name}[/] is not up")
             return
-        table = Table(title=f"lab {st.name} ({st.provider})")
+        title = f"lab {st.name} ({st.provider})"
+        if not st.up:
+            title += f" — {st.phase}: an interrupted run; `sdd-build lab down` cleans it up"
+        table = Table(title=title)
         for col in ("node", "role", "netns", "ssh port", "daemons", "ssh", "ifaces up",
                     "OSPF Full", "BGP Estab."):  # fmt: skip
             table.add_column(col, no_wrap=True)

@@ -128,12 +128,14 @@ class LabStatus:
     up: bool
     provider: str | None
     nodes: list[NodeStatus]
+    phase: str | None = None  # creating / destroying: an interrupted run, ``down`` cleans it
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "lab": self.name,
             "topology": str(self.topology_path),
             "up": self.up,
+            "phase": self.phase,
             "provider": self.provider,
             "nodes": [n.as_dict() for n in self.nodes],
         }
@@ -280,7 +282,7 @@ def status(topology: str | Path) -> LabStatus:
         return LabStatus(topo.name, topo.path, up=False, provider=None, nodes=[])
     nodes = _provider(state).status(topo)
     return LabStatus(topo.name, topo.path, up=state.phase == "up", provider=state.provider,
-                     nodes=nodes)  # fmt: skip
+                     nodes=nodes, phase=state.phase)  # fmt: skip
 
 
 def impair(topology: str | Path, target: str, **options: Any) -> str:

@@ -4,7 +4,8 @@ Fixtures (session scope, shared by every lab test of the run):
 
 * ``triangle_lab`` -> ``sdd_build.lab.LabHandle`` for ``labs/triangle.clab.yml`` (r1-r3, base
   configs: hostname + addresses, no routing), brought up once, ready (every router answers SSH,
-  every link interface up).
+  every link interface up). Shared by the session: tests that push config change it for the
+  tests after them.
 * ``converged_lab`` -> ``LabHandle`` for ``labs/triangle-converged.clab.yml`` after
   ``up(wait=True)``: OSPF Full, BGP Established and the loopback routes are there.
 
@@ -74,7 +75,7 @@ def _session_lab(topology: Path, *, wait: bool) -> Iterator[LabHandle]:
 
 @pytest.fixture(scope="session")
 def triangle_lab() -> Iterator[LabHandle]:
-    yield from _session_lab(LABS / "triangle.clab.yml", wait=False)
+    yield from _session_lab(LABS / "triangle.clab.yml", wait=True)
 
 
 @pytest.fixture(scope="session")
