@@ -55,7 +55,7 @@ def build_service(
     accept: bool = False,
 ) -> tuple[AsBuilt, Path]:
     from sdd_build.audit import AuditLog
-    from sdd_build.gates import check_gate2
+    from sdd_build.gates import check_gate2, check_targets
 
     # Gate first: an unapproved or stale design never gets as far as a device, or a lab lookup.
     approved = check_gate2(design)
@@ -65,6 +65,7 @@ def build_service(
         raise DesignError.from_problems(report.problems)
     assert report.workspace is not None
     ws = report.workspace
+    check_targets(ws, ws.hosts)
     audit = AuditLog(ws.root)
     if recover_id is not None:
         asbuilt, path = recover_build(report, recover_id, accept=accept, emit=emit)
@@ -76,8 +77,8 @@ def build_service(
     opts = BuildOptions(
         check=check,
         workers=workers,
-        approvals=_approval_records(approved),
-        spec_approved_at=_spec_approved_at(approved),
+        approvals=approved.approvals(),
+        spec_approved_at=approved.spec_approval.record.approved_at,
         emit=emit or (lambda event, **data: None),
     )
     asbuilt, path = run_build(report, opts)
@@ -146,24 +147,6 @@ def discover_service(
         unreachable=sorted(h for h, e in feas.hosts.items() if not e.get("reachable")),
     )
     return json_path, md_path, feas
-
-
-def _approval_records(approved: Any) -> list[dict[str, Any]]:
-    records = getattr(approved, "records", None) or getattr(approved, "approvals", None)
-    if records is None:
-        return []
-    out = []
-    for rec in records if isinstance(records, list) else list(records.values()):
-        out.append(rec if isinstance(rec, dict) else rec.model_dump(mode="json"))
-    return out
-
-
-def _spec_approved_at(approved: Any) -> str | None:
-    for rec in _approval_records(approved):
-        if rec.get("gate") == "spec":
-            value = rec.get("approved_at") or rec.get("time") or rec.get("timestamp")
-            return str(value) if value else None
-    return None
 
 
 def _write_reports(path: Path) -> None:

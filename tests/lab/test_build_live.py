@@ -32,7 +32,9 @@ NODES = ("r1", "r2", "r3")
 
 def _copy_repo(root: Path) -> None:
     for sub in ("templates", "parsers", "inventory", "designs/ospf-underlay", "labs/triangle"):
-        shutil.copytree(REPO / sub, root / sub, ignore=shutil.ignore_patterns("builds", "approvals"))
+        shutil.copytree(
+            REPO / sub, root / sub, ignore=shutil.ignore_patterns("builds", "approvals")
+        )
     text = (REPO / "labs/triangle.clab.yml").read_text().replace("name: triangle\n", "name: bld\n")
     (root / "labs/triangle.clab.yml").write_text(text)
 
@@ -67,17 +69,35 @@ def repo(build_repo: tuple[Path, LabHandle]) -> Iterator[tuple[Path, LabHandle]]
     root, handle = build_repo
     base = {n: _running(handle, n) for n in NODES}
     yield root, handle
-    for sub in ("designs/ospf-underlay/builds", "designs/ospf-underlay/approvals", "audit"):
+    for sub in ("templates", "parsers", "inventory", "designs", "audit"):
         shutil.rmtree(root / sub, ignore_errors=True)
+    for sub in ("templates", "parsers", "inventory", "designs/ospf-underlay"):
+        shutil.copytree(REPO / sub, root / sub, ignore=shutil.ignore_patterns("builds", "approvals"))
     for node in NODES:
         handle.impair(node, sshd="start")
     for node, config in base.items():
         conf = root / f".reset-{node}.conf"
-        conf.write_text(config)
+        conf.write_text(
+            "\n".join(
+                line
+                for line in config.splitlines()
+                if not line.startswith(("Building configuration", "Current configuration"))
+            )
+            + "\n"
+        )
         subprocess.run(
-            ["python3", "/usr/lib/frr/frr-reload.py", "--reload", "--pathspace",
-             handle.hosts[node].frr_instance, "--stdout", str(conf)],
-            capture_output=True, timeout=60, check=False,
+            [
+                "python3",
+                "/usr/lib/frr/frr-reload.py",
+                "--reload",
+                "--pathspace",
+                handle.hosts[node].frr_instance,
+                "--stdout",
+                str(conf),
+            ],
+            capture_output=True,
+            timeout=60,
+            check=False,
         )
         assert _strip(_running(handle, node)) == _strip(config), f"reset of {node} failed"
 
@@ -85,14 +105,25 @@ def repo(build_repo: tuple[Path, LabHandle]) -> Iterator[tuple[Path, LabHandle]]
 def sdd(root: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "sdd_build", *args],
-        cwd=root, capture_output=True, text=True, timeout=timeout, check=False,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
         stdin=subprocess.DEVNULL,
     )
 
 
 def approve(root: Path) -> None:
-    spec = sdd(root, "approve", "designs/ospf-underlay/customer-spec.md", "--gate", "spec",
-               "--by", "a.lead")
+    spec = sdd(
+        root,
+        "approve",
+        "designs/ospf-underlay/customer-spec.md",
+        "--gate",
+        "spec",
+        "--by",
+        "a.lead",
+    )
     assert spec.returncode == 0, spec.stderr
     design = sdd(root, "approve", DESIGN_REL, "--gate", "design", "--by", "a.lead")
     assert design.returncode == 0, design.stderr
@@ -121,7 +152,9 @@ def test_example_builds_leaf_first_with_all_checks_green(repo: tuple[Path, LabHa
     assert record["result"] == "as_designed"
     assert record["deviations"] == []
     assert set(statuses(record, "r1").values()) == {"built"}
-    checks = [c for comp in record["components"] for h in comp["hosts"].values() for c in h["checks"]]
+    checks = [
+        c for comp in record["components"] for h in comp["hosts"].values() for c in h["checks"]
+    ]
     assert len(checks) == 9 and all(c["passed"] for c in checks)
     # The routers really run what the design says.
     for node in NODES:
@@ -129,7 +162,7 @@ def test_example_builds_leaf_first_with_all_checks_green(repo: tuple[Path, LabHa
         assert neighbours.count("Full/") == 2, neighbours
         assert " ip ospf network point-to-point" in _running(handle, node)
     # Leaf-first: the journal applied configs before any verification ran.
-    journal = (root / "designs/ospf-underlay/builds" / record["build_id"] / "journal.jsonl")
+    journal = root / "designs/ospf-underlay/builds" / record["build_id"] / "journal.jsonl"
     events = [json.loads(line)["event"] for line in journal.read_text().splitlines()]
     assert events[0] == "build_started" and events[-1] == "build_finished"
     # No secret of the lab inventory anywhere in the record.
@@ -163,6 +196,8 @@ def test_rejected_line_rolls_back_and_blocks_dependents(
     root, handle = repo
     template = root / "templates/frr/ospf_process.j2"
     template.write_text(template.read_text() + f"interface eth1\n{bad_line}\nexit\n")
+    golden = root / "designs/ospf-underlay/fixtures/r2.ospf_process.cfg"
+    golden.write_text(golden.read_text() + f"interface eth1\n{bad_line}\nexit\n")
     before = {n: _strip(_running(handle, n)) for n in NODES}
     approve(root)
     proc = build(root)
@@ -185,8 +220,11 @@ def test_rejected_line_rolls_back_and_blocks_dependents(
 def test_failing_acceptance_check_is_recorded_and_rolled_back(repo: tuple[Path, LabHandle]) -> None:
     root, handle = repo
     design = root / DESIGN_REL
-    design.write_text(design.read_text().replace('eq: "{{ host.data.loopback | ip_address }}"',
-                                                 'eq: "10.99.99.99"'))
+    design.write_text(
+        design.read_text().replace(
+            'eq: "{{ host.data.loopback | ip_address }}"', 'eq: "10.99.99.99"'
+        )
+    )
     before = {n: _strip(_running(handle, n)) for n in NODES}
     approve(root)
     proc = build(root)
@@ -226,7 +264,9 @@ def test_dry_run_changes_nothing_and_shows_diffs(repo: tuple[Path, LabHandle]) -
     record = last_record(root)
     assert record["mode"] == "check"
     assert all(record["hosts"][n]["unchanged"] for n in NODES)
-    diff = root / "designs/ospf-underlay/builds" / record["build_id"] / "evidence/r1/ospf-process.diff"
+    diff = (
+        root / "designs/ospf-underlay/builds" / record["build_id"] / "evidence/r1/ospf-process.diff"
+    )
     assert "+ ospf router-id 10.0.0.1" in diff.read_text().replace("+  ", "+ ")
     for node in NODES:
         assert _running(handle, node) == before[node]
@@ -238,7 +278,10 @@ def test_kill_minus_9_then_recover(repo: tuple[Path, LabHandle]) -> None:
     before = {n: _strip(_running(handle, n)) for n in NODES}
     proc = subprocess.Popen(
         [sys.executable, "-m", "sdd_build", "build", DESIGN_REL, "--lab", "labs/triangle.clab.yml"],
-        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
     )
     builds = root / "designs/ospf-underlay/builds"
     deadline = time.monotonic() + 60
@@ -273,7 +316,10 @@ def test_two_builds_of_one_design_at_once(repo: tuple[Path, LabHandle]) -> None:
     approve(root)
     first = subprocess.Popen(
         [sys.executable, "-m", "sdd_build", "build", DESIGN_REL, "--lab", "labs/triangle.clab.yml"],
-        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
         stdin=subprocess.DEVNULL,
     )
     lock = root / "designs/ospf-underlay/builds/.lock"
