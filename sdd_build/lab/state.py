@@ -118,9 +118,12 @@ class LabState(BaseModel):
             os.close(dfd)
 
     def remove(self) -> None:
+        """Forget the lab (its lock file too: callers hold the lock, see ``lab_lock``)."""
         path = self.path_for(self.lab)
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            _lock_path(self.lab).unlink()
         with contextlib.suppress(OSError):
             path.parent.rmdir()
 
@@ -143,27 +146,42 @@ def state_root() -> Path:
     return Path(os.environ.get("SDD_LAB_STATE_DIR", "/var/lib/sdd-build/labs"))
 
 
+def _lock_path(lab: str) -> Path:
+    return state_root() / f".{lab}.lock"
+
+
 @contextlib.contextmanager
 def lab_lock(lab: str, *, timeout: float = 120.0) -> Iterator[None]:
-    """Serialise up/down/impair of one lab across processes (an flock, released on any exit)."""
+    """Serialise up/down/impair of one lab across processes (an flock, released on any exit).
+
+    ``down`` deletes the lock file while holding it (no litter per lab); a waiter that then
+    gets the lock on the deleted file notices the path no longer names it and locks anew."""
     import time
 
     root = state_root()
     root.mkdir(parents=True, exist_ok=True, mode=0o755)
-    lock_path = root / f".{lab}.lock"
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    lock_path = _lock_path(lab)
+    deadline = time.monotonic() + timeout
+    while True:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            if time.monotonic() > deadline:
+                raise LabRuntimeError(
+                    f"lab {lab!r} is busy: another sdd-build process holds {lock_path}"
+                ) from None
+            time.sleep(0.2)
+            continue
+        try:
+            current = os.stat(lock_path).st_ino
+        except FileNotFoundError:
+            current = None
+        if current == os.fstat(fd).st_ino:
+            break
+        os.close(fd)  # the file was removed by a down meanwhile: lock the new one
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise LabRuntimeError(
-                        f"lab {lab!r} is busy: another sdd-build process holds {lock_path}"
-                    ) from None
-                time.sleep(0.2)
         yield
     finally:
         os.close(fd)

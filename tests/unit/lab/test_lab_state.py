@@ -65,3 +65,23 @@ def test_lock_timeout_is_a_runtime_error() -> None:
         with lab_lock("w", timeout=0.3):
             pass
     assert info.value.exit_code == 1
+
+
+def test_remove_deletes_the_lock_file_and_waiters_relock(private_state: Path) -> None:
+    st = LabState(lab="v", topology="/t.clab.yml", provider="netns", workdir="/w/clab-v")
+    got: list[bool] = []
+
+    def waiter() -> None:
+        with lab_lock("v", timeout=5):
+            # the path names the file this waiter holds, not the one down deleted
+            got.append((private_state / ".v.lock").exists())
+
+    with lab_lock("v"):
+        st.save()
+        t = threading.Thread(target=waiter)
+        t.start()
+        time.sleep(0.4)
+        st.remove()
+        assert not (private_state / ".v.lock").exists()
+    t.join(5)
+    assert got == [True]
