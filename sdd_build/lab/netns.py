@@ -173,11 +173,15 @@ def startup_config_problems(topo: LabTopology) -> list[Problem]:
 
 def _refuse_name_collision(topo: LabTopology, state: LabState | None) -> None:
     if state is not None and state.topology != str(topo.path):
+        orphan = not Path(state.topology).exists()
         raise LabInputError(
-            f"lab name {topo.name!r} is already used by {state.topology} "
-            f"(state {LabState.path_for(topo.name)})",
+            f"lab name {topo.name!r} is already used by {state.topology}"
+            + (" (that file no longer exists)" if orphan else "")
+            + f" (state {LabState.path_for(topo.name)})",
             file=str(topo.path),
-            hint="give this topology another 'name', or bring the other lab down first",
+            hint=f"sdd-build lab down {topo.path} removes the orphaned lab first"
+            if orphan
+            else "give this topology another 'name', or bring the other lab down first",
         )
 
 
@@ -779,10 +783,14 @@ class NetnsProvider:
             if state is None:
                 return False
             if state.topology != topology_path:
-                raise LabInputError(
-                    f"lab {lab!r} was brought up from {state.topology}, not {topology_path}",
-                    hint=f"sdd-build lab down {state.topology}",
-                )
+                if Path(state.topology).exists():
+                    raise LabInputError(
+                        f"lab {lab!r} was brought up from {state.topology}, not {topology_path}",
+                        hint=f"sdd-build lab down {state.topology}",
+                    )
+                # nobody can name the lab's own file any more (a deleted temp dir): an orphan
+                progress(f"lab {lab!r} was brought up from {state.topology}, which no longer "
+                         "exists: removing it as an orphan")  # fmt: skip
             self._teardown(state, progress)
         return True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -41,20 +42,47 @@ def test_status_of_a_lab_that_is_not_up() -> None:
 
 
 def test_lab_name_collision_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere" / "triangle.clab.yml"
+    other.parent.mkdir()
+    other.write_text((LABS / "triangle.clab.yml").read_text())
     LabState(
         lab="triangle",
-        topology="/elsewhere/triangle.clab.yml",
+        topology=str(other),
         provider="netns",
         phase="up",
-        workdir="/elsewhere/clab-triangle",
+        workdir=str(other.parent / "clab-triangle"),
     ).save()
     res = CliRunner().invoke(main, ["lab", "up", str(LABS / "triangle.clab.yml")])
     assert res.exit_code == 2
-    assert "lab name 'triangle' is already used by /elsewhere/triangle.clab.yml" in res.output
+    assert f"lab name 'triangle' is already used by {other} (state" in res.output
     # and down through the other file is refused too, without touching anything
     res = CliRunner().invoke(main, ["lab", "down", str(LABS / "triangle.clab.yml")])
-    assert res.exit_code in (1, 2)
+    assert res.exit_code == 2
+    assert f"hint: sdd-build lab down {other}" in res.output
     assert LabState.load("triangle") is not None
+
+
+def test_orphaned_lab_is_named_and_down_removes_it(tmp_path: Path) -> None:
+    gone = tmp_path / "deleted" / "triangle.clab.yml"
+    LabState(
+        lab="triangle",
+        topology=str(gone),
+        provider="netns",
+        phase="up",
+        workdir=str(gone.parent / "clab-triangle"),
+    ).save()
+    res = CliRunner().invoke(main, ["lab", "up", str(LABS / "triangle.clab.yml")])
+    assert res.exit_code == 2
+    assert "(that file no longer exists)" in res.output
+    assert f"hint: sdd-build lab down {LABS / 'triangle.clab.yml'} removes the orphaned" in (
+        res.output
+    )
+    if os.geteuid() != 0:
+        pytest.skip("removing an orphan needs root")
+    res = CliRunner().invoke(main, ["lab", "down", str(LABS / "triangle.clab.yml")])
+    assert res.exit_code == 0, res.output
+    assert "lab triangle is down" in res.output
+    assert LabState.load("triangle") is None
 
 
 def test_bad_provider_setting(monkeypatch: pytest.MonkeyPatch) -> None:
