@@ -452,7 +452,8 @@ class NetnsProvider:
                 self._add_user(user, topo.name, passwords[user])
             self._host_key(workdir)
 
-        progress(f"starting FRR in {len(routers)} routers")
+        if routers:
+            progress(f"starting FRR in {len(routers)} routers")
         _parallel(lambda n: self._start_frr(topo, n), routers)
 
         for node in hosts:
@@ -495,6 +496,8 @@ class NetnsProvider:
                 passwords[vty_user],
                 timeout=30.0,
             )
+        else:
+            write_inventory(workdir / "inventory", topo, [])  # hosts only: an empty inventory
 
     # -- pieces of up -----------------------------------------------------------------------
 

@@ -62,7 +62,7 @@ def footprint(lab_name: str) -> dict[str, list[str]]:
                 cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             except OSError:
                 continue
-            if f"-{lab_name}-" in cmd and "pytest" not in cmd:
+            if lab_name in cmd and "pytest" not in cmd:
                 procs.append(f"{entry.name} {cmd}")
     return {
         "netns": [ln for ln in netns.stdout.splitlines() if f"-{lab_name}-" in ln],
