@@ -405,13 +405,14 @@ def run_build(report: ValidationReport, opts: BuildOptions) -> tuple[AsBuilt, Pa
     ws, plan = report.workspace, report.plan
     if ws is None or plan is None or not report.ok:
         raise DesignError.from_problems(report.problems)
-    refuse_if_unfinished(ws)
     model = ws.design.model
     t_start = time.perf_counter()
     started = utcnow()
     build_id = opts.build_id or new_build_id()
     bdir = builds_dir(ws) / build_id
     with build_lock(builds_dir(ws), model.design):
+        # Under the lock: a journal without an end is a crashed build, not a running one.
+        refuse_if_unfinished(ws)
         bdir.mkdir(parents=True, exist_ok=False)
         b = _Build(ws, plan, opts, bdir)
         b.journal.write("build_started", build_id=build_id, design=model.design,

@@ -327,10 +327,10 @@ def test_two_builds_of_one_design_at_once(repo: tuple[Path, LabHandle]) -> None:
     while time.monotonic() < deadline and not (lock.is_file() and lock.read_text()):
         time.sleep(0.05)
     second = build(root)
-    first.wait(timeout=240)
+    _out, first_err = first.communicate(timeout=240)
     assert second.returncode == 3, second.stderr
     assert "another build of design 'ospf-underlay' is running" in second.stderr
-    assert first.returncode == 0
+    assert first.returncode == 0, first_err
 
 
 def test_slow_link_within_and_beyond_the_timeout(repo: tuple[Path, LabHandle]) -> None:
