@@ -557,3 +557,32 @@ def test_startup_config_frr_rejects_is_located_and_creates_nothing(tmp_path: Pat
         f"error: {conf}:{len(lines) + 1}: node 'r2': FRR rejects: % Unknown command" in res.stderr
     )
     assert_clean(f"{RUN}-badcfg")
+
+
+def test_wait_reports_what_did_not_converge(tmp_path: Path) -> None:
+    path = private_copy(tmp_path, "triangle", "noconv")
+    text = path.read_text().replace(
+        "        sdd.daemons: bgpd,ospfd,staticd\n",
+        '        sdd.daemons: bgpd,ospfd,staticd\n        sdd.expect.ospf-full: "2"\n',
+    )
+    path.write_text(
+        text.replace(
+            'labels: {sdd.asn: "65002"', 'labels: {sdd.expect.routes: 10.0.0.9/32, sdd.asn: "65002"'
+        )
+    )
+    try:
+        t0 = time.monotonic()
+        res = cli("up", "--wait", "--timeout", "4", str(path))
+        elapsed = time.monotonic() - t0
+        assert res.returncode == 1, res.stderr
+        assert elapsed < 30
+        msg = res.stderr
+        assert f"lab '{RUN}-noconv' did not converge within 4s" in msg
+        assert "r1: OSPF Full 0/2" in msg
+        assert "r2: OSPF Full 0/2, route 10.0.0.9/32 missing" in msg
+        assert "hint: the lab stays up" in msg
+        # the lab is up (for inspection) and a plain up says so
+        assert cli("up", str(path)).returncode == 0
+    finally:
+        cli("down", str(path))
+    assert_clean(f"{RUN}-noconv")
