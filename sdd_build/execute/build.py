@@ -510,6 +510,13 @@ def _as_built(b: _Build, build_id: str, started: str, finished: str, opts: Build
         result=result,
         hosts=hosts_summary,
         layers=ws.graph.layers,
+        edges=[[u, v] for u, v in sorted(ws.graph.graph.edges)],
+        requirements=[r.model_dump() for r in ws.spec.requirements],
+        acceptance=[
+            {"id": chk.id, "component": cid, "covers": list(chk.covers),
+             "description": chk.description, "query": chk.expect.query, "op": chk.expect.op}
+            for cid, chk in model.checks()
+        ],
         components=components,
         deviations=b.deviations,
         metrics=Metrics(

@@ -104,6 +104,16 @@ class AsBuilt(_Model):
     result: Literal["as_designed", "with_deviations", "failed"]
     hosts: dict[str, dict[str, Any]] = Field(default_factory=dict)
     layers: list[list[str]] = Field(default_factory=list)
+    edges: list[list[str]] = Field(
+        default_factory=list, description="[dependency, dependent] pairs of the design graph"
+    )
+    requirements: list[dict[str, Any]] = Field(
+        default_factory=list, description="the spec's requirements: id, text, line"
+    )
+    acceptance: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="the design's acceptance checks: id, component, covers, description",
+    )
     components: list[ComponentRecord] = Field(default_factory=list)
     deviations: list[Deviation] = Field(default_factory=list)
     metrics: Metrics
