@@ -586,3 +586,27 @@ def test_wait_reports_what_did_not_converge(tmp_path: Path) -> None:
     finally:
         cli("down", str(path))
     assert_clean(f"{RUN}-noconv")
+
+
+@pytest.mark.parametrize(
+    ("case", "old", "new", "message"),
+    [
+        ("unknown-node", '["r1:eth1", "r2:eth1"]', '["r1:eth1", "r9:eth1"]', "unknown node 'r9'"),
+        ("dup-node", "    r3:\n", "    r2:\n", "duplicate key 'r2'"),
+        ("iface-twice", '["r2:eth2", "r3:eth1"]', '["r2:eth1", "r3:eth1"]', "used by more than"),
+        ("no-config", "triangle/r3.conf", "triangle/r33.conf", "startup-config file not found"),
+    ],
+)
+def test_bad_topologies_fail_cleanly(
+    tmp_path: Path, case: str, old: str, new: str, message: str
+) -> None:
+    path = private_copy(tmp_path, "triangle", case)
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    res = cli("up", str(path))
+    assert res.returncode == 2
+    assert message in res.stderr
+    assert re.search(rf"^error: {re.escape(str(path))}:\d+: ", res.stderr, re.M)
+    assert "Traceback" not in res.stderr
+    assert_clean(f"{RUN}-{case}")
