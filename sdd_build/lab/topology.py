@@ -317,7 +317,7 @@ def _read_yaml(path: Path) -> tuple[Any, list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise LabError(f"topology file not found: {path}", file=file) from None
+        raise LabError("topology file not found", file=file) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise LabError(f"cannot read topology file: {exc}", file=file) from None
     y = _yaml()
