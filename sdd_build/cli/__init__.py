@@ -7,6 +7,7 @@ usage errors exit 2 (click's own convention matches PRODUCT.md §4).
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
@@ -46,6 +47,15 @@ def main() -> None:
     """
 
 
+def _quiet_libraries() -> None:
+    """Libraries (paramiko, netmiko, napalm) log tracebacks of failed connections; without a
+    handler Python would print them on stderr. A failed connection is a recorded deviation,
+    never a traceback for the user."""
+    logging.getLogger().addHandler(logging.NullHandler())
+    for name in ("paramiko", "netmiko", "napalm", "nornir"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _register() -> None:
     from sdd_build.cli import build_cmds, design_cmds, gov_cmds, lab_cmds
 
@@ -55,4 +65,5 @@ def _register() -> None:
     lab_cmds.register(main)
 
 
+_quiet_libraries()
 _register()
