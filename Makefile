@@ -31,9 +31,18 @@ unit: ## Offline tests only (no device, no root)
 test: lint typecheck ## Lint, types, and the whole test suite including lab tests (root)
 	$(PYTHON) -m pytest tests
 
-example: ## The main job on the shipped example
+SPEC ?= designs/ospf-underlay/customer-spec.md
+APPROVER ?= example.approver
+
+example: ## The main job on the shipped example: lab up, approve, build, as-built record (root)
 	sdd-build validate $(DESIGN)
-	sdd-build plan $(DESIGN)
+	sdd-build plan $(DESIGN) --no-configs
+	sdd-build lab up $(TOPOLOGY) --wait
+	sdd-build approve $(SPEC) --gate spec --by $(APPROVER) --note "make example"
+	sdd-build approve $(DESIGN) --gate design --by $(APPROVER) --note "make example"
+	sdd-build build $(DESIGN) --lab $(TOPOLOGY)
+	@echo "as-built record: $$(ls -d designs/ospf-underlay/builds/*/ | tail -1)"
+	@echo "lab still up for you to look at: sdd-build lab status $(TOPOLOGY); take it down with: sdd-build lab down $(TOPOLOGY)"
 
 bench: ## Benchmarks (print tables with ratios against peers)
 	$(PYTHON) bench/run.py
