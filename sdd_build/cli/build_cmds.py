@@ -1,4 +1,4 @@
-"""``sdd-build build``: the governed build, with progress for people and JSON events for machines."""
+"""``sdd-build build`` and ``discover``: progress for people, JSON events for machines."""
 
 from __future__ import annotations
 
@@ -158,10 +158,18 @@ def register(main: click.Group) -> None:
 
     @main.command("discover")
     @click.argument("artifact", type=click.Path(path_type=Path, dir_okay=False))
-    @click.option("--lab", type=click.Path(path_type=Path, dir_okay=False), default=None,
-                  help="Discover on this running lab.")
-    @click.option("--inventory", type=click.Path(path_type=Path, file_okay=False), default=None,
-                  help="Nornir SimpleInventory folder (default: the repository's inventory/).")
+    @click.option(
+        "--lab",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Discover on this running lab.",
+    )
+    @click.option(
+        "--inventory",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help="Nornir SimpleInventory folder (default: the repository's inventory/).",
+    )
     @click.option("--group", "groups", multiple=True, help="With a spec: target group(s).")
     @click.option("--host", "hosts", multiple=True, help="With a spec: target host(s).")
     @click.option("--json", "as_json", is_flag=True, help="Print feasibility.json to stdout.")

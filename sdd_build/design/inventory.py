@@ -340,7 +340,8 @@ def overlay_connections(design_inv: LoadedInventory, conn_inv: LoadedInventory) 
             groups=host.groups,
             defaults=base.defaults,
             connection_options={
-                plugin: conn.get_connection_parameters(plugin) for plugin in _connection_plugins(conn)
+                plugin: conn.get_connection_parameters(plugin)
+                for plugin in _connection_plugins(conn)
             },
         )
     return LoadedInventory(

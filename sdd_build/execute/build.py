@@ -103,18 +103,33 @@ class _Build:
     def record(self, component: str, host: str, rec: HostRecord) -> None:
         with self.lock:
             self.records[component][host] = rec
-        self.opts.emit("component_host", component=component, host=host, status=rec.status,
-                       reason=rec.reason)
+        self.opts.emit(
+            "component_host", component=component, host=host, status=rec.status, reason=rec.reason
+        )
 
-    def deviate(self, cls: str, component: str | None, host: str | None, reason: str,
-                expected: Any = None, actual: Any = None, evidence: list[str] | None = None) -> None:
+    def deviate(
+        self,
+        cls: str,
+        component: str | None,
+        host: str | None,
+        reason: str,
+        expected: Any = None,
+        actual: Any = None,
+        evidence: list[str] | None = None,
+    ) -> None:
         with self.lock:
-            dev = Deviation.model_validate({
-                "id": f"DEV-{len(self.deviations) + 1:03d}",
-                "component": component, "host": host, "class": cls,
-                "expected": expected, "actual": actual, "reason": reason,
-                "evidence": evidence or [],
-            })
+            dev = Deviation.model_validate(
+                {
+                    "id": f"DEV-{len(self.deviations) + 1:03d}",
+                    "component": component,
+                    "host": host,
+                    "class": cls,
+                    "expected": expected,
+                    "actual": actual,
+                    "reason": reason,
+                    "evidence": evidence or [],
+                }
+            )
             self.deviations.append(dev)
         self.journal.write("deviation", **dev.dump())
         self.opts.emit("deviation", **dev.dump())
@@ -134,7 +149,9 @@ class _Build:
             return Result(host=task.host, failed=True, result=reason)
         path = self.evidence.write_private(st.name, "pre-build.cfg", st.backup)
         self.evidence.write(st.name, "pre.cfg", st.backup)
-        self.journal.write("host_backup", host=st.name, backup=str(path.relative_to(self.build_dir)))
+        self.journal.write(
+            "host_backup", host=st.name, backup=str(path.relative_to(self.build_dir))
+        )
         return Result(host=task.host, result="connected")
 
     def run_layer(self, task: Task, layer: list[str]) -> Result:
@@ -150,7 +167,8 @@ class _Build:
                 continue
             ok = ("built", "skipped") if self.opts.check else ("built",)
             unmet = [
-                d for d in sorted(self.ws.graph.dependencies(cid))
+                d
+                for d in sorted(self.ws.graph.dependencies(cid))
                 if host in self.ws.component_hosts.get(d, ())
                 and self.records[d].get(host, HostRecord(status="blocked")).status not in ok
             ]
@@ -167,9 +185,14 @@ class _Build:
                         self.records[s].get(host, HostRecord(status="built")).status == "skipped"
                         for s in comp.steps
                     )
-                    self.record(cid, host, HostRecord(
-                        status="skipped" if skipped else "built",
-                        reason="dry run" if skipped else None))
+                    self.record(
+                        cid,
+                        host,
+                        HostRecord(
+                            status="skipped" if skipped else "built",
+                            reason="dry run" if skipped else None,
+                        ),
+                    )
             except SddBuildError as exc:
                 self._fail(cid, st, "apply_failed", str(exc), started)
             except Exception as exc:  # a device or transport error mid-component
@@ -189,33 +212,55 @@ class _Build:
         if commit:
             self.journal.write("apply_started", host=st.name, component=comp.id)
         outcome = st.session.apply(
-            config, strategy=self.model.build.strategy, commit=commit,
+            config,
+            strategy=self.model.build.strategy,
+            commit=commit,
             message=f"sdd-build {self.model.design} v{self.model.version} {comp.id}",
         )
         diff = self.evidence.write(st.name, f"{comp.id}.diff", outcome.diff)
         evidence = [rendered, diff]
         if outcome.error is not None:
-            self.journal.write("apply_failed", host=st.name, component=comp.id,
-                               error=self.evidence.mask(outcome.error))
-            self._fail(comp.id, st, "apply_failed", outcome.error, started, evidence=evidence,
-                       expected=config)
+            self.journal.write(
+                "apply_failed",
+                host=st.name,
+                component=comp.id,
+                error=self.evidence.mask(outcome.error),
+            )
+            self._fail(
+                comp.id,
+                st,
+                "apply_failed",
+                outcome.error,
+                started,
+                evidence=evidence,
+                expected=config,
+            )
             return
         if outcome.committed:
             st.committed.append(comp.id)
             self.journal.write("apply_committed", host=st.name, component=comp.id)
         st.intended.append(config)
-        self.record(comp.id, st.name, HostRecord(
-            status="built", changed=bool(outcome.diff.strip()), evidence=evidence,
-            duration_s=time.perf_counter() - started,
-            reason="dry run: not committed" if self.opts.check else None,
-        ))
+        self.record(
+            comp.id,
+            st.name,
+            HostRecord(
+                status="built",
+                changed=bool(outcome.diff.strip()),
+                evidence=evidence,
+                duration_s=time.perf_counter() - started,
+                reason="dry run: not committed" if self.opts.check else None,
+            ),
+        )
 
     def _command(self, comp: CommandTemplate, st: _HostState, started: float) -> None:
         step = self.steps[st.name][comp.id]
         assert st.session is not None
         if self.opts.check:
-            self.record(comp.id, st.name, HostRecord(
-                status="skipped", reason="dry run: checks run after a real apply"))
+            self.record(
+                comp.id,
+                st.name,
+                HostRecord(status="skipped", reason="dry run: checks run after a real apply"),
+            )
             return
         ctx = render_context(self.ws, st.name, comp.vars)
         parser = self.by_id.get(comp.parser) if comp.parser else None
@@ -232,18 +277,47 @@ class _Build:
             st.wait_s += comp.wait.interval_s
         if failed:
             for r in failed:
-                self.deviate("acceptance_failed", comp.id, st.name, r["reason"],
-                             expected=r["expected"], actual=r["found"], evidence=evidence)
-            self._fail(comp.id, st, None, f"{len(failed)} acceptance check(s) failed", started,
-                       evidence=evidence, checks=results, attempts=attempt)
+                self.deviate(
+                    "acceptance_failed",
+                    comp.id,
+                    st.name,
+                    r["reason"],
+                    expected=r["expected"],
+                    actual=r["found"],
+                    evidence=evidence,
+                )
+            self._fail(
+                comp.id,
+                st,
+                None,
+                f"{len(failed)} acceptance check(s) failed",
+                started,
+                evidence=evidence,
+                checks=results,
+                attempts=attempt,
+            )
             return
-        self.record(comp.id, st.name, HostRecord(
-            status="built", checks=results, evidence=evidence, attempts=attempt,
-            duration_s=time.perf_counter() - started))
+        self.record(
+            comp.id,
+            st.name,
+            HostRecord(
+                status="built",
+                checks=results,
+                evidence=evidence,
+                attempts=attempt,
+                duration_s=time.perf_counter() - started,
+            ),
+        )
 
-    def _evaluate(self, comp: CommandTemplate, host: str, commands: tuple[str, ...],
-                  outputs: dict[str, str], parser: Any, ctx: dict[str, Any]
-                  ) -> tuple[list[dict[str, Any]], list[str]]:
+    def _evaluate(
+        self,
+        comp: CommandTemplate,
+        host: str,
+        commands: tuple[str, ...],
+        outputs: dict[str, str],
+        parser: Any,
+        ctx: dict[str, Any],
+    ) -> tuple[list[dict[str, Any]], list[str]]:
         evidence: list[str] = []
         parsed: list[Any] = []
         for i, cmd in enumerate(commands):
@@ -252,14 +326,19 @@ class _Build:
             data: Any = raw
             if i == 0 and isinstance(parser, Parser):
                 try:
-                    data = parse(parser.engine, raw,
-                                 template=parser_template_path(self.ws, parser),
-                                 platform=parser.platform, command=parser.command,
-                                 origin=f"{host}: {cmd}")
+                    data = parse(
+                        parser.engine,
+                        raw,
+                        template=parser_template_path(self.ws, parser),
+                        platform=parser.platform,
+                        command=parser.command,
+                        origin=f"{host}: {cmd}",
+                    )
                 except SddBuildError as exc:
                     data = None
-                    evidence.append(self.evidence.write(host, f"{comp.id}.{i}.parse-error.txt",
-                                                        str(exc)))
+                    evidence.append(
+                        self.evidence.write(host, f"{comp.id}.{i}.parse-error.txt", str(exc))
+                    )
                 evidence.append(self.evidence.write(host, f"{comp.id}.{i}.parsed.json", data))
             parsed.append(data)
         results = []
@@ -268,23 +347,47 @@ class _Build:
 
             def render_expected(value: Any) -> Any:
                 return self.ws.templates.render_string(
-                    str(value), ctx, host=host, origin=self.ws.design.display)
+                    str(value), ctx, host=host, origin=self.ws.design.display
+                )
 
-            res = evaluate(check, parsed[index], host=host, render_expected=render_expected,
-                           input_ref=evidence[0] if evidence else None,
-                           raw=outputs.get(commands[index], ""))
+            res = evaluate(
+                check,
+                parsed[index],
+                host=host,
+                render_expected=render_expected,
+                input_ref=evidence[0] if evidence else None,
+                raw=outputs.get(commands[index], ""),
+            )
             results.append(res.model_dump(mode="json"))
         evidence.append(self.evidence.write(host, f"{comp.id}.checks.json", results))
         return results, evidence
 
-    def _fail(self, cid: str, st: _HostState, cls: str | None, reason: str, started: float,
-              evidence: list[str] | None = None, expected: Any = None,
-              checks: list[dict[str, Any]] | None = None, attempts: int = 0) -> None:
+    def _fail(
+        self,
+        cid: str,
+        st: _HostState,
+        cls: str | None,
+        reason: str,
+        started: float,
+        evidence: list[str] | None = None,
+        expected: Any = None,
+        checks: list[dict[str, Any]] | None = None,
+        attempts: int = 0,
+    ) -> None:
         if cls is not None:
             self.deviate(cls, cid, st.name, reason, expected=expected, evidence=evidence)
-        self.record(cid, st.name, HostRecord(
-            status="failed", reason=reason, evidence=evidence or [], checks=checks or [],
-            attempts=attempts, duration_s=time.perf_counter() - started))
+        self.record(
+            cid,
+            st.name,
+            HostRecord(
+                status="failed",
+                reason=reason,
+                evidence=evidence or [],
+                checks=checks or [],
+                attempts=attempts,
+                duration_s=time.perf_counter() - started,
+            ),
+        )
         if self.model.build.rollback == "on_failure" and not self.opts.check:
             self._rollback(st, cid)
         elif self.model.build.rollback == "never":
@@ -292,7 +395,8 @@ class _Build:
             return
 
     def _rollback(self, st: _HostState, failed: str) -> None:
-        assert st.session is not None and st.backup is not None
+        assert st.session is not None
+        assert st.backup is not None
         self.journal.write("rollback_started", host=st.name, component=failed)
         error = st.session.restore(st.backup) if st.committed else None
         with self.lock:
@@ -304,16 +408,27 @@ class _Build:
         if error:
             st.stopped = f"rollback after '{failed}' failed: {error}"
             self.journal.write("rollback_failed", host=st.name, error=self.evidence.mask(error))
-            self.deviate("rolled_back", failed, st.name,
-                         f"rollback to the pre-build config FAILED: {error}",
-                         expected="pre-build config", actual="unknown: inspect the device")
+            self.deviate(
+                "rolled_back",
+                failed,
+                st.name,
+                f"rollback to the pre-build config FAILED: {error}",
+                expected="pre-build config",
+                actual="unknown: inspect the device",
+            )
             return
         self.journal.write("rollback_done", host=st.name)
-        self.deviate("rolled_back", failed, st.name,
-                     "rolled back to the pre-build config (rollback: on_failure)"
-                     if st.committed else "nothing was committed; the device is unchanged",
-                     expected="pre-build config", actual="pre-build config",
-                     evidence=["evidence/" + st.name + "/pre.cfg"])
+        self.deviate(
+            "rolled_back",
+            failed,
+            st.name,
+            "rolled back to the pre-build config (rollback: on_failure)"
+            if st.committed
+            else "nothing was committed; the device is unchanged",
+            expected="pre-build config",
+            actual="pre-build config",
+            evidence=["evidence/" + st.name + "/pre.cfg"],
+        )
         st.committed.clear()
         st.intended.clear()
 
@@ -328,15 +443,26 @@ class _Build:
             with self.lock:
                 self.host_summary(st.name)["unchanged"] = unchanged
             if not unchanged:
-                self.deviate("unexpected_change", None, st.name,
-                             "the running config changed during a dry run",
-                             evidence=[post_ref])
+                self.deviate(
+                    "unexpected_change",
+                    None,
+                    st.name,
+                    "the running config changed during a dry run",
+                    evidence=[post_ref],
+                )
             return Result(host=task.host, result="checked")
         if st.stopped:
             return Result(host=task.host, result="stopped")
         for finding in reconcile(st.intended, st.backup, post):
-            self.deviate(finding.kind, None, st.name, finding.reason, expected=finding.expected,
-                         actual=finding.actual, evidence=[post_ref])
+            self.deviate(
+                finding.kind,
+                None,
+                st.name,
+                finding.reason,
+                expected=finding.expected,
+                actual=finding.actual,
+                evidence=[post_ref],
+            )
         return Result(host=task.host, result="reconciled")
 
     def host_summary(self, host: str) -> dict[str, Any]:
@@ -415,11 +541,18 @@ def run_build(report: ValidationReport, opts: BuildOptions) -> tuple[AsBuilt, Pa
         refuse_if_unfinished(ws)
         bdir.mkdir(parents=True, exist_ok=False)
         b = _Build(ws, plan, opts, bdir)
-        b.journal.write("build_started", build_id=build_id, design=model.design,
-                        version=model.version, hosts=ws.hosts, check=opts.check,
-                        design_sha256=sha256_file(ws.design.path))
-        opts.emit("build_started", build_id=build_id, hosts=ws.hosts, layers=plan.layers,
-                  check=opts.check)
+        b.journal.write(
+            "build_started",
+            build_id=build_id,
+            design=model.design,
+            version=model.version,
+            hosts=ws.hosts,
+            check=opts.check,
+            design_sha256=sha256_file(ws.design.path),
+        )
+        opts.emit(
+            "build_started", build_id=build_id, hosts=ws.hosts, layers=plan.layers, check=opts.check
+        )
         nr = make_nornir(ws.inventory, ws.hosts, opts.workers or model.build.workers)
         try:
             opts.emit("phase", name="connect")
@@ -447,28 +580,49 @@ def run_build(report: ValidationReport, opts: BuildOptions) -> tuple[AsBuilt, Pa
         )
         device_s = sum(st.session.device_s for st in b.hosts.values() if st.session)
         finished = utcnow()
-        asbuilt = _as_built(b, build_id, started, finished, opts, time.perf_counter() - t_start,
-                            device_s, busiest)
+        asbuilt = _as_built(
+            b, build_id, started, finished, opts, time.perf_counter() - t_start, device_s, busiest
+        )
         (bdir / "as-built.json").write_text(
-            json.dumps(asbuilt.dump(), indent=2, sort_keys=False) + "\n", encoding="utf-8")
+            json.dumps(asbuilt.dump(), indent=2, sort_keys=False) + "\n", encoding="utf-8"
+        )
         b.journal.write("build_finished", result=asbuilt.result)
         b.journal.close()
-    opts.emit("build_finished", build_id=build_id, result=asbuilt.result,
-              deviations=len(asbuilt.deviations), path=str(bdir))
+    opts.emit(
+        "build_finished",
+        build_id=build_id,
+        result=asbuilt.result,
+        deviations=len(asbuilt.deviations),
+        path=str(bdir),
+    )
     return asbuilt, bdir
 
 
-def _as_built(b: _Build, build_id: str, started: str, finished: str, opts: BuildOptions,
-              wall_s: float, device_s: float, busiest_s: float) -> AsBuilt:
+def _as_built(
+    b: _Build,
+    build_id: str,
+    started: str,
+    finished: str,
+    opts: BuildOptions,
+    wall_s: float,
+    device_s: float,
+    busiest_s: float,
+) -> AsBuilt:
     ws, model = b.ws, b.model
     components: list[ComponentRecord] = []
     pairs = with_evidence = 0
     for cid in ws.graph.order:
         comp = b.by_id[cid]
         hosts = dict(sorted(b.records.get(cid, {}).items()))
-        components.append(ComponentRecord(
-            id=cid, kind=comp.kind, layer=ws.graph.layer_of[cid],
-            reuse=getattr(comp, "reuse", None) is not None, hosts=hosts))
+        components.append(
+            ComponentRecord(
+                id=cid,
+                kind=comp.kind,
+                layer=ws.graph.layer_of[cid],
+                reuse=getattr(comp, "reuse", None) is not None,
+                hosts=hosts,
+            )
+        )
         if isinstance(comp, Workflow):
             continue  # a workflow's evidence is its children's
         for rec in hosts.values():
@@ -479,9 +633,12 @@ def _as_built(b: _Build, build_id: str, started: str, finished: str, opts: Build
     statuses = [r.status for hosts in b.records.values() for r in hosts.values()]
     result: Literal["as_designed", "with_deviations", "failed"]
     if any(d.class_ != "waived" for d in b.deviations):
-        result = "failed" if "failed" in statuses or any(
-            d.class_ in ("unreachable", "rolled_back") for d in b.deviations
-        ) else "with_deviations"
+        result = (
+            "failed"
+            if "failed" in statuses
+            or any(d.class_ in ("unreachable", "rolled_back") for d in b.deviations)
+            else "with_deviations"
+        )
     else:
         result = "as_designed"
     ttv = None
@@ -495,14 +652,21 @@ def _as_built(b: _Build, build_id: str, started: str, finished: str, opts: Build
     spec_path = ws.design.repo.confine(ws.design.directory, model.spec)
     hosts_summary = {}
     for h, st in b.hosts.items():
-        summary = {"reachable": st.session is not None and st.backup is not None,
-                   "stopped": st.stopped, **b.host_summary(h)}
+        summary = {
+            "reachable": st.session is not None and st.backup is not None,
+            "stopped": st.stopped,
+            **b.host_summary(h),
+        }
         hosts_summary[h] = summary
     return AsBuilt(
         build_id=build_id,
         mode="check" if opts.check else "build",
-        design={"id": model.design, "version": model.version,
-                "sha256": sha256_file(ws.design.path), "path": ws.design.display},
+        design={
+            "id": model.design,
+            "version": model.version,
+            "sha256": sha256_file(ws.design.path),
+            "path": ws.design.display,
+        },
         spec={"sha256": sha256_file(spec_path) if spec_path else None, "path": ws.spec.file},
         approvals=opts.approvals,
         started=started,
@@ -513,8 +677,14 @@ def _as_built(b: _Build, build_id: str, started: str, finished: str, opts: Build
         edges=[[u, v] for u, v in sorted(ws.graph.graph.edges)],
         requirements=[r.model_dump() for r in ws.spec.requirements],
         acceptance=[
-            {"id": chk.id, "component": cid, "covers": list(chk.covers),
-             "description": chk.description, "query": chk.expect.query, "op": chk.expect.op}
+            {
+                "id": chk.id,
+                "component": cid,
+                "covers": list(chk.covers),
+                "description": chk.description,
+                "query": chk.expect.query,
+                "op": chk.expect.op,
+            }
             for cid, chk in model.checks()
         ],
         components=components,
@@ -522,7 +692,8 @@ def _as_built(b: _Build, build_id: str, started: str, finished: str, opts: Build
         metrics=Metrics(
             deviation_rate=round(len({p for p in deviating if p[0]}) / pairs, 4) if pairs else 0.0,
             reuse_rate=round(sum(1 for c in reusable if c.reuse) / len(reusable), 4)
-            if reusable else 0.0,
+            if reusable
+            else 0.0,
             reconciliation=round(with_evidence / pairs, 4) if pairs else 1.0,
             time_to_value_s=ttv,
             governance_s=round(max(0.0, wall_s - busiest_s), 3),

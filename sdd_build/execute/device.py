@@ -7,6 +7,7 @@ candidate semantics: load, compare, commit, restore. Platform knowledge is data
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -23,7 +24,9 @@ class PlatformInfo:
 
 
 PLATFORMS: dict[str, PlatformInfo] = {
-    "frr": PlatformInfo("napalm", ("frr version", "Building configuration", "Current configuration")),
+    "frr": PlatformInfo(
+        "napalm", ("frr version", "Building configuration", "Current configuration")
+    ),
     "ios": PlatformInfo("napalm", ("Building configuration", "Current configuration", "!Time:")),
     "eos": PlatformInfo("napalm", ("! Command:", "! device:", "! boot system")),
     "junos": PlatformInfo("napalm", ("## Last commit",)),
@@ -33,8 +36,12 @@ PLATFORMS: dict[str, PlatformInfo] = {
 
 class _Driver(Protocol):
     def get_config(self, retrieve: str = ...) -> dict[str, str]: ...
-    def load_merge_candidate(self, filename: str | None = ..., config: str | None = ...) -> None: ...
-    def load_replace_candidate(self, filename: str | None = ..., config: str | None = ...) -> None: ...
+    def load_merge_candidate(
+        self, filename: str | None = ..., config: str | None = ...
+    ) -> None: ...
+    def load_replace_candidate(
+        self, filename: str | None = ..., config: str | None = ...
+    ) -> None: ...
     def compare_config(self) -> str: ...
     def commit_config(self, message: str = ..., revert_in: int | None = ...) -> None: ...
     def discard_config(self) -> None: ...
@@ -77,7 +84,9 @@ class DeviceSession:
         try:
             self._timed(load, config=config)
             diff = str(self._timed(self.driver.compare_config))
-        except Exception as exc:  # the driver's Merge/ReplaceConfigException carry the device's words
+        except (
+            Exception
+        ) as exc:  # the driver's Merge/ReplaceConfigException carry the device's words
             self._discard()
             return ApplyOutcome(diff="", committed=False, error=_words(exc))
         if not commit or not diff.strip():
@@ -119,10 +128,9 @@ class DeviceSession:
         )
 
     def _discard(self) -> None:
-        try:
+        # Nothing loaded, or the session is gone: nothing to discard either way.
+        with contextlib.suppress(Exception):
             self._timed(self.driver.discard_config)
-        except Exception:  # nothing loaded, or the session is gone: nothing to discard
-            pass
 
 
 def _words(exc: BaseException) -> str:

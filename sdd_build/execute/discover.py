@@ -68,11 +68,13 @@ def _candidates(repo: Repository, platforms: set[str]) -> list[dict[str, str]]:
                 continue
             for path in sorted(folder.rglob("*")):
                 if path.is_file():
-                    found.append({
-                        "asset": str(path.relative_to(repo.root)),
-                        "platform": platform,
-                        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                    })
+                    found.append(
+                        {
+                            "asset": str(path.relative_to(repo.root)),
+                            "platform": platform,
+                            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                        }
+                    )
     return found
 
 
@@ -110,8 +112,10 @@ def discover(
             entry["error"] = mask_secrets(f"{type(exc).__name__}: {exc}", secrets)
         else:
             entry["reachable"] = True
-            entry["facts"] = {k: facts.get(k) for k in (
-                "hostname", "vendor", "model", "os_version", "uptime", "serial_number")}
+            entry["facts"] = {
+                k: facts.get(k)
+                for k in ("hostname", "vendor", "model", "os_version", "uptime", "serial_number")
+            }
             heads = touched.get(host)
             sections = _stanzas(running, heads if plan is not None else None)
             entry["existing_sections"] = sections
@@ -158,7 +162,9 @@ def write_feasibility(directory: Path, feas: Feasibility) -> tuple[Path, Path]:
         for head, body in e.get("existing_sections", {}).items():
             lines += [f"### {host}: `{head}`", "", "```", head, *[f" {b}" for b in body], "```", ""]
         if e.get("new_sections"):
-            lines.append(f"{host} — new sections: " + ", ".join(f"`{s}`" for s in e["new_sections"]))
+            lines.append(
+                f"{host} — new sections: " + ", ".join(f"`{s}`" for s in e["new_sections"])
+            )
             lines.append("")
     lines += ["## Reuse candidates", "", "| asset | platform | sha256 |", "|---|---|---|"]
     for c in feas.reuse_candidates:

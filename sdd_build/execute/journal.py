@@ -11,6 +11,7 @@ refuse cleanly instead of racing the first on the devices.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -103,8 +104,6 @@ def build_lock(builds_dir: Path, design: str) -> Iterator[None]:
         os.write(fd, f"pid {os.getpid()} since {utcnow()}".encode())
         yield
     finally:
-        try:
+        with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
-        except OSError:
-            pass
         os.close(fd)

@@ -43,10 +43,8 @@ def config_paths(text: str) -> list[ConfigPath]:
             continue
         stripped = raw.strip()
         if stripped in _IGNORED or stripped.startswith(("!", "#")):
-            if stripped in _IGNORED and stripped != "!":
-                # 'exit' closes the innermost stanza.
-                if stack:
-                    stack.pop()
+            if stripped in _IGNORED and stripped != "!" and stack:
+                stack.pop()  # 'exit' closes the innermost stanza
             continue
         if stripped.startswith(_VOLATILE_PREFIXES):
             continue
@@ -95,8 +93,12 @@ def reconcile(intended: list[str], pre: str, post: str) -> list[Finding]:
             positive = (*path[:-1], leaf[3:])
             if positive in post_set:
                 findings.append(
-                    Finding("rejected_line", _show(path), _show(positive),
-                            "the device still has the line the design removes")
+                    Finding(
+                        "rejected_line",
+                        _show(path),
+                        _show(positive),
+                        "the device still has the line the design removes",
+                    )
                 )
             continue
         if path in post_set:
@@ -110,13 +112,21 @@ def reconcile(intended: list[str], pre: str, post: str) -> list[Finding]:
         if best is not None and score >= _SIMILARITY:
             claimed.add(best)
             findings.append(
-                Finding("rewritten_line", _show(path), _show(best),
-                        "the device stored the line in another form")
+                Finding(
+                    "rewritten_line",
+                    _show(path),
+                    _show(best),
+                    "the device stored the line in another form",
+                )
             )
         else:
             findings.append(
-                Finding("rejected_line", _show(path), None,
-                        "the line is not in the running configuration after apply")
+                Finding(
+                    "rejected_line",
+                    _show(path),
+                    None,
+                    "the line is not in the running configuration after apply",
+                )
             )
 
     for path in new_lines:
@@ -125,8 +135,12 @@ def reconcile(intended: list[str], pre: str, post: str) -> list[Finding]:
         # A new child under a stanza the design created is the device's rendering of it
         # only when claimed above; anything else is outside the design.
         findings.append(
-            Finding("unexpected_change", None, _show(path),
-                    "line appeared in the running configuration but no component intended it")
+            Finding(
+                "unexpected_change",
+                None,
+                _show(path),
+                "line appeared in the running configuration but no component intended it",
+            )
         )
     negated = {(*p[:-1], p[-1][3:]) for p in intended_paths if p[-1].startswith("no ")}
     superseded = {(*p[:-1], _attribute(p[-1])) for p in intended_paths}
@@ -137,7 +151,11 @@ def reconcile(intended: list[str], pre: str, post: str) -> list[Finding]:
             if (*path[:-1], _attribute(path[-1])) in superseded:
                 continue  # a single-valued attribute the design set to a new value
             findings.append(
-                Finding("unexpected_change", _show(path), None,
-                        "line disappeared from the running configuration; no component removed it")
+                Finding(
+                    "unexpected_change",
+                    _show(path),
+                    None,
+                    "line disappeared from the running configuration; no component removed it",
+                )
             )
     return findings

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from nornir.core.task import Result, Task
 
@@ -13,7 +12,6 @@ from sdd_build.design.inventory import load_inventory, overlay_connections, reso
 from sdd_build.design.loader import Repository, find_root
 from sdd_build.design.models import Targets
 from sdd_build.errors import DesignError
-from sdd_build.execute.discover import Feasibility, discover, write_feasibility
 from sdd_build.execute.build import (
     BuildOptions,
     Emitter,
@@ -22,6 +20,7 @@ from sdd_build.execute.build import (
     run_build,
 )
 from sdd_build.execute.device import open_session
+from sdd_build.execute.discover import Feasibility, discover, write_feasibility
 from sdd_build.execute.journal import Journal, build_lock, read_journal, utcnow
 from sdd_build.execute.results import AsBuilt, ComponentRecord, Deviation, HostRecord, Metrics
 from sdd_build.plan.validate import ValidationReport, sha256_file, validate
@@ -69,8 +68,13 @@ def build_service(
     audit = AuditLog(ws.root)
     if recover_id is not None:
         asbuilt, path = recover_build(report, recover_id, accept=accept, emit=emit)
-        audit.append("build_recovered", design=ws.design.model.design, build_id=recover_id,
-                     result=asbuilt.result, accept=accept)
+        audit.append(
+            "build_recovered",
+            design=ws.design.model.design,
+            build_id=recover_id,
+            result=asbuilt.result,
+            accept=accept,
+        )
         return asbuilt, path
     if accept:
         raise DesignError("--accept only goes with --recover <build-id>")
@@ -93,12 +97,23 @@ def build_service(
     )
     for comp in asbuilt.components:
         for host, rec in comp.hosts.items():
-            audit.append("component_result", build_id=asbuilt.build_id, component=comp.id,
-                         host=host, status=rec.status)
+            audit.append(
+                "component_result",
+                build_id=asbuilt.build_id,
+                component=comp.id,
+                host=host,
+                status=rec.status,
+            )
     for dev in asbuilt.deviations:
-        audit.append("deviation", build_id=asbuilt.build_id, **{
-            k: v for k, v in dev.dump().items() if k in ("id", "component", "host", "class", "reason")
-        })
+        audit.append(
+            "deviation",
+            build_id=asbuilt.build_id,
+            **{
+                k: v
+                for k, v in dev.dump().items()
+                if k in ("id", "component", "host", "class", "reason")
+            },
+        )
     _write_reports(path)
     return asbuilt, path
 
@@ -118,13 +133,18 @@ def discover_service(
     check_gate1(artifact)
     connections = _lab_inventory(lab)
     if artifact.name.endswith((".yaml", ".yml")):
-        report = validate(artifact, inventory_dir=inventory, connections=connections,
-                          offline=False)
+        report = validate(artifact, inventory_dir=inventory, connections=connections, offline=False)
         if not report.ok or report.workspace is None:
             raise DesignError.from_problems(report.problems)
         ws = report.workspace
-        feas = discover(ws.inventory, ws.hosts, ws.design.repo, report.plan,
-                        source=ws.design.display, timeout_s=ws.design.model.build.timeout_s)
+        feas = discover(
+            ws.inventory,
+            ws.hosts,
+            ws.design.repo,
+            report.plan,
+            source=ws.design.display,
+            timeout_s=ws.design.model.build.timeout_s,
+        )
         directory, repo = ws.design.directory, ws.design.repo
     else:
         repo = Repository(find_root(artifact.parent).resolve())
@@ -132,9 +152,11 @@ def discover_service(
         inv = load_inventory(inv_dir, display=repo.display(inv_dir))
         if connections is not None:
             inv = overlay_connections(inv, load_inventory(connections))
-        selected, bad_groups, bad_hosts = resolve_targets(
-            inv, Targets(groups=groups or [], hosts=hosts or [])
-        ) if (groups or hosts) else (sorted(inv.inventory.hosts), [], [])
+        selected, bad_groups, bad_hosts = (
+            resolve_targets(inv, Targets(groups=groups or [], hosts=hosts or []))
+            if (groups or hosts)
+            else (sorted(inv.inventory.hosts), [], [])
+        )
         if bad_groups or bad_hosts:
             raise DesignError(
                 f"not in the inventory: {', '.join(bad_groups + bad_hosts)}", file=inv.display
@@ -143,7 +165,9 @@ def discover_service(
         directory = artifact.parent
     json_path, md_path = write_feasibility(directory, feas)
     AuditLog(repo.root).append(
-        "discovery", source=feas.source, hosts=sorted(feas.hosts),
+        "discovery",
+        source=feas.source,
+        hosts=sorted(feas.hosts),
         unreachable=sorted(h for h, e in feas.hosts.items() if not e.get("reachable")),
     )
     return json_path, md_path, feas
@@ -183,11 +207,17 @@ def recover_build(
     records: dict[str, dict[str, HostRecord]] = {}
 
     def deviate(cls: str, host: str, reason: str, comp: str | None = None) -> None:
-        dev = Deviation.model_validate({
-            "id": f"DEV-{len(deviations) + 1:03d}", "component": comp, "host": host,
-            "class": cls, "reason": reason, "expected": "pre-build config" if cls == "rolled_back"
-            else None, "actual": None,
-        })
+        dev = Deviation.model_validate(
+            {
+                "id": f"DEV-{len(deviations) + 1:03d}",
+                "component": comp,
+                "host": host,
+                "class": cls,
+                "reason": reason,
+                "expected": "pre-build config" if cls == "rolled_back" else None,
+                "actual": None,
+            }
+        )
         deviations.append(dev)
         journal.write("deviation", **dev.dump())
 
@@ -197,18 +227,24 @@ def recover_build(
             for host, comps in touched.items():
                 for cid in comps:
                     records.setdefault(cid, {})[host] = HostRecord(
-                        status="built", reason="state accepted after an interrupted build")
-                deviate("unexpected_change", host,
-                        f"build interrupted after touching {', '.join(comps)}; state accepted "
-                        "as is by --accept")
+                        status="built", reason="state accepted after an interrupted build"
+                    )
+                deviate(
+                    "unexpected_change",
+                    host,
+                    f"build interrupted after touching {', '.join(comps)}; state accepted "
+                    "as is by --accept",
+                )
         elif touched:
             nr = make_nornir(ws.inventory, sorted(touched), len(touched))
 
             def restore(task: Task) -> Result:
                 host = task.host.name
-                backup = (bdir / "private" / host / "pre-build.cfg")
+                backup = bdir / "private" / host / "pre-build.cfg"
                 if not backup.is_file():
-                    deviate("rolled_back", host, "no backup in the journal folder; cannot roll back")
+                    deviate(
+                        "rolled_back", host, "no backup in the journal folder; cannot roll back"
+                    )
                     return Result(host=task.host, failed=True)
                 session = open_session(task, model.build.timeout_s)
                 error = session.restore(backup.read_text(encoding="utf-8"))
@@ -216,10 +252,16 @@ def recover_build(
                     records.setdefault(cid, {})[host] = HostRecord(
                         status="rolled_back" if error is None else "failed",
                         reason="recovered: rolled back to the pre-build config"
-                        if error is None else f"recovery rollback failed: {error}")
-                deviate("rolled_back", host,
-                        "interrupted build recovered: rolled back to the pre-build config"
-                        if error is None else f"recovery rollback FAILED: {error}")
+                        if error is None
+                        else f"recovery rollback failed: {error}",
+                    )
+                deviate(
+                    "rolled_back",
+                    host,
+                    "interrupted build recovered: rolled back to the pre-build config"
+                    if error is None
+                    else f"recovery rollback FAILED: {error}",
+                )
                 journal.write("rollback_done" if error is None else "rollback_failed", host=host)
                 return Result(host=task.host, result="restored")
 
@@ -229,23 +271,41 @@ def recover_build(
                 nr.close_connections(on_failed=True)
         started = next((e["ts"] for e in entries if e.get("event") == "build_started"), utcnow())
         component_records = [
-            ComponentRecord(id=cid, kind=ws.design.model.component(cid).kind,
-                            layer=ws.graph.layer_of[cid], hosts=records.get(cid, {}))
+            ComponentRecord(
+                id=cid,
+                kind=ws.design.model.component(cid).kind,
+                layer=ws.graph.layer_of[cid],
+                hosts=records.get(cid, {}),
+            )
             for cid in ws.graph.order
         ]
         asbuilt = AsBuilt(
-            build_id=build_id, mode="recover",
-            design={"id": model.design, "version": model.version,
-                    "sha256": sha256_file(ws.design.path), "path": ws.design.display},
+            build_id=build_id,
+            mode="recover",
+            design={
+                "id": model.design,
+                "version": model.version,
+                "sha256": sha256_file(ws.design.path),
+                "path": ws.design.display,
+            },
             spec={"sha256": None, "path": ws.spec.file},
-            started=started, finished=utcnow(), result="failed",
+            started=started,
+            finished=utcnow(),
+            result="failed",
             hosts={h: {"touched": h in touched} for h in sorted(set(ws.hosts) | set(touched))},
-            layers=ws.graph.layers, components=component_records, deviations=deviations,
-            metrics=Metrics(deviation_rate=1.0 if deviations else 0.0, reuse_rate=0.0,
-                            reconciliation=0.0, time_to_value_s=None),
+            layers=ws.graph.layers,
+            components=component_records,
+            deviations=deviations,
+            metrics=Metrics(
+                deviation_rate=1.0 if deviations else 0.0,
+                reuse_rate=0.0,
+                reconciliation=0.0,
+                time_to_value_s=None,
+            ),
         )
-        (bdir / "as-built.json").write_text(json.dumps(asbuilt.dump(), indent=2) + "\n",
-                                            encoding="utf-8")
+        (bdir / "as-built.json").write_text(
+            json.dumps(asbuilt.dump(), indent=2) + "\n", encoding="utf-8"
+        )
         journal.write("build_finished", result="failed", recovered=True, accept=accept)
         journal.close()
     if emit:

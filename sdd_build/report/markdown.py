@@ -25,7 +25,9 @@ def render_markdown(record: dict[str, Any]) -> str:
     lines.append("|---|---|---|" + "---|" * len(hosts))
     for comp in record["components"]:
         cells = [comp["hosts"].get(h, {}).get("status", "-") for h in hosts]
-        lines.append(f"| {comp['layer']} | {comp['id']} | {comp['kind']} | " + " | ".join(cells) + " |")
+        lines.append(
+            f"| {comp['layer']} | {comp['id']} | {comp['kind']} | " + " | ".join(cells) + " |"
+        )
     lines += ["", "## Deviations", ""]
     if not record["deviations"]:
         lines.append("None: built as designed.")

@@ -100,7 +100,11 @@ REFUSALS: list[tuple[str, Callable[[CliRun, Path], None], str]] = [
         "template-edited-after-approval",
         lambda cli, root: (
             _approve(cli, root),
-            _edit("templates/frr/ospf_process.j2", "log-adjacency-changes", "log-adjacency-changes detail")(root),
+            _edit(
+                "templates/frr/ospf_process.j2",
+                "log-adjacency-changes",
+                "log-adjacency-changes detail",
+            )(root),
         ),
         "templates/frr/ospf_process.j2",
     ),
@@ -127,7 +131,9 @@ def test_gate_refusal_contacts_no_device(
     assert names in result.stderr
     assert "Traceback" not in result.output
     assert listener.accepted == 0
-    assert not (repo / EXAMPLE / "builds").exists() or not any((repo / EXAMPLE / "builds").iterdir())
+    assert not (repo / EXAMPLE / "builds").exists() or not any(
+        (repo / EXAMPLE / "builds").iterdir()
+    )
 
 
 def test_unsigned_approval_where_signatures_are_required(
@@ -148,7 +154,9 @@ def test_unsigned_approval_where_signatures_are_required(
     assert listener.accepted == 0
 
 
-def test_forged_signed_approval(repo: Path, listener: Listener, cli: CliRun, tmp_path: Path) -> None:
+def test_forged_signed_approval(
+    repo: Path, listener: Listener, cli: CliRun, tmp_path: Path
+) -> None:
     key = tmp_path / "lead.key"
     gen = cli("keys", "generate", "--out", key)
     public = gen.stdout.strip().splitlines()[-1]

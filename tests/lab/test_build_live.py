@@ -72,7 +72,9 @@ def repo(build_repo: tuple[Path, LabHandle]) -> Iterator[tuple[Path, LabHandle]]
     for sub in ("templates", "parsers", "inventory", "designs", "audit"):
         shutil.rmtree(root / sub, ignore_errors=True)
     for sub in ("templates", "parsers", "inventory", "designs/ospf-underlay"):
-        shutil.copytree(REPO / sub, root / sub, ignore=shutil.ignore_patterns("builds", "approvals"))
+        shutil.copytree(
+            REPO / sub, root / sub, ignore=shutil.ignore_patterns("builds", "approvals")
+        )
     for node in NODES:
         handle.impair(node, sshd="start")
     for node, config in base.items():
@@ -155,7 +157,8 @@ def test_example_builds_leaf_first_with_all_checks_green(repo: tuple[Path, LabHa
     checks = [
         c for comp in record["components"] for h in comp["hosts"].values() for c in h["checks"]
     ]
-    assert len(checks) == 9 and all(c["passed"] for c in checks)
+    assert len(checks) == 9
+    assert all(c["passed"] for c in checks)
     # The routers really run what the design says.
     for node in NODES:
         neighbours = handle.hosts[node].vtysh("show ip ospf neighbor")
@@ -164,7 +167,8 @@ def test_example_builds_leaf_first_with_all_checks_green(repo: tuple[Path, LabHa
     # Leaf-first: the journal applied configs before any verification ran.
     journal = root / "designs/ospf-underlay/builds" / record["build_id"] / "journal.jsonl"
     events = [json.loads(line)["event"] for line in journal.read_text().splitlines()]
-    assert events[0] == "build_started" and events[-1] == "build_finished"
+    assert events[0] == "build_started"
+    assert events[-1] == "build_finished"
     # No secret of the lab inventory anywhere in the record.
     secrets = [n.password for n in handle.hosts.values()] + [
         n.shell_password for n in handle.hosts.values()
