@@ -321,6 +321,13 @@ class Design(_Strict):
         default=None,
         description="Inventory folder, relative to the repository (default inventory/).",
     )
+    extends: RelPath | None = Field(
+        default=None,
+        description=(
+            "Day-2: the use-case folder (relative to this design) whose reconciled baseline "
+            "this design starts from, until it has a baseline of its own."
+        ),
+    )
     targets: Targets
     vars: dict[str, Any] = Field(default_factory=dict, description="Design variables.")
     components: list[Component] = Field(min_length=1)

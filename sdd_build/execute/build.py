@@ -50,7 +50,7 @@ from sdd_build.plan.planner import BuildPlan, render_context
 from sdd_build.plan.validate import ValidationReport, sha256_file
 from sdd_build.plan.workspace import Workspace
 
-__all__ = ["BuildOptions", "Emitter", "make_nornir", "run_build"]
+__all__ = ["BuildOptions", "Emitter", "evaluate_outputs", "make_nornir", "run_build"]
 
 Emitter = Callable[..., None]
 
@@ -67,6 +67,7 @@ class BuildOptions:
     spec_approved_at: str | None = None
     emit: Emitter = _quiet
     build_id: str | None = None
+    waivers: list[Any] = field(default_factory=list)  # active gates.waivers.Waiver
 
 
 @dataclass
@@ -92,7 +93,7 @@ class _Build:
         self.by_id = {c.id: c for c in self.model.components}
         self.lock = threading.Lock()
         self.journal = Journal(build_dir)
-        self.evidence = EvidenceStore(build_dir, secrets=_inventory_secrets(ws))
+        self.evidence = EvidenceStore(build_dir, secrets=inventory_secrets(ws))
         self.hosts = {h: _HostState(h) for h in ws.hosts}
         self.records: dict[str, dict[str, HostRecord]] = {c: {} for c in ws.graph.order}
         self.deviations: list[Deviation] = []
@@ -270,11 +271,20 @@ class _Build:
             attempt += 1
             outputs = st.session.commands(list(step.commands))
             results, evidence = self._evaluate(comp, st.name, step.commands, outputs, parser, ctx)
-            failed = [r for r in results if not r["passed"]]
+            failed = [r for r in results if not r["passed"] and not self._waiver(r, st.name)]
             if not failed or comp.wait is None or time.monotonic() >= deadline:
                 break
             time.sleep(comp.wait.interval_s)
             st.wait_s += comp.wait.interval_s
+        for r in results:
+            waiver = None if r["passed"] else self._waiver(r, st.name)
+            if waiver is not None:
+                r["waived"] = {"by": waiver.by, "reason": waiver.reason,
+                               "expires": str(waiver.expires) if waiver.expires else None}
+                self.deviate("waived", comp.id, st.name,
+                             f"{r['check_id']} failed and is waived by {waiver.by}: "
+                             f"{waiver.reason}",
+                             expected=r["expected"], actual=r["found"], evidence=evidence)
         if failed:
             for r in failed:
                 self.deviate(
@@ -309,6 +319,12 @@ class _Build:
             ),
         )
 
+    def _waiver(self, result: dict[str, Any], host: str) -> Any:
+        for waiver in self.opts.waivers:
+            if waiver.covers(result["check_id"], host):
+                return waiver
+        return None
+
     def _evaluate(
         self,
         comp: CommandTemplate,
@@ -318,49 +334,7 @@ class _Build:
         parser: Any,
         ctx: dict[str, Any],
     ) -> tuple[list[dict[str, Any]], list[str]]:
-        evidence: list[str] = []
-        parsed: list[Any] = []
-        for i, cmd in enumerate(commands):
-            raw = outputs.get(cmd, "")
-            evidence.append(self.evidence.write(host, f"{comp.id}.{i}.raw.txt", raw))
-            data: Any = raw
-            if i == 0 and isinstance(parser, Parser):
-                try:
-                    data = parse(
-                        parser.engine,
-                        raw,
-                        template=parser_template_path(self.ws, parser),
-                        platform=parser.platform,
-                        command=parser.command,
-                        origin=f"{host}: {cmd}",
-                    )
-                except SddBuildError as exc:
-                    data = None
-                    evidence.append(
-                        self.evidence.write(host, f"{comp.id}.{i}.parse-error.txt", str(exc))
-                    )
-                evidence.append(self.evidence.write(host, f"{comp.id}.{i}.parsed.json", data))
-            parsed.append(data)
-        results = []
-        for check in comp.acceptance:
-            index = min(check.command, len(parsed) - 1)
-
-            def render_expected(value: Any) -> Any:
-                return self.ws.templates.render_string(
-                    str(value), ctx, host=host, origin=self.ws.design.display
-                )
-
-            res = evaluate(
-                check,
-                parsed[index],
-                host=host,
-                render_expected=render_expected,
-                input_ref=evidence[0] if evidence else None,
-                raw=outputs.get(commands[index], ""),
-            )
-            results.append(res.model_dump(mode="json"))
-        evidence.append(self.evidence.write(host, f"{comp.id}.checks.json", results))
-        return results, evidence
+        return evaluate_outputs(self.ws, self.evidence, comp, host, commands, outputs, parser, ctx)
 
     def _fail(
         self,
@@ -471,12 +445,64 @@ class _Build:
         return self._summaries.setdefault(host, {})
 
 
+def evaluate_outputs(
+    ws: Workspace,
+    store: EvidenceStore,
+    comp: CommandTemplate,
+    host: str,
+    commands: tuple[str, ...],
+    outputs: dict[str, str],
+    parser: Any,
+    ctx: dict[str, Any],
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Parse a command component's outputs and evaluate its checks; evidence for each."""
+    evidence: list[str] = []
+    parsed: list[Any] = []
+    for i, cmd in enumerate(commands):
+        raw = outputs.get(cmd, "")
+        evidence.append(store.write(host, f"{comp.id}.{i}.raw.txt", raw))
+        data: Any = raw
+        if i == 0 and isinstance(parser, Parser):
+            try:
+                data = parse(
+                    parser.engine,
+                    raw,
+                    template=parser_template_path(ws, parser),
+                    platform=parser.platform,
+                    command=parser.command,
+                    origin=f"{host}: {cmd}",
+                )
+            except SddBuildError as exc:
+                data = None
+                evidence.append(store.write(host, f"{comp.id}.{i}.parse-error.txt", str(exc)))
+            evidence.append(store.write(host, f"{comp.id}.{i}.parsed.json", data))
+        parsed.append(data)
+    results = []
+    for check in comp.acceptance:
+        index = min(check.command, len(parsed) - 1)
+
+        def render_expected(value: Any) -> Any:
+            return ws.templates.render_string(str(value), ctx, host=host, origin=ws.design.display)
+
+        res = evaluate(
+            check,
+            parsed[index],
+            host=host,
+            render_expected=render_expected,
+            input_ref=evidence[0] if evidence else None,
+            raw=outputs.get(commands[index], ""),
+        )
+        results.append(res.model_dump(mode="json"))
+    evidence.append(store.write(host, f"{comp.id}.checks.json", results))
+    return results, evidence
+
+
 def _oneline(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"[:2000]
 
 
-def _inventory_secrets(ws: Workspace) -> list[str]:
+def inventory_secrets(ws: Workspace) -> list[str]:
     found: list[str] = []
     inv = ws.inventory.inventory
     for host in inv.hosts.values():

@@ -20,12 +20,23 @@ from sdd_build.execute.build import (
     run_build,
 )
 from sdd_build.execute.device import open_session
+from sdd_build.execute.baseline import BASELINE_FILE, load_baseline, qualifies, write_baseline
+from sdd_build.execute.build import inventory_secrets
 from sdd_build.execute.discover import Feasibility, discover, write_feasibility
+from sdd_build.execute.drift import DriftReport, detect_drift
+from sdd_build.plan.day2 import DesignDelta, design_delta
+from sdd_build.plan.workspace import Workspace
 from sdd_build.execute.journal import Journal, build_lock, read_journal, utcnow
 from sdd_build.execute.results import AsBuilt, ComponentRecord, Deviation, HostRecord, Metrics
 from sdd_build.plan.validate import ValidationReport, sha256_file, validate
 
-__all__ = ["build_service", "discover_service", "recover_build"]
+__all__ = [
+    "build_service",
+    "diff_service",
+    "discover_service",
+    "drift_service",
+    "recover_build",
+]
 
 
 def _lab_inventory(lab: Path | None) -> Path | None:
@@ -55,6 +66,7 @@ def build_service(
 ) -> tuple[AsBuilt, Path]:
     from sdd_build.audit import AuditLog
     from sdd_build.gates import check_gate2, check_targets
+    from sdd_build.gates.waivers import active_waivers
 
     # Gate first: an unapproved or stale design never gets as far as a device, or a lab lookup.
     approved = check_gate2(design)
@@ -84,6 +96,7 @@ def build_service(
         approvals=approved.approvals(),
         spec_approved_at=approved.spec_approval.record.approved_at,
         emit=emit or (lambda event, **data: None),
+        waivers=active_waivers(ws.design.directory),
     )
     asbuilt, path = run_build(report, opts)
     audit.append(
@@ -115,7 +128,53 @@ def build_service(
             },
         )
     _write_reports(path)
+    if qualifies(asbuilt):
+        assert report.plan is not None
+        baseline = write_baseline(ws.design.directory, asbuilt, report.plan, path)
+        audit.append("baseline", design=ws.design.model.design, build_id=asbuilt.build_id,
+                     path=ws.design.repo.display(baseline))
     return asbuilt, path
+
+
+def drift_service(design: Path, *, lab: Path | None = None,
+                  inventory: Path | None = None) -> DriftReport:
+    """Compare the devices now with the design's reconciled baseline (read-only)."""
+    from sdd_build.audit import AuditLog
+
+    connections = _lab_inventory(lab)
+    report = validate(design, inventory_dir=inventory, connections=connections, offline=False)
+    if not report.ok or report.workspace is None or report.plan is None:
+        raise DesignError.from_problems(report.problems)
+    ws = report.workspace
+    baseline = load_baseline(ws.design.directory / BASELINE_FILE)
+    drift = detect_drift(ws, report.plan, baseline, secrets=inventory_secrets(ws))
+    AuditLog(ws.root).append(
+        "drift", design=ws.design.model.design, drift_id=drift.data["drift_id"],
+        deviations=len(drift.data["deviations"]),
+    )
+    return drift
+
+
+def diff_service(design: Path, *, inventory: Path | None = None,
+                 baseline_path: Path | None = None) -> tuple[DesignDelta, Path]:
+    """What this design version changes relative to the reconciled baseline (no device)."""
+    report = validate(design, inventory_dir=inventory)
+    if not report.ok or report.workspace is None or report.plan is None:
+        raise DesignError.from_problems(report.problems)
+    ws = report.workspace
+    path = baseline_path or _baseline_for(ws)
+    return design_delta(load_baseline(path), report.plan), path
+
+
+def _baseline_for(ws: Workspace) -> Path:
+    own = ws.design.directory / BASELINE_FILE
+    if own.is_file() or ws.design.model.extends is None:
+        return own
+    base_dir = ws.design.repo.confine(ws.design.directory, ws.design.model.extends)
+    if base_dir is None:
+        raise DesignError(f"'extends: {ws.design.model.extends}' escapes the repository",
+                          file=ws.design.display)
+    return base_dir / BASELINE_FILE
 
 
 def discover_service(

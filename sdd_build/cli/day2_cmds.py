@@ -1,0 +1,205 @@
+"""Day-2 commands: waive, drift, diff (with --amend-spec), metrics."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from sdd_build.errors import EXIT_DEVIATIONS, DesignError
+
+_out = Console(highlight=False, soft_wrap=True)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _latest_record(use_case: Path) -> dict[str, Any] | None:
+    records = sorted((use_case / "builds").glob("*/as-built.json"))
+    for path in reversed(records):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("mode") == "build":
+            return dict(data)
+    return None
+
+
+def append_amendments(spec: Path, record: dict[str, Any], design: str, version: int) -> list[str]:
+    """Append a dated '## Amendments' entry for requirements whose checks were waived or
+    failed in ``record``. Additive: nothing approved is rewritten. Returns the lines added."""
+    covers = {a["id"]: a.get("covers", []) for a in record.get("acceptance", [])}
+    lines: list[str] = []
+    for dev in record.get("deviations", []):
+        if dev["class"] not in ("waived", "acceptance_failed"):
+            continue
+        check = str(dev.get("reason", "")).split(" ", 1)[0].rstrip(":")
+        for req in covers.get(check) or ["(no requirement)"]:
+            verb = "waived" if dev["class"] == "waived" else "failed"
+            lines.append(
+                f"- {req}: check {check} {verb} on {dev.get('host')}: {dev.get('reason')}"
+            )
+    if not lines:
+        return []
+    text = spec.read_text(encoding="utf-8")
+    today = datetime.now(UTC).date().isoformat()
+    block = []
+    if "\n## Amendments" not in text:
+        block += ["", "## Amendments", ""]
+    block += [
+        "",
+        f"### {today} — scope after build {record['build_id']} "
+        f"(design {design} v{version})",
+        "",
+        *sorted(set(lines)),
+        "",
+    ]
+    with spec.open("a", encoding="utf-8") as fh:
+        if not text.endswith("\n"):
+            fh.write("\n")
+        fh.write("\n".join(block))
+    return sorted(set(lines))
+
+
+def register(main: click.Group) -> None:
+    @main.command("waive")
+    @click.argument("design", type=click.Path(path_type=Path, dir_okay=False))
+    @click.option("--check", "check", required=True, help="Acceptance check id, e.g. AC-2.")
+    @click.option("--host", default=None, help="Only on this host (default: every host).")
+    @click.option("--by", "by", required=True, help="Who decides (an approver).")
+    @click.option("--reason", required=True, help="Why (at least 10 characters).")
+    @click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="Last day the waiver applies (YYYY-MM-DD).")
+    def waive_cmd(design: Path, check: str, host: str | None, by: str, reason: str,
+                  expires: datetime | None) -> None:
+        """Record an approved, audited waiver of one acceptance check."""
+        from sdd_build.gates.waivers import add_waiver
+
+        until: date | None = expires.date() if expires else None
+        waiver = add_waiver(design, check=check, by=by, reason=reason, host=host, expires=until)
+        where = f"on {waiver.host}" if waiver.host else "on every host"
+        _err.print(f"waived {waiver.check} {where} by {waiver.by}"
+                   + (f" until {waiver.expires}" if waiver.expires else ""))
+
+    @main.command("drift")
+    @click.argument("design", type=click.Path(path_type=Path, dir_okay=False))
+    @click.option("--lab", type=click.Path(path_type=Path, dir_okay=False), default=None)
+    @click.option("--inventory", type=click.Path(path_type=Path, file_okay=False), default=None)
+    @click.option("--json", "as_json", is_flag=True)
+    def drift_cmd(design: Path, lab: Path | None, inventory: Path | None, as_json: bool) -> None:
+        """Compare the devices now with the reconciled baseline; exit 1 on drift."""
+        from sdd_build.execute.service import drift_service
+
+        report = drift_service(design, lab=lab, inventory=inventory)
+        if as_json:
+            sys.stdout.write(json.dumps(report.data, indent=2) + "\n")
+        else:
+            devs = report.data["deviations"]
+            if not devs:
+                _err.print(f"[green]no drift[/] on {', '.join(report.data['hosts'])} "
+                           f"(baseline build {report.data['baseline']['build_id']})")
+            table = Table(title=f"drift {report.data['drift_id']}")
+            for col in ("id", "host", "class", "expected", "actual", "reason"):
+                table.add_column(col, overflow="fold")
+            for d in devs:
+                table.add_row(d["id"], d["host"], d["class"], str(d["expected"] or ""),
+                              str(d["actual"] or ""), d["reason"])
+            if devs:
+                _err.print(table)
+            _err.print(f"record: {report.path}")
+        if report.drifted:
+            sys.exit(EXIT_DEVIATIONS)
+
+    @main.command("diff")
+    @click.argument("design", type=click.Path(path_type=Path, dir_okay=False))
+    @click.option("--inventory", type=click.Path(path_type=Path, file_okay=False), default=None)
+    @click.option("--baseline", "baseline_path", type=click.Path(path_type=Path, dir_okay=False),
+                  default=None, help="Baseline file (default: the use case's, or its 'extends').")
+    @click.option("--amend-spec", is_flag=True,
+                  help="Append dated amendments (waived/failed requirements) to the spec.")
+    @click.option("--json", "as_json", is_flag=True)
+    def diff_cmd(design: Path, inventory: Path | None, baseline_path: Path | None,
+                 amend_spec: bool, as_json: bool) -> None:
+        """Day-2: what this design version changes relative to the reconciled baseline."""
+        _diff(design, inventory, baseline_path, amend_spec, as_json)
+
+    @main.command("metrics")
+    @click.argument("directory", type=click.Path(path_type=Path, file_okay=False, exists=True))
+    @click.option("--json", "as_json", is_flag=True)
+    def metrics_cmd(directory: Path, as_json: bool) -> None:
+        """SDD metrics per use case: deviation, reuse, reconciliation, time to value."""
+        rows: list[dict[str, Any]] = []
+        for use_case in sorted(p for p in directory.iterdir() if p.is_dir()):
+            record = _latest_record(use_case)
+            builds = len(list((use_case / "builds").glob("*/as-built.json")))
+            if record is None:
+                rows.append({"use_case": use_case.name, "builds": builds, "latest": None})
+                continue
+            rows.append({
+                "use_case": use_case.name,
+                "builds": builds,
+                "latest": record["build_id"],
+                "design": record["design"],
+                "result": record["result"],
+                "deviations": len(record["deviations"]),
+                **record["metrics"],
+            })
+        if as_json:
+            sys.stdout.write(json.dumps({"use_cases": rows}, indent=2) + "\n")
+            return
+        table = Table(title=f"SDD metrics: {directory}")
+        for col in ("use case", "builds", "latest result", "deviation rate", "reuse rate",
+                    "reconciliation", "time to value"):
+            table.add_column(col, justify="right" if col != "use case" else "left")
+        for r in rows:
+            if r["latest"] is None:
+                table.add_row(r["use_case"], str(r["builds"]), "-", "-", "-", "-", "-")
+                continue
+            ttv = r.get("time_to_value_s")
+            table.add_row(
+                r["use_case"], str(r["builds"]), r["result"],
+                f"{r['deviation_rate']:.0%}", f"{r['reuse_rate']:.0%}",
+                f"{r['reconciliation']:.0%}", f"{ttv / 3600:.1f} h" if ttv is not None else "-",
+            )
+        _out.print(table)
+
+
+def _diff(design: Path, inventory: Path | None, baseline_path: Path | None,
+                   amend_spec: bool, as_json: bool) -> None:
+    from sdd_build.execute.service import diff_service
+    from sdd_build.gates import gate_status
+
+    delta, base = diff_service(design, inventory=inventory, baseline_path=baseline_path)
+    gates = gate_status(design)
+    if as_json:
+        sys.stdout.write(json.dumps({**delta.as_dict(), "baseline_file": str(base),
+                                     "gates": gates.to_json()}, indent=2) + "\n")
+    else:
+        b = delta.baseline_design
+        _out.print(f"design vs baseline {b.get('id')} v{b.get('version')} ({base})")
+        for label, items in (("added", delta.added), ("changed", delta.changed),
+                             ("removed", delta.removed)):
+            _out.print(f"  {label:8} {', '.join(items) or '-'}")
+        for host, text in delta.host_diffs.items():
+            _out.rule(host)
+            _out.print(text.rstrip("\n"), markup=False)
+        if delta.empty:
+            _out.print("no change relative to the baseline")
+    if amend_spec:
+        use_case = design.parent
+        source = use_case if _latest_record(use_case) else base.parent
+        record = _latest_record(source)
+        if record is None:
+            raise DesignError(f"no build record in {source}/builds to amend the spec from")
+        from sdd_build.design.loader import load_design
+
+        loaded = load_design(design)
+        spec = loaded.repo.confine(loaded.directory, loaded.model.spec)
+        assert spec is not None
+        added = append_amendments(spec, record, loaded.model.design, loaded.model.version)
+        _err.print(f"appended {len(added)} amendment(s) to {spec}" if added
+                   else "nothing waived or failed: the spec needs no amendment")
+        if added:
+            _err.print("the spec changed: approve it again (Gate 1) before the next design approval")

@@ -1,0 +1,86 @@
+"""The reconciled baseline: the Day-2 starting point (``<use-case>/baseline.json``).
+
+A build that ends as designed — or whose only deviations are waived — becomes the baseline:
+per host, the configuration each component intended and the device's reconciled running config
+(masked, as in the evidence). ``drift`` compares devices with it; ``diff`` compares a new design
+version with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sdd_build.errors import DesignError
+from sdd_build.execute.results import AsBuilt
+from sdd_build.plan.planner import BuildPlan
+
+__all__ = ["BASELINE_FILE", "load_baseline", "qualifies", "write_baseline"]
+
+BASELINE_FILE = "baseline.json"
+FORMAT = "sdd-build.baseline/1"
+
+
+def qualifies(asbuilt: AsBuilt) -> bool:
+    """As designed, or with waived deviations only; never a dry run or a recovery."""
+    if asbuilt.mode != "build":
+        return False
+    return all(d.class_ == "waived" for d in asbuilt.deviations)
+
+
+def write_baseline(use_case_dir: Path, asbuilt: AsBuilt, plan: BuildPlan, build_dir: Path) -> Path:
+    hosts: dict[str, Any] = {}
+    for host, steps in plan.hosts.items():
+        post = build_dir / "evidence" / host / "post.cfg"
+        running = post.read_text(encoding="utf-8") if post.is_file() else ""
+        hosts[host] = {
+            "components": {
+                s.component: {
+                    "kind": s.kind,
+                    "config": s.config,
+                    "commands": list(s.commands),
+                }
+                for s in steps
+            },
+            "running": running,
+            "running_sha256": hashlib.sha256(running.encode()).hexdigest(),
+        }
+    data = {
+        "format": FORMAT,
+        "design": asbuilt.design,
+        "spec": asbuilt.spec,
+        "build_id": asbuilt.build_id,
+        "finished": asbuilt.finished,
+        "result": asbuilt.result,
+        "record": str(build_dir.relative_to(use_case_dir) / "as-built.json"),
+        "layers": asbuilt.layers,
+        "acceptance": asbuilt.acceptance,
+        "waived": [d.dump() for d in asbuilt.deviations if d.class_ == "waived"],
+        "hosts": hosts,
+    }
+    path = use_case_dir / BASELINE_FILE
+    fd, tmp = tempfile.mkstemp(dir=use_case_dir, prefix=".baseline.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+        fh.write("\n")
+    os.replace(tmp, path)
+    return path
+
+
+def load_baseline(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise DesignError(
+            f"no reconciled baseline at {path}",
+            hint="a build that ends as designed writes it; build the design first",
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DesignError(f"baseline is not JSON: {exc.msg}", file=str(path), line=exc.lineno) from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise DesignError(f"not a {FORMAT} file", file=str(path))
+    return data
