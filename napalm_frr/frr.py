@@ -310,9 +310,11 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         refused: list[LineResult] = []
         try:
             refused = [r for r in self._configure(change.commands()) if r.failed]
-            if not refused:
+            if not refused and mode == "replace":
                 # a deletion can take lines with it (no neighbor X remote-as N drops every
-                # neighbor X line): send the additions that are still missing once more
+                # neighbor X line): send the additions that are still missing once more.
+                # Not for merge: there a missing line was overwritten on purpose (a merged
+                # "description b" replaces "description a", which the merged tree still holds)
                 again = cfg.diff(cfg.parse(self._running()), target)
                 missing = again.commands(additions_only=True)
                 if missing:

@@ -36,7 +36,7 @@ def duration(text: str) -> int:
     text = text.strip()
     if not text or text in ("never", "-"):
         return -1
-    if ":" in text:
+    if re.fullmatch(r"\d+(:\d+)+", text):
         parts = [int(p) for p in text.split(":")]
         seconds = 0
         for part in parts:
@@ -76,11 +76,9 @@ def interfaces(interfaces_json: str) -> dict[str, models.InterfaceDict]:
     """``show interface json``."""
     result: dict[str, models.InterfaceDict] = {}
     for name, data in sorted(loads(interfaces_json).items()):
+        # FRR gives lastLinkUp/lastLinkDown as the device's wall-clock time, and vtysh has no
+        # clock to subtract it from: the age of the last flap is unknown (-1.0)
         flapped = -1.0
-        for key in ("lastLinkUp", "lastLinkDown"):
-            if key in data:
-                flapped = float(duration(str(data[key]).replace(" ", "")))
-                break
         result[name] = {
             "is_up": data.get("operationalStatus") == "up",
             "is_enabled": data.get("administrativeStatus") == "up",

@@ -1,0 +1,473 @@
+"""The napalm_frr driver against real FRR 8.4 routers (``lab`` marker).
+
+Runs on the ``triangle_lab`` fixture of ``tests/lab/conftest.py`` when it is there; otherwise
+(or with ``NAPALM_FRR_PRIVATE_LAB=1``) on a private copy of ``labs/triangle.clab.yml`` named
+``napfrr-live``, brought up and down by this module. Every assertion about the device reads it
+through ``LabNode.vtysh`` (local ``vtysh -N``), not through the driver under test, and every
+test must leave each router's running configuration byte for byte as it found it (checked).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import napalm
+import pytest
+from napalm.base.exceptions import (
+    CommitError,
+    ConnectionException,
+    MergeConfigException,
+    ReplaceConfigException,
+)
+
+from napalm_frr import FRRDriver
+from napalm_frr import config as cfg
+
+pytestmark = pytest.mark.lab
+
+# CPython 3.11.7 (this machine) shares the AST-conversion recursion counter between threads
+# (gh-106905, fixed in 3.11.8): paramiko's transport thread formats a traceback (ast.parse for
+# caret anchors) when an SSH connection fails, as the sshd-down test makes it do, and after that
+# any ast.parse in the main thread can die with "SystemError: AST constructor recursion depth
+# mismatch". The one such parse left in a session is pytest rewriting hypothesis when its
+# plugin imports it for the terminal summary: import it now, while the counter is sound.
+with contextlib.suppress(ImportError):
+    import hypothesis  # noqa: F401
+
+REPO = Path(__file__).resolve().parents[2]
+LOGINS = ["vtysh", "shell"]
+TEST_ROUTE = "ip route 192.0.2.0/24 Null0"
+
+
+def _usable() -> str | None:
+    if os.geteuid() != 0:
+        return "needs root"
+    if shutil.which("vtysh") is None:
+        return "needs FRR (vtysh)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def frr_lab(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    reason = _usable()
+    if reason:
+        pytest.skip(reason)
+    if not os.environ.get("NAPALM_FRR_PRIVATE_LAB"):
+        try:
+            yield request.getfixturevalue("triangle_lab")
+            return
+        except pytest.FixtureLookupError:
+            pass
+    from sdd_build import lab
+
+    work = tmp_path_factory.mktemp("napfrr-live")
+    shutil.copytree(REPO / "labs" / "triangle", work / "triangle")
+    topology = work / "napfrr-live.clab.yml"
+    text = (REPO / "labs" / "triangle.clab.yml").read_text()
+    topology.write_text(text.replace("name: triangle", "name: napfrr-live", 1))
+    handle = lab.up(topology, timeout=120)
+    try:
+        yield handle
+    finally:
+        lab.down(topology)
+
+
+def _running(node: Any) -> str:
+    return str(node.vtysh("show running-config"))
+
+
+@pytest.fixture(autouse=True)
+def untouched_routers(frr_lab: Any) -> Iterator[None]:
+    """Each test must leave every router exactly as it found it."""
+    before = {name: _running(node) for name, node in frr_lab.hosts.items()}
+    yield
+    changed = [name for name, node in frr_lab.hosts.items() if _running(node) != before[name]]
+    for name in changed:  # put it back so that one failure does not cascade
+        driver = _driver(frr_lab.hosts[name], "vtysh")
+        driver.open()
+        try:
+            driver._restore(cfg.normalize(before[name]))
+        finally:
+            driver.close()
+    assert not changed, f"test left changes on {changed}"
+
+
+def _driver(node: Any, login: str, timeout: int = 20, **extra: Any) -> FRRDriver:
+    optional_args: dict[str, Any] = {"port": node.port, "login": login, **extra}
+    if login == "shell":
+        optional_args.update(
+            frr_instance=node.frr_instance,
+            shell_username=node.shell_username,
+            shell_password=node.shell_password,
+        )
+    return FRRDriver(node.hostname, node.username, node.password, timeout, optional_args)
+
+
+@pytest.fixture(params=LOGINS)
+def login(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def r1(frr_lab: Any) -> Any:
+    return frr_lab.hosts["r1"]
+
+
+@pytest.fixture
+def open_driver(r1: Any, login: str) -> Iterator[FRRDriver]:
+    driver = _driver(r1, login)
+    driver.open()
+    try:
+        yield driver
+    finally:
+        driver.close()
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.5)
+    return predicate()
+
+
+# --- discovery, session, getters ------------------------------------------------------------
+
+
+def test_napalm_resolves_the_frr_driver() -> None:
+    assert napalm.get_network_driver("frr") is FRRDriver
+
+
+def test_getters_on_a_live_router(open_driver: FRRDriver, r1: Any) -> None:
+    assert open_driver.is_alive() == {"is_alive": True}
+    facts = open_driver.get_facts()
+    assert facts["vendor"] == "FRRouting"
+    assert facts["os_version"].startswith("8.")
+    assert facts["hostname"] == r1.name
+    assert {"eth1", "eth2", "lo"} <= set(facts["interface_list"])
+    interfaces = open_driver.get_interfaces()
+    assert interfaces["eth1"]["description"] == "to r2"
+    assert interfaces["eth1"]["is_up"]
+    assert interfaces["eth1"]["is_enabled"]
+    addresses = open_driver.get_interfaces_ip()
+    assert addresses["eth1"]["ipv4"]["10.1.12.0"]["prefix_length"] == 31
+    assert addresses["lo"]["ipv4"]["10.0.0.1"]["prefix_length"] == 32
+    config = open_driver.get_config(retrieve="running")
+    assert "hostname r1" in config["running"]
+    assert config["candidate"] == config["startup"] == ""
+    outputs = open_driver.cli(["show version", "show interface json"], encoding="text")
+    assert "FRRouting" in outputs["show version"]
+    assert "eth1" in open_driver.cli(["show interface"], encoding="json")["show interface"]
+
+
+def test_close_ends_the_session(r1: Any, login: str) -> None:
+    driver = _driver(r1, login)
+    driver.open()
+    assert driver.is_alive()["is_alive"]
+    driver.close()
+    assert not driver.is_alive()["is_alive"]
+
+
+# --- candidate lifecycle ----------------------------------------------------------------------
+
+
+def test_merge_compare_commit_rollback_restores_byte_for_byte(
+    open_driver: FRRDriver, r1: Any
+) -> None:
+    before = _running(r1)
+    open_driver.load_merge_candidate(
+        config=f"{TEST_ROUTE}\ninterface eth1\n description merged by napalm\n"
+    )
+    diff = open_driver.compare_config()
+    assert f"+ {TEST_ROUTE}" in diff
+    assert "+  description merged by napalm" in diff
+    assert _running(r1) == before  # loading changes nothing
+    open_driver.commit_config(message="napalm_frr live test")
+    after = _running(r1)
+    assert TEST_ROUTE in after
+    assert " description merged by napalm" in after
+    assert " description to r2" not in after
+    assert open_driver.compare_config() == ""  # nothing loaded any more
+    open_driver.load_merge_candidate(config=f"{TEST_ROUTE}\n")
+    assert open_driver.compare_config() == ""  # would change nothing
+    open_driver.discard_config()
+    open_driver.rollback()
+    assert _running(r1) == before
+
+
+def test_replace_from_file_then_rollback(open_driver: FRRDriver, r1: Any, tmp_path: Path) -> None:
+    before = _running(r1)
+    running = open_driver.get_config(retrieve="running")["running"]
+    candidate = running.replace(" description to r3\n", "").replace(
+        "interface lo\n", f"{TEST_ROUTE}\n!\ninterface lo\n"
+    )
+    assert candidate != running
+    path = tmp_path / "candidate.conf"
+    path.write_text(candidate)
+    open_driver.load_replace_candidate(filename=str(path))
+    diff = open_driver.compare_config()
+    assert "-  description to r3" in diff
+    assert f"+ {TEST_ROUTE}" in diff
+    open_driver.commit_config()
+    after = _running(r1)
+    assert TEST_ROUTE in after
+    assert "description to r3" not in after
+    open_driver.load_replace_candidate(config=candidate)
+    assert open_driver.compare_config() == ""
+    open_driver.discard_config()
+    open_driver.rollback()
+    assert _running(r1) == before
+
+
+def test_discard_leaves_no_trace(open_driver: FRRDriver, r1: Any) -> None:
+    before = _running(r1)
+    open_driver.load_merge_candidate(config=f"{TEST_ROUTE}\n")
+    assert open_driver.compare_config() != ""
+    open_driver.discard_config()
+    assert open_driver.compare_config() == ""
+    assert open_driver.get_config(retrieve="candidate")["candidate"] == ""
+    assert not open_driver.has_pending_commit()
+    with pytest.raises(CommitError):
+        open_driver.commit_config()
+    assert _running(r1) == before
+    shell = open_driver._shell()
+    if shell is not None:  # no candidate file left on the device either
+        _, listing = shell.run(f"ls -A {shell.state_dir}")
+        assert not [n for n in listing.split() if n.startswith(("check-", "apply-"))]
+
+
+@pytest.mark.parametrize("mode", ["merge", "replace"])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("router bgp 65001\n bogus line\n", "% Unknown command"),
+        ("router bgp 65001\n neighbor 10.1.12.1\n", "% Command incomplete"),
+        # syntactically fine (vtysh -C passes it), refused by bgpd after the first was applied
+        ("router bgp 65001\n bgp router-id 10.0.0.1\nexit\nrouter bgp 65099\n", "BGP"),
+    ],
+    ids=["unknown", "incomplete", "daemon-refuses"],
+)
+def test_invalid_candidate_changes_nothing(
+    open_driver: FRRDriver, r1: Any, mode: str, bad: str, message: str
+) -> None:
+    before = _running(r1)
+    if mode == "merge":
+        load, error = open_driver.load_merge_candidate, MergeConfigException
+        candidate = f"{TEST_ROUTE}\n{bad}"
+    else:
+        load, error = open_driver.load_replace_candidate, ReplaceConfigException
+        running = open_driver.get_config(retrieve="running")["running"]
+        candidate = running.replace("\nend", "") + f"\n{TEST_ROUTE}\n{bad}"
+    with pytest.raises(error) as caught:  # noqa: PT012 - either step may be the one to refuse
+        load(config=candidate)  # a shell login dry-runs the candidate (vtysh -C) here
+        open_driver.commit_config()  # a vtysh login finds out while applying
+    assert message in str(caught.value)
+    assert _running(r1) == before
+    assert not open_driver.has_pending_commit()
+
+
+# --- commit confirm ------------------------------------------------------------------------------
+
+
+def test_commit_confirm_expiry_rolls_back(open_driver: FRRDriver, r1: Any) -> None:
+    before = _running(r1)
+    open_driver.load_merge_candidate(config=f"{TEST_ROUTE}\n")
+    open_driver.commit_config(revert_in=3)
+    assert TEST_ROUTE in _running(r1)
+    assert open_driver.has_pending_commit()
+    open_driver.load_merge_candidate(config="ip route 198.51.100.0/24 Null0\n")
+    with pytest.raises(CommitError):  # no second commit while one awaits confirmation
+        open_driver.commit_config()
+    open_driver.discard_config()
+    assert _wait_for(lambda: _running(r1) == before, timeout=20)
+    assert _wait_for(lambda: not open_driver.has_pending_commit(), timeout=5)
+
+
+def test_confirmed_commit_stays(open_driver: FRRDriver, r1: Any) -> None:
+    before = _running(r1)
+    open_driver.load_merge_candidate(config=f"{TEST_ROUTE}\n")
+    open_driver.commit_config(revert_in=2)
+    open_driver.confirm_commit()
+    assert not open_driver.has_pending_commit()
+    time.sleep(4)
+    assert TEST_ROUTE in _running(r1)
+    with pytest.raises(CommitError):
+        open_driver.confirm_commit()  # nothing left to confirm
+    open_driver.rollback()
+    assert _running(r1) == before
+
+
+def test_rollback_of_a_pending_commit(open_driver: FRRDriver, r1: Any) -> None:
+    before = _running(r1)
+    open_driver.load_merge_candidate(config=f"{TEST_ROUTE}\n")
+    open_driver.commit_config(revert_in=30)
+    open_driver.rollback()
+    assert not open_driver.has_pending_commit()
+    assert _running(r1) == before
+
+
+def test_shell_login_revert_survives_the_driver_process(r1: Any) -> None:
+    """The device-side revert job does its work after the process that armed it is gone."""
+    before = _running(r1)
+    script = textwrap.dedent(
+        f"""
+        import os, sys
+        from napalm_frr import FRRDriver
+        d = FRRDriver({r1.hostname!r}, {r1.username!r}, os.environ["PW_V"], 20, {{
+            "port": {r1.port}, "login": "shell", "frr_instance": {r1.frr_instance!r},
+            "shell_username": {r1.shell_username!r}, "shell_password": os.environ["PW_S"]}})
+        d.open()
+        d.load_merge_candidate(config={TEST_ROUTE + chr(10)!r})
+        d.commit_config(revert_in=4)
+        sys.stdout.flush()
+        os._exit(0)  # no close(), no cleanup: the process just dies
+        """
+    )
+    env = {**os.environ, "PW_V": r1.password, "PW_S": r1.shell_password}
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert TEST_ROUTE in _running(r1)
+    assert _wait_for(lambda: _running(r1) == before, timeout=30)
+
+
+def test_vtysh_login_close_with_pending_commit_rolls_back(r1: Any) -> None:
+    """Without a shell the revert timer lives in the driver: closing it reverts at once."""
+    before = _running(r1)
+    driver = _driver(r1, "vtysh")
+    driver.open()
+    driver.load_merge_candidate(config=f"{TEST_ROUTE}\n")
+    driver.commit_config(revert_in=60)
+    assert TEST_ROUTE in _running(r1)
+    driver.close()
+    assert _running(r1) == before
+
+
+# --- several routers, failures --------------------------------------------------------------------
+
+
+def test_two_drivers_on_two_routers_at_once(frr_lab: Any, login: str) -> None:
+    nodes = [frr_lab.hosts["r1"], frr_lab.hosts["r2"]]
+    before = {n.name: _running(n) for n in nodes}
+    errors: list[BaseException] = []
+    drivers = {n.name: _driver(n, login) for n in nodes}
+
+    def work(name: str) -> None:
+        try:
+            driver = drivers[name]
+            driver.open()
+            driver.load_merge_candidate(config="ip route 198.51.100.2/32 Null0\n")
+            driver.commit_config()
+        except BaseException as exc:  # collected and re-raised in the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n.name,)) for n in nodes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    try:
+        assert not errors, errors
+        for node in nodes:
+            assert "ip route 198.51.100.2/32 Null0" in _running(node)
+    finally:
+        for node in nodes:
+            drivers[node.name].rollback()
+            drivers[node.name].close()
+    assert {n.name: _running(n) for n in nodes} == before
+
+
+def test_router_with_sshd_down_gives_connection_exception_in_time(frr_lab: Any, login: str) -> None:
+    node = frr_lab.hosts["r3"]
+    frr_lab.impair("r3", sshd="stop")
+    try:
+        driver = _driver(node, login, timeout=5)
+        started = time.monotonic()
+        with pytest.raises(ConnectionException) as caught:
+            driver.open()
+        assert time.monotonic() - started < 5 + 3
+        for secret in (node.password, node.shell_password):
+            assert secret not in str(caught.value)
+    finally:
+        frr_lab.impair("r3", sshd="start")
+    driver = _driver(node, login)
+    driver.open()
+    assert driver.is_alive()["is_alive"]
+    driver.close()
+
+
+# --- nornir -------------------------------------------------------------------------------------
+
+
+def test_nornir_napalm_get_and_configure_with_platform_frr(frr_lab: Any) -> None:
+    from nornir import InitNornir
+    from nornir.plugins.runners import SerialRunner
+    from nornir_napalm.plugins.tasks import napalm_configure, napalm_get
+
+    inventory = Path(frr_lab.inventory_dir)
+    nr = InitNornir(
+        inventory={
+            "plugin": "SimpleInventory",
+            "options": {
+                "host_file": str(inventory / "hosts.yaml"),
+                "group_file": str(inventory / "groups.yaml"),
+                "defaults_file": str(inventory / "defaults.yaml"),
+            },
+        },
+        runner={"plugin": "threaded", "options": {"num_workers": 3}},
+        logging={"enabled": False},
+    )
+    try:
+        assert {h.platform for h in nr.inventory.hosts.values()} == {"frr"}
+        got = nr.run(task=napalm_get, getters=["facts", "interfaces_ip"])
+        assert not got.failed, {h: r.exception for h, r in got.items() if r.failed}
+        for host, result in got.items():
+            assert result.result["facts"]["hostname"] == host
+            assert result.result["facts"]["vendor"] == "FRRouting"
+
+        before = {name: _running(node) for name, node in frr_lab.hosts.items()}
+        dry = nr.run(task=napalm_configure, configuration=f"{TEST_ROUTE}\n", dry_run=True)
+        assert not dry.failed
+        assert all(f"+ {TEST_ROUTE}" in r.diff for r in dry.values())
+        assert {name: _running(node) for name, node in frr_lab.hosts.items()} == before
+
+        applied = nr.run(task=napalm_configure, configuration=f"{TEST_ROUTE}\n")
+        assert not applied.failed
+        assert all(r.changed for r in applied.values())
+        for node in frr_lab.hosts.values():
+            assert TEST_ROUTE in _running(node)
+
+        removed = nr.run(task=napalm_configure, configuration=f"no {TEST_ROUTE}\n")
+        assert not removed.failed
+        assert {name: _running(node) for name, node in frr_lab.hosts.items()} == before
+
+        # serially: nornir formats a failed task's traceback where it ran, and CPython 3.11.7
+        # formatting one in a worker thread (ast.parse for caret anchors) corrupts the AST
+        # recursion counter, so a later import under pytest's rewriter dies with
+        # "SystemError: AST constructor recursion depth mismatch" (CPython gh-106905)
+        bad = nr.with_runner(SerialRunner()).run(
+            task=napalm_configure, configuration="router bgp 65001\n bogus line\n"
+        )
+        assert set(bad.failed_hosts) == set(frr_lab.hosts)
+        assert {name: _running(node) for name, node in frr_lab.hosts.items()} == before
+    finally:
+        nr.close_connections()
