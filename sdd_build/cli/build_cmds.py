@@ -57,6 +57,8 @@ class _HumanProgress:
                     f"{elapsed}   {data['component']} @ {data['host']}: "
                     f"[{style}]{data['status']}[/]{reason}"
                 )
+            elif event == "warning":
+                self.console.print(f"{elapsed} [yellow]warning[/]: {data['message']}")
             elif event == "deviation" and data["class"] not in ("blocked",):
                 self.console.print(
                     f"{elapsed}   [red]deviation[/] {data['id']} {data['class']} "

@@ -127,12 +127,12 @@ def build_service(
                 if k in ("id", "component", "host", "class", "reason")
             },
         )
-    _write_reports(path)
     if qualifies(asbuilt):
         assert report.plan is not None
         baseline = write_baseline(ws.design.directory, asbuilt, report.plan, path)
         audit.append("baseline", design=ws.design.model.design, build_id=asbuilt.build_id,
                      path=ws.design.repo.display(baseline))
+    _write_reports(path, emit)
     return asbuilt, path
 
 
@@ -232,11 +232,19 @@ def discover_service(
     return json_path, md_path, feas
 
 
-def _write_reports(path: Path) -> None:
-    """Render the human formats of the record when the report stage is available."""
+def _write_reports(path: Path, emit: Emitter | None) -> None:
+    """Render the human formats of the record. The machine record (as-built.json), the journal,
+    the audit trail and the baseline are already written: a failure here loses none of them,
+    so it is reported, not raised."""
     from sdd_build.report import write_all
 
-    write_all(path)
+    try:
+        write_all(path)
+    except Exception as exc:
+        message = (f"the report formats could not be written ({type(exc).__name__}: {exc}); "
+                   f"the record is intact: run `sdd-build report {path}`")
+        if emit is not None:
+            emit("warning", message=message)
 
 
 def recover_build(
