@@ -38,9 +38,7 @@ def append_amendments(spec: Path, record: dict[str, Any], design: str, version: 
         check = str(dev.get("reason", "")).split(" ", 1)[0].rstrip(":")
         for req in covers.get(check) or ["(no requirement)"]:
             verb = "waived" if dev["class"] == "waived" else "failed"
-            lines.append(
-                f"- {req}: check {check} {verb} on {dev.get('host')}: {dev.get('reason')}"
-            )
+            lines.append(f"- {req}: check {check} {verb} on {dev.get('host')}: {dev.get('reason')}")
     if not lines:
         return []
     text = spec.read_text(encoding="utf-8")
@@ -50,8 +48,7 @@ def append_amendments(spec: Path, record: dict[str, Any], design: str, version: 
         block += ["", "## Amendments", ""]
     block += [
         "",
-        f"### {today} — scope after build {record['build_id']} "
-        f"(design {design} v{version})",
+        f"### {today} — scope after build {record['build_id']} (design {design} v{version})",
         "",
         *sorted(set(lines)),
         "",
@@ -70,18 +67,25 @@ def register(main: click.Group) -> None:
     @click.option("--host", default=None, help="Only on this host (default: every host).")
     @click.option("--by", "by", required=True, help="Who decides (an approver).")
     @click.option("--reason", required=True, help="Why (at least 10 characters).")
-    @click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                  help="Last day the waiver applies (YYYY-MM-DD).")
-    def waive_cmd(design: Path, check: str, host: str | None, by: str, reason: str,
-                  expires: datetime | None) -> None:
+    @click.option(
+        "--expires",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        help="Last day the waiver applies (YYYY-MM-DD).",
+    )
+    def waive_cmd(
+        design: Path, check: str, host: str | None, by: str, reason: str, expires: datetime | None
+    ) -> None:
         """Record an approved, audited waiver of one acceptance check."""
         from sdd_build.gates.waivers import add_waiver
 
         until: date | None = expires.date() if expires else None
         waiver = add_waiver(design, check=check, by=by, reason=reason, host=host, expires=until)
         where = f"on {waiver.host}" if waiver.host else "on every host"
-        _err.print(f"waived {waiver.check} {where} by {waiver.by}"
-                   + (f" until {waiver.expires}" if waiver.expires else ""))
+        _err.print(
+            f"waived {waiver.check} {where} by {waiver.by}"
+            + (f" until {waiver.expires}" if waiver.expires else "")
+        )
 
     @main.command("drift")
     @click.argument("design", type=click.Path(path_type=Path, dir_okay=False))
@@ -98,14 +102,22 @@ def register(main: click.Group) -> None:
         else:
             devs = report.data["deviations"]
             if not devs:
-                _err.print(f"[green]no drift[/] on {', '.join(report.data['hosts'])} "
-                           f"(baseline build {report.data['baseline']['build_id']})")
+                _err.print(
+                    f"[green]no drift[/] on {', '.join(report.data['hosts'])} "
+                    f"(baseline build {report.data['baseline']['build_id']})"
+                )
             table = Table(title=f"drift {report.data['drift_id']}")
             for col in ("id", "host", "class", "expected", "actual", "reason"):
                 table.add_column(col, overflow="fold")
             for d in devs:
-                table.add_row(d["id"], d["host"], d["class"], str(d["expected"] or ""),
-                              str(d["actual"] or ""), d["reason"])
+                table.add_row(
+                    d["id"],
+                    d["host"],
+                    d["class"],
+                    str(d["expected"] or ""),
+                    str(d["actual"] or ""),
+                    d["reason"],
+                )
             if devs:
                 _err.print(table)
             _err.print(f"record: {report.path}")
@@ -115,13 +127,26 @@ def register(main: click.Group) -> None:
     @main.command("diff")
     @click.argument("design", type=click.Path(path_type=Path, dir_okay=False))
     @click.option("--inventory", type=click.Path(path_type=Path, file_okay=False), default=None)
-    @click.option("--baseline", "baseline_path", type=click.Path(path_type=Path, dir_okay=False),
-                  default=None, help="Baseline file (default: the use case's, or its 'extends').")
-    @click.option("--amend-spec", is_flag=True,
-                  help="Append dated amendments (waived/failed requirements) to the spec.")
+    @click.option(
+        "--baseline",
+        "baseline_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Baseline file (default: the use case's, or its 'extends').",
+    )
+    @click.option(
+        "--amend-spec",
+        is_flag=True,
+        help="Append dated amendments (waived/failed requirements) to the spec.",
+    )
     @click.option("--json", "as_json", is_flag=True)
-    def diff_cmd(design: Path, inventory: Path | None, baseline_path: Path | None,
-                 amend_spec: bool, as_json: bool) -> None:
+    def diff_cmd(
+        design: Path,
+        inventory: Path | None,
+        baseline_path: Path | None,
+        amend_spec: bool,
+        as_json: bool,
+    ) -> None:
         """Day-2: what this design version changes relative to the reconciled baseline."""
         _diff(design, inventory, baseline_path, amend_spec, as_json)
 
@@ -137,21 +162,30 @@ def register(main: click.Group) -> None:
             if record is None:
                 rows.append({"use_case": use_case.name, "builds": builds, "latest": None})
                 continue
-            rows.append({
-                "use_case": use_case.name,
-                "builds": builds,
-                "latest": record["build_id"],
-                "design": record["design"],
-                "result": record["result"],
-                "deviations": len(record["deviations"]),
-                **record["metrics"],
-            })
+            rows.append(
+                {
+                    "use_case": use_case.name,
+                    "builds": builds,
+                    "latest": record["build_id"],
+                    "design": record["design"],
+                    "result": record["result"],
+                    "deviations": len(record["deviations"]),
+                    **record["metrics"],
+                }
+            )
         if as_json:
             sys.stdout.write(json.dumps({"use_cases": rows}, indent=2) + "\n")
             return
         table = Table(title=f"SDD metrics: {directory}")
-        for col in ("use case", "builds", "latest result", "deviation rate", "reuse rate",
-                    "reconciliation", "time to value"):
+        for col in (
+            "use case",
+            "builds",
+            "latest result",
+            "deviation rate",
+            "reuse rate",
+            "reconciliation",
+            "time to value",
+        ):
             table.add_column(col, justify="right" if col != "use case" else "left")
         for r in rows:
             if r["latest"] is None:
@@ -159,28 +193,44 @@ def register(main: click.Group) -> None:
                 continue
             ttv = r.get("time_to_value_s")
             table.add_row(
-                r["use_case"], str(r["builds"]), r["result"],
-                f"{r['deviation_rate']:.0%}", f"{r['reuse_rate']:.0%}",
-                f"{r['reconciliation']:.0%}", f"{ttv / 3600:.1f} h" if ttv is not None else "-",
+                r["use_case"],
+                str(r["builds"]),
+                r["result"],
+                f"{r['deviation_rate']:.0%}",
+                f"{r['reuse_rate']:.0%}",
+                f"{r['reconciliation']:.0%}",
+                f"{ttv / 3600:.1f} h" if ttv is not None else "-",
             )
         _out.print(table)
 
 
-def _diff(design: Path, inventory: Path | None, baseline_path: Path | None,
-                   amend_spec: bool, as_json: bool) -> None:
+def _diff(
+    design: Path,
+    inventory: Path | None,
+    baseline_path: Path | None,
+    amend_spec: bool,
+    as_json: bool,
+) -> None:
     from sdd_build.execute.service import diff_service
     from sdd_build.gates import gate_status
 
     delta, base = diff_service(design, inventory=inventory, baseline_path=baseline_path)
     gates = gate_status(design)
     if as_json:
-        sys.stdout.write(json.dumps({**delta.as_dict(), "baseline_file": str(base),
-                                     "gates": gates.to_json()}, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {**delta.as_dict(), "baseline_file": str(base), "gates": gates.to_json()}, indent=2
+            )
+            + "\n"
+        )
     else:
         b = delta.baseline_design
         _out.print(f"design vs baseline {b.get('id')} v{b.get('version')} ({base})")
-        for label, items in (("added", delta.added), ("changed", delta.changed),
-                             ("removed", delta.removed)):
+        for label, items in (
+            ("added", delta.added),
+            ("changed", delta.changed),
+            ("removed", delta.removed),
+        ):
             _out.print(f"  {label:8} {', '.join(items) or '-'}")
         for host, text in delta.host_diffs.items():
             _out.rule(host)
@@ -199,7 +249,12 @@ def _diff(design: Path, inventory: Path | None, baseline_path: Path | None,
         spec = loaded.repo.confine(loaded.directory, loaded.model.spec)
         assert spec is not None
         added = append_amendments(spec, record, loaded.model.design, loaded.model.version)
-        _err.print(f"appended {len(added)} amendment(s) to {spec}" if added
-                   else "nothing waived or failed: the spec needs no amendment")
+        _err.print(
+            f"appended {len(added)} amendment(s) to {spec}"
+            if added
+            else "nothing waived or failed: the spec needs no amendment"
+        )
         if added:
-            _err.print("the spec changed: approve it again (Gate 1) before the next design approval")
+            _err.print(
+                "the spec changed: approve it again (Gate 1) before the next design approval"
+            )

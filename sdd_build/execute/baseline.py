@@ -80,7 +80,9 @@ def load_baseline(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise DesignError(f"baseline is not JSON: {exc.msg}", file=str(path), line=exc.lineno) from None
+        raise DesignError(
+            f"baseline is not JSON: {exc.msg}", file=str(path), line=exc.lineno
+        ) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise DesignError(f"not a {FORMAT} file", file=str(path))
     return data

@@ -279,12 +279,20 @@ class _Build:
         for r in results:
             waiver = None if r["passed"] else self._waiver(r, st.name)
             if waiver is not None:
-                r["waived"] = {"by": waiver.by, "reason": waiver.reason,
-                               "expires": str(waiver.expires) if waiver.expires else None}
-                self.deviate("waived", comp.id, st.name,
-                             f"{r['check_id']} failed and is waived by {waiver.by}: "
-                             f"{waiver.reason}",
-                             expected=r["expected"], actual=r["found"], evidence=evidence)
+                r["waived"] = {
+                    "by": waiver.by,
+                    "reason": waiver.reason,
+                    "expires": str(waiver.expires) if waiver.expires else None,
+                }
+                self.deviate(
+                    "waived",
+                    comp.id,
+                    st.name,
+                    f"{r['check_id']} failed and is waived by {waiver.by}: {waiver.reason}",
+                    expected=r["expected"],
+                    actual=r["found"],
+                    evidence=evidence,
+                )
         if failed:
             for r in failed:
                 self.deviate(

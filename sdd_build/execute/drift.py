@@ -52,14 +52,28 @@ def detect_drift(
     same_design = baseline.get("design", {}).get("sha256") == sha256_file(ws.design.path)
     by_id = {c.id: c for c in ws.design.model.components}
 
-    def deviate(cls: str, host: str, reason: str, component: str | None = None,
-                expected: Any = None, actual: Any = None, evidence: list[str] | None = None) -> None:
+    def deviate(
+        cls: str,
+        host: str,
+        reason: str,
+        component: str | None = None,
+        expected: Any = None,
+        actual: Any = None,
+        evidence: list[str] | None = None,
+    ) -> None:
         with lock:
-            deviations.append({
-                "id": f"DRIFT-{len(deviations) + 1:03d}", "component": component, "host": host,
-                "class": cls, "expected": expected, "actual": actual, "reason": reason,
-                "evidence": evidence or [],
-            })
+            deviations.append(
+                {
+                    "id": f"DRIFT-{len(deviations) + 1:03d}",
+                    "component": component,
+                    "host": host,
+                    "class": cls,
+                    "expected": expected,
+                    "actual": actual,
+                    "reason": reason,
+                    "evidence": evidence or [],
+                }
+            )
 
     def probe(task: Task) -> Result:
         host = task.host.name
@@ -75,11 +89,23 @@ def detect_drift(
         before = set(config_paths(base["running"]))
         after = set(config_paths(masked_now))
         for path in sorted(before - after):
-            deviate("unexpected_change", host, "line removed or changed since the baseline",
-                    expected=_show(path), actual=None, evidence=[ref])
+            deviate(
+                "unexpected_change",
+                host,
+                "line removed or changed since the baseline",
+                expected=_show(path),
+                actual=None,
+                evidence=[ref],
+            )
         for path in sorted(after - before):
-            deviate("unexpected_change", host, "line added since the baseline",
-                    expected=None, actual=_show(path), evidence=[ref])
+            deviate(
+                "unexpected_change",
+                host,
+                "line added since the baseline",
+                expected=None,
+                actual=_show(path),
+                evidence=[ref],
+            )
         if same_design:
             steps = {s.component: s for s in plan.hosts.get(host, [])}
             for cid, step in steps.items():
@@ -89,14 +115,26 @@ def detect_drift(
                 outputs = session.commands(list(step.commands))
                 parser = by_id.get(comp.parser) if comp.parser else None
                 results, evidence = evaluate_outputs(
-                    ws, store, comp, host, step.commands, outputs, parser,
+                    ws,
+                    store,
+                    comp,
+                    host,
+                    step.commands,
+                    outputs,
+                    parser,
                     render_context(ws, host, comp.vars),
                 )
                 for r in results:
                     if not r["passed"]:
-                        deviate("acceptance_failed", host, f"{r['check_id']}: {r['reason']}",
-                                component=cid, expected=r["expected"], actual=r["found"],
-                                evidence=evidence)
+                        deviate(
+                            "acceptance_failed",
+                            host,
+                            f"{r['check_id']}: {r['reason']}",
+                            component=cid,
+                            expected=r["expected"],
+                            actual=r["found"],
+                            evidence=evidence,
+                        )
         return Result(host=task.host, result="probed")
 
     hosts = [h for h in ws.hosts if h in baseline.get("hosts", {})]

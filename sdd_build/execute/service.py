@@ -130,14 +130,19 @@ def build_service(
     if qualifies(asbuilt):
         assert report.plan is not None
         baseline = write_baseline(ws.design.directory, asbuilt, report.plan, path)
-        audit.append("baseline", design=ws.design.model.design, build_id=asbuilt.build_id,
-                     path=ws.design.repo.display(baseline))
+        audit.append(
+            "baseline",
+            design=ws.design.model.design,
+            build_id=asbuilt.build_id,
+            path=ws.design.repo.display(baseline),
+        )
     _write_reports(path, emit)
     return asbuilt, path
 
 
-def drift_service(design: Path, *, lab: Path | None = None,
-                  inventory: Path | None = None) -> DriftReport:
+def drift_service(
+    design: Path, *, lab: Path | None = None, inventory: Path | None = None
+) -> DriftReport:
     """Compare the devices now with the design's reconciled baseline (read-only)."""
     from sdd_build.audit import AuditLog
 
@@ -149,14 +154,17 @@ def drift_service(design: Path, *, lab: Path | None = None,
     baseline = load_baseline(ws.design.directory / BASELINE_FILE)
     drift = detect_drift(ws, report.plan, baseline, secrets=inventory_secrets(ws))
     AuditLog(ws.root).append(
-        "drift", design=ws.design.model.design, drift_id=drift.data["drift_id"],
+        "drift",
+        design=ws.design.model.design,
+        drift_id=drift.data["drift_id"],
         deviations=len(drift.data["deviations"]),
     )
     return drift
 
 
-def diff_service(design: Path, *, inventory: Path | None = None,
-                 baseline_path: Path | None = None) -> tuple[DesignDelta, Path]:
+def diff_service(
+    design: Path, *, inventory: Path | None = None, baseline_path: Path | None = None
+) -> tuple[DesignDelta, Path]:
     """What this design version changes relative to the reconciled baseline (no device)."""
     report = validate(design, inventory_dir=inventory)
     if not report.ok or report.workspace is None or report.plan is None:
@@ -172,8 +180,9 @@ def _baseline_for(ws: Workspace) -> Path:
         return own
     base_dir = ws.design.repo.confine(ws.design.directory, ws.design.model.extends)
     if base_dir is None:
-        raise DesignError(f"'extends: {ws.design.model.extends}' escapes the repository",
-                          file=ws.design.display)
+        raise DesignError(
+            f"'extends: {ws.design.model.extends}' escapes the repository", file=ws.design.display
+        )
     return base_dir / BASELINE_FILE
 
 
@@ -241,8 +250,10 @@ def _write_reports(path: Path, emit: Emitter | None) -> None:
     try:
         write_all(path)
     except Exception as exc:
-        message = (f"the report formats could not be written ({type(exc).__name__}: {exc}); "
-                   f"the record is intact: run `sdd-build report {path}`")
+        message = (
+            f"the report formats could not be written ({type(exc).__name__}: {exc}); "
+            f"the record is intact: run `sdd-build report {path}`"
+        )
         if emit is not None:
             emit("warning", message=message)
 

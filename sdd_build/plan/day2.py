@@ -29,8 +29,9 @@ class DesignDelta:
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.hosts_added
-                    or self.hosts_removed)
+        return not (
+            self.added or self.removed or self.changed or self.hosts_added or self.hosts_removed
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -54,8 +55,10 @@ def design_delta(baseline: dict[str, Any], plan: BuildPlan) -> DesignDelta:
     base_hosts: dict[str, Any] = baseline.get("hosts", {})
     delta = DesignDelta(baseline_design=baseline.get("design", {}))
     new_by_host = {
-        h: {s.component: {"kind": s.kind, "config": s.config, "commands": list(s.commands)}
-            for s in steps}
+        h: {
+            s.component: {"kind": s.kind, "config": s.config, "commands": list(s.commands)}
+            for s in steps
+        }
         for h, steps in plan.hosts.items()
     }
     base_ids = {c for comps in base_hosts.values() for c in comps["components"]}
