@@ -12,23 +12,23 @@ from sdd_build.design.inventory import load_inventory, overlay_connections, reso
 from sdd_build.design.loader import Repository, find_root
 from sdd_build.design.models import Targets
 from sdd_build.errors import DesignError
+from sdd_build.execute.baseline import BASELINE_FILE, load_baseline, qualifies, write_baseline
 from sdd_build.execute.build import (
     BuildOptions,
     Emitter,
     builds_dir,
+    inventory_secrets,
     make_nornir,
     run_build,
 )
 from sdd_build.execute.device import open_session
-from sdd_build.execute.baseline import BASELINE_FILE, load_baseline, qualifies, write_baseline
-from sdd_build.execute.build import inventory_secrets
 from sdd_build.execute.discover import Feasibility, discover, write_feasibility
 from sdd_build.execute.drift import DriftReport, detect_drift
-from sdd_build.plan.day2 import DesignDelta, design_delta
-from sdd_build.plan.workspace import Workspace
 from sdd_build.execute.journal import Journal, build_lock, read_journal, utcnow
 from sdd_build.execute.results import AsBuilt, ComponentRecord, Deviation, HostRecord, Metrics
+from sdd_build.plan.day2 import DesignDelta, design_delta
 from sdd_build.plan.validate import ValidationReport, sha256_file, validate
+from sdd_build.plan.workspace import Workspace
 
 __all__ = [
     "build_service",

@@ -68,9 +68,11 @@ def test_second_build_refuses_while_the_first_holds_the_lock(tmp_path: Path) -> 
     proc.start()
     try:
         assert ready.wait(10)
-        with pytest.raises(GateError, match="another build of design 'd' is running"):
-            with build_lock(tmp_path, "d"):
-                pass
+        with (
+            pytest.raises(GateError, match="another build of design 'd' is running"),
+            build_lock(tmp_path, "d"),
+        ):
+            pass
     finally:
         release.set()
         proc.join(10)
