@@ -206,26 +206,24 @@ class ConfigDiff:
         return out
 
     def text(self) -> str:
-        """Human-readable diff: context headers, then ``-``/``+`` lines, indented."""
+        """Human-readable diff: each context once, its ``-`` lines, then its ``+`` lines."""
+        by_path: dict[tuple[str, ...], list[Change]] = {}
+        for change in [*self.deletions, *self.additions]:
+            by_path.setdefault(change.path, []).append(change)
         out: list[str] = []
-        changes = [*self.deletions, *self.additions]
         last_path: tuple[str, ...] = ()
-        for change in changes:
-            if change.path != last_path:
-                common = 0
-                while (
-                    common < min(len(last_path), len(change.path))
-                    and last_path[common] == change.path[common]
-                ):
-                    common += 1
-                for depth in range(common, len(change.path)):
-                    out.append("  " + " " * depth + change.path[depth])
-                last_path = change.path
-            depth = len(change.path)
-            sign = "+" if change.added else "-"
-            out.append(f"{sign} " + " " * depth + change.line)
-            if change.subtree is not None:
-                out.extend(f"{sign} " + " " * depth + ln for ln in change.subtree.render(1))
+        for path, changes in by_path.items():
+            common = 0
+            while common < min(len(last_path), len(path)) and last_path[common] == path[common]:
+                common += 1
+            out.extend("  " + " " * depth + path[depth] for depth in range(common, len(path)))
+            last_path = path
+            indent = " " * len(path)
+            for change in changes:
+                sign = "+" if change.added else "-"
+                out.append(f"{sign} {indent}{change.line}")
+                if change.subtree is not None:
+                    out.extend(f"{sign} {indent}{ln}" for ln in change.subtree.render(1))
         return "\n".join(out) + ("\n" if out else "")
 
 

@@ -74,6 +74,7 @@ _OWN_OPTIONAL_ARGS = (
     "port",
     "timeout",
     "state_dir",
+    "strict",
 )
 
 
@@ -117,6 +118,8 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
     * ``port`` (22), ``timeout`` (overrides the ``timeout`` argument; seconds, every operation);
     * ``state_dir``: shell login, where snapshots and the revert job live on the device
       (default ``$HOME/.napalm_frr/<instance>``);
+    * ``strict`` (False): a commit whose candidate lines FRR accepted silently but did not keep
+      (see ``not_kept``) is rolled back and raises, instead of logging a warning;
     * any Netmiko ``ConnectHandler`` argument (``key_file``, ``use_keys``, ``ssh_config_file``,
       ``allow_agent``, ``ssh_strict`` ...).
     """
@@ -160,6 +163,9 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         self._timer: threading.Timer | None = None
         self._pending_token: str | None = None
         self._last_revert: str = ""
+        #: candidate lines FRR accepted without a word but did not keep, after the last commit
+        self.not_kept: list[str] = []
+        self.strict = bool(args.get("strict", False))
         self.force_no_enable = True
         self.use_canonical_interface = False
 
@@ -304,6 +310,7 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
                 self._arm_revert(int(revert_in), before)
 
     def _apply(self, target: cfg.Node, before: str, mode: str) -> None:
+        self.not_kept = []
         change = cfg.diff(cfg.parse(before), target)
         if not change:
             return
@@ -322,6 +329,19 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         except ConnectionException:
             self._restore_or_raise(before, "after a lost session during commit")
             raise
+        if not refused:
+            self.not_kept = self._not_kept(mode)
+            if self.not_kept:
+                # vtysh accepts some lines silently and keeps nothing (a command of a daemon
+                # that is not running, e.g. key chain without ripd/eigrpd); others FRR rewrites
+                message = "; ".join(repr(_sanitize(line)) for line in self.not_kept)
+                if not self.strict:
+                    log.warning("%s: FRR did not keep: %s", self.hostname, message)
+                    return
+                refused = [
+                    LineResult(line.strip(), "accepted but not kept", "not_kept")
+                    for line in self.not_kept
+                ]
         if refused:
             restored = self._restore(before)
             error = MergeRejected if mode == "merge" else ReplaceRejected
@@ -331,6 +351,14 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
                 refused,
                 restored,
             )
+
+    def _not_kept(self, mode: str) -> list[str]:
+        """Candidate lines missing from the running configuration after a commit."""
+        after = cfg.parse(self._running())
+        candidate = cfg.parse(self._candidate or "")
+        target = cfg.merge(after, candidate) if mode == "merge" else candidate
+        missing = cfg.diff(after, target).additions
+        return [" " * len(c.path) + c.line for c in missing]
 
     def _record_commit(self, before: str, message: str) -> None:
         shell = self._shell()
@@ -357,12 +385,7 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
                 break
             for result in self._configure(change.commands()):
                 if result.failed:
-                    log.warning(
-                        "%s: restore: %s -> %s",
-                        self.hostname,
-                        _sanitize(result.line),
-                        result.output,
-                    )
+                    log.warning("%s: restore: %s", self.hostname, _describe([result]))
         return self._running() == snapshot
 
     def _restore_or_raise(self, snapshot: str, when: str) -> None:
@@ -544,7 +567,12 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
 
 
 def _describe(refused: list[LineResult]) -> str:
-    return "; ".join(
-        f"{_sanitize(r.line)!r}: {r.output.strip() or r.kind}" if r.line else r.output.strip()
-        for r in refused
-    )
+    """The refused lines and FRR's answers, with secrets masked (FRR echoes the line)."""
+    parts = []
+    for result in refused:
+        line, output = result.line, result.output.strip() or result.kind
+        masked = _sanitize(line)
+        if line and masked != line:
+            output = output.replace(line, masked)
+        parts.append(f"{masked!r}: {output}" if line else output)
+    return "; ".join(parts)

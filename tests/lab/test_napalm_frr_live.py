@@ -279,6 +279,35 @@ def test_invalid_candidate_changes_nothing(
     assert not open_driver.has_pending_commit()
 
 
+def test_line_accepted_silently_but_not_kept_is_reported_or_refused(r1: Any, login: str) -> None:
+    """vtysh takes ``key chain`` without a word when no daemon that owns it runs, keeps nothing."""
+    if "ripd" in _running(r1) or "eigrpd" in _running(r1):
+        pytest.skip("a key-chain daemon runs here")
+    before = _running(r1)
+    candidate = f"{TEST_ROUTE}\nkey chain napalm-frr\n key 1\n  key-string s3cretKey\n"
+    driver = _driver(r1, login)
+    driver.open()
+    try:
+        driver.load_merge_candidate(config=candidate)
+        driver.commit_config()
+        assert driver.not_kept == ["key chain napalm-frr"]
+        assert TEST_ROUTE in _running(r1)
+        driver.rollback()
+    finally:
+        driver.close()
+    assert _running(r1) == before
+    strict = _driver(r1, login, strict=True)
+    strict.open()
+    try:
+        strict.load_merge_candidate(config=candidate)
+        with pytest.raises(MergeConfigException, match="not kept") as caught:
+            strict.commit_config()
+        assert "s3cretKey" not in str(caught.value)
+    finally:
+        strict.close()
+    assert _running(r1) == before
+
+
 # --- commit confirm ------------------------------------------------------------------------------
 
 

@@ -224,3 +224,30 @@ def test_vtysh_dry_run_errors_name_the_lines():
         ("neighbor 1.2.3.4", "incomplete_command"),
     ]
     assert refused[0].output == "% Unknown command: bogus line"
+
+
+def test_diff_text_shows_each_context_once():
+    candidate = RUNNING.replace(
+        " neighbor 10.77.12.2 description r2\n", " neighbor 10.77.12.2 description new\n"
+    )
+    assert cfg.diff(cfg.parse(RUNNING), cfg.parse(candidate)).text() == (
+        "  router bgp 65001\n"
+        "-  neighbor 10.77.12.2 description r2\n"
+        "+  neighbor 10.77.12.2 description new\n"
+    )
+
+
+def test_refusal_text_masks_secrets_the_device_echoes():
+    from napalm_frr.frr import _describe
+    from napalm_frr.transport import LineResult
+
+    refused = [
+        LineResult(
+            "neighbor 10.0.0.1 password hunter2",
+            "% Unknown command: neighbor 10.0.0.1 password hunter2",
+            "unknown_command",
+        )
+    ]
+    text = _describe(refused)
+    assert "hunter2" not in text
+    assert "% Unknown command: neighbor 10.0.0.1 password <removed>" in text
