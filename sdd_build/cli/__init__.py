@@ -57,13 +57,14 @@ def _quiet_libraries() -> None:
 
 
 def _register() -> None:
-    from sdd_build.cli import build_cmds, day2_cmds, design_cmds, gov_cmds, lab_cmds
+    from sdd_build.cli import build_cmds, day2_cmds, design_cmds, gov_cmds, lab_cmds, report_cmds
 
     design_cmds.register(main)
     build_cmds.register(main)
     day2_cmds.register(main)
     gov_cmds.register(main)
     lab_cmds.register(main)
+    report_cmds.register(main)
 
 
 _quiet_libraries()
