@@ -156,7 +156,8 @@ def register(main: click.Group) -> None:
             sys.exit(exc.exit_code)
         if not as_json:
             _summary(_err, asbuilt, path)
-        sys.exit(EXIT_OK if asbuilt.result == "as_designed" else EXIT_DEVIATIONS)
+        open_deviations = [d for d in asbuilt.deviations if d.class_ != "waived"]
+        sys.exit(EXIT_DEVIATIONS if open_deviations or asbuilt.result == "failed" else EXIT_OK)
 
     @main.command("discover")
     @click.argument("artifact", type=click.Path(path_type=Path, dir_okay=False))

@@ -673,6 +673,8 @@ def _as_built(
             or any(d.class_ in ("unreachable", "rolled_back") for d in b.deviations)
             else "with_deviations"
         )
+    elif b.deviations:
+        result = "with_deviations"  # waived only: recorded, approved, not open
     else:
         result = "as_designed"
     ttv = None

@@ -358,3 +358,88 @@ def test_slow_link_within_and_beyond_the_timeout(repo: tuple[Path, LabHandle]) -
     record = last_record(root)
     assert any(d["class"] == "unreachable" and d["host"] == "r1" for d in record["deviations"])
     assert elapsed < 120
+
+
+def test_baseline_then_drift_after_a_manual_change(repo: tuple[Path, LabHandle]) -> None:
+    root, handle = repo
+    approve(root)
+    assert build(root).returncode == 0
+    baseline = json.loads((root / "designs/ospf-underlay/baseline.json").read_text())
+    assert baseline["build_id"] == last_record(root)["build_id"]
+    clean = sdd(root, "drift", DESIGN_REL, "--lab", "labs/triangle.clab.yml", "--json")
+    assert clean.returncode == 0, clean.stderr
+    assert json.loads(clean.stdout)["deviations"] == []
+    handle.hosts["r2"].vtysh("configure terminal", "interface eth1", "ip ospf cost 77")
+    drifted = sdd(root, "drift", DESIGN_REL, "--lab", "labs/triangle.clab.yml", "--json")
+    assert drifted.returncode == 1
+    devs = json.loads(drifted.stdout)["deviations"]
+    assert [(d["host"], d["class"], d["actual"]) for d in devs] == [
+        ("r2", "unexpected_change", "interface eth1 / ip ospf cost 77")
+    ]
+
+
+def test_waived_check_is_recorded_not_rolled_back(repo: tuple[Path, LabHandle]) -> None:
+    root, handle = repo
+    design = root / DESIGN_REL
+    design.write_text(
+        design.read_text().replace(
+            'eq: "{{ host.data.loopback | ip_address }}"', 'eq: "10.99.99.99"'
+        )
+    )
+    approve(root)
+    waived = sdd(
+        root,
+        "waive",
+        DESIGN_REL,
+        "--check",
+        "AC-3",
+        "--by",
+        "ops.lead",
+        "--reason",
+        "router-id migration tracked in CHG-42",
+    )
+    assert waived.returncode == 0, waived.stderr
+    proc = build(root)
+    assert proc.returncode == 0, proc.stderr
+    record = last_record(root)
+    assert record["result"] == "with_deviations"
+    assert {d["class"] for d in record["deviations"]} == {"waived"}
+    assert set(statuses(record, "r1").values()) == {"built"}
+    assert "ospf router-id 10.0.0.1" in _running(handle, "r1")
+    assert (root / "designs/ospf-underlay/baseline.json").is_file()
+
+
+def test_pytest_plugin_runs_the_layered_tests(repo: tuple[Path, LabHandle]) -> None:
+    root, _handle = repo
+    approve(root)
+    empty = root / "empty-tests"
+    empty.mkdir(exist_ok=True)
+    junit = root / "junit.xml"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(empty),
+            str(empty),
+            "--sdd-design",
+            DESIGN_REL,
+            "--sdd-lab",
+            "labs/triangle.clab.yml",
+            "--junitxml",
+            str(junit),
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "14 passed" in proc.stdout
+    text = junit.read_text()
+    assert 'tests="14"' in text
+    assert "device/L2/verify-ospf-neighbors/AC-1[r1]" in text

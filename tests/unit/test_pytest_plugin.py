@@ -1,0 +1,57 @@
+"""The pytest plugin's offline layer (no device): golden renders and parser fixtures as items."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import EXAMPLE
+
+
+def _pytest(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    empty = root / "empty-tests"
+    empty.mkdir(exist_ok=True)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(empty),
+            str(empty),
+            "--sdd-design",
+            str(root / EXAMPLE / "solution-design.yaml"),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=root,
+    )
+
+
+def test_offline_layer_items_in_layer_order(example_repo: Path) -> None:
+    proc = _pytest(example_repo, "-v", "--junitxml", str(example_repo / "j.xml"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if "offline/" in line and "PASSED" in line]
+    assert [line.split("::")[-1].split()[0] for line in lines] == [
+        "offline/L0/ospf-interfaces[0]",
+        "offline/L0/ospf-interfaces[1]",
+        "offline/L0/ospf-neighbors[0]",
+        "offline/L0/ospf-process[0]",
+        "offline/L0/vtysh-json[0]",
+    ]
+    assert 'tests="5"' in (example_repo / "j.xml").read_text()
+
+
+def test_a_golden_mismatch_fails_its_item_with_the_diff(example_repo: Path) -> None:
+    golden = example_repo / EXAMPLE / "fixtures/r2.ospf_process.cfg"
+    golden.write_text(golden.read_text().replace("router ospf", "router ospf 9"))
+    proc = _pytest(example_repo)
+    assert proc.returncode == 1
+    assert "-router ospf 9" in proc.stdout
+    assert "1 failed, 4 passed" in proc.stdout
