@@ -1,8 +1,9 @@
 """The napalm_frr driver against real FRR 8.4 routers (``lab`` marker).
 
-Runs on the ``triangle_lab`` fixture of ``tests/lab/conftest.py`` when it is there; otherwise
-(or with ``NAPALM_FRR_PRIVATE_LAB=1``) on a private copy of ``labs/triangle.clab.yml`` named
-``napfrr-live``, brought up and down by this module. Every assertion about the device reads it
+Runs on the ``triangle_lab`` fixture of ``tests/lab/conftest.py``; when that fixture is not
+there, when the triangle is already up before this module starts (another run's lab: these
+tests change configurations and stop an sshd), or with ``NAPALM_FRR_PRIVATE_LAB=1``, on a
+private copy of ``labs/triangle.clab.yml`` named ``napfrr-live``, brought up and down here. Every assertion about the device reads it
 through ``LabNode.vtysh`` (local ``vtysh -N``), not through the driver under test, and every
 test must leave each router's running configuration byte for byte as it found it (checked).
 """
@@ -64,13 +65,17 @@ def frr_lab(
     reason = _usable()
     if reason:
         pytest.skip(reason)
-    if not os.environ.get("NAPALM_FRR_PRIVATE_LAB"):
+    from sdd_build import lab
+
+    # A triangle that is already up belongs to someone else's run: these tests change
+    # configurations and stop an sshd, so they take a private copy rather than touch it.
+    shared_busy = lab.status(REPO / "labs" / "triangle.clab.yml").up
+    if not os.environ.get("NAPALM_FRR_PRIVATE_LAB") and not shared_busy:
         try:
             yield request.getfixturevalue("triangle_lab")
             return
         except pytest.FixtureLookupError:
             pass
-    from sdd_build import lab
 
     work = tmp_path_factory.mktemp("napfrr-live")
     shutil.copytree(REPO / "labs" / "triangle", work / "triangle")
