@@ -906,10 +906,11 @@ class NetnsProvider:
                 raise LabInputError(f"no node {imp.node!r} in lab {topo.name!r} "
                                     f"(nodes: {', '.join(state.nodes)})")  # fmt: skip
             done: list[str] = []
-            if imp.interface is not None and imp.interface not in topo.interfaces(imp.node):
+            # link interfaces, and lo: delay on lo slows the node's own SSH path (socat->sshd)
+            known = [*topo.interfaces(imp.node), "lo"]
+            if imp.interface is not None and imp.interface not in known:
                 raise LabInputError(
-                    f"{imp.node} has no link interface {imp.interface!r} "
-                    f"({', '.join(topo.interfaces(imp.node)) or 'none'})"
+                    f"{imp.node} has no interface {imp.interface!r} ({', '.join(known)})"
                 )
             if imp.link is not None:
                 assert imp.interface is not None
