@@ -166,6 +166,9 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         #: candidate lines FRR accepted without a word but did not keep, after the last commit
         self.not_kept: list[str] = []
         self.strict = bool(args.get("strict", False))
+        #: FRR keeps no commit history: the message of the last commit lives here (and, with a
+        #: shell login, in ``<state_dir>/commits.log`` on the device)
+        self.last_commit_message = ""
         self.force_no_enable = True
         self.use_canonical_interface = False
 
@@ -305,6 +308,8 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
             self._rollback_config = before
             self._apply(target, before, mode)
             self._record_commit(before, message)
+            self.last_commit_message = message
+            log.info("%s: committed (%s)", self.hostname, message or "no message")
             self.discard_config()
             if revert_in is not None:
                 self._arm_revert(int(revert_in), before)
@@ -327,6 +332,15 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
                 if missing:
                     refused = [r for r in self._configure(missing) if r.failed]
         except ConnectionException:
+            # the session died half-way: log in again and put the snapshot back
+            try:
+                self._transport.close()
+                self.open()
+            except ConnectionException as exc:
+                raise RestoreError(
+                    f"{self.hostname}: session lost during commit and cannot log in again; "
+                    "the running configuration may be partly changed"
+                ) from exc
             self._restore_or_raise(before, "after a lost session during commit")
             raise
         if not refused:
