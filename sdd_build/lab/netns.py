@@ -325,9 +325,6 @@ class NetnsProvider:
             )
         _refuse_name_collision(topo, LabState.load(topo.name))
         check_system()
-        bad_configs = startup_config_problems(topo)
-        if bad_configs:
-            raise LabInputError.from_problems(bad_configs)
         t0 = time.monotonic()
         with lab_lock(topo.name):
             state = LabState.load(topo.name)
@@ -336,6 +333,9 @@ class NetnsProvider:
                 raise LabInputError(f"lab {topo.name!r} is up with {state.provider}")
             if state is not None and state.phase == "up" and self._present(state):
                 return UpResult(already_up=True, provider=self.name)
+            bad_configs = startup_config_problems(topo)
+            if bad_configs:
+                raise LabInputError.from_problems(bad_configs)
             if state is not None:
                 progress(f"cleaning up leftovers of an interrupted run of lab {topo.name!r}")
                 self._teardown(state, progress)
