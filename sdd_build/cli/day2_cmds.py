@@ -60,6 +60,16 @@ def append_amendments(spec: Path, record: dict[str, Any], design: str, version: 
     return sorted(set(lines))
 
 
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def register(main: click.Group) -> None:
     @main.command("waive")
     @click.argument("design", type=click.Path(path_type=Path, dir_okay=False))
@@ -199,7 +209,7 @@ def register(main: click.Group) -> None:
                 f"{r['deviation_rate']:.0%}",
                 f"{r['reuse_rate']:.0%}",
                 f"{r['reconciliation']:.0%}",
-                f"{ttv / 3600:.1f} h" if ttv is not None else "-",
+                _duration(ttv),
             )
         _out.print(table)
 

@@ -443,3 +443,36 @@ def test_pytest_plugin_runs_the_layered_tests(repo: tuple[Path, LabHandle]) -> N
     text = junit.read_text()
     assert 'tests="14"' in text
     assert "device/L2/verify-ospf-neighbors/AC-1[r1]" in text
+
+
+def test_day2_walkthrough_from_baseline_to_new_baseline(repo: tuple[Path, LabHandle]) -> None:
+    """designs/core-bgp extends ospf-underlay: baseline -> diff -> approval -> build -> baseline."""
+    root, handle = repo
+    shutil.copytree(
+        REPO / "designs/core-bgp",
+        root / "designs/core-bgp",
+        ignore=shutil.ignore_patterns("builds", "approvals", "baseline.json"),
+    )
+    approve(root)
+    assert build(root).returncode == 0
+    day2 = "designs/core-bgp/solution-design.yaml"
+    diff = sdd(root, "diff", day2, "--json")
+    assert diff.returncode == 0, diff.stderr
+    delta = json.loads(diff.stdout)
+    assert delta["components"]["changed"] == []
+    assert "bgp-peering" in delta["components"]["added"]
+    assert "ospf-interfaces" in delta["components"]["unchanged"]
+    assert "+router bgp 65001" in delta["config_delta"]["r1"]
+    assert delta["gates"]["ok"] is False  # a new design needs its own approval
+    refused = sdd(root, "build", day2, "--lab", "labs/triangle.clab.yml")
+    assert refused.returncode == 3
+    for artifact, gate in (("designs/core-bgp/customer-spec.md", "spec"), (day2, "design")):
+        assert sdd(root, "approve", artifact, "--gate", gate, "--by", "a.lead").returncode == 0
+    built = sdd(root, "build", day2, "--lab", "labs/triangle.clab.yml")
+    assert built.returncode == 0, built.stderr
+    baseline = json.loads((root / "designs/core-bgp/baseline.json").read_text())
+    assert baseline["design"]["id"] == "core-bgp"
+    summary = json.loads(handle.hosts["r1"].vtysh("show bgp summary json"))
+    assert {p["state"] for p in summary["ipv4Unicast"]["peers"].values()} == {"Established"}
+    again = sdd(root, "diff", day2, "--json")
+    assert json.loads(again.stdout)["components"]["added"] == []
