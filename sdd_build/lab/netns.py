@@ -466,11 +466,7 @@ class NetnsProvider:
             taken: set[int] = self._ports_in_other_labs(topo.name)
             # sshd start-up is mostly waiting for its fork and pidfile: overlap them
             _parallel(lambda n: self._start_sshd(topo, state, n, vty_user, shell_user), routers)
-            for node in routers:
-                port = self._start_socat(topo, state, node, taken)
-                taken.add(port)
-                state.nodes[node.name].port = port
-                state.save()
+            _parallel(lambda n: self._start_socat(topo, state, n, taken), routers)
             entries = [
                 HostEntry(
                     node=n.name,
@@ -726,31 +722,38 @@ class NetnsProvider:
         log = topo.workdir / "logs" / f"{node.name}.socat.log"
         tried = 0
         for port in candidates:
-            if port in taken or not _port_free(port):
-                if explicit is not None:
-                    raise LabRuntimeError(
-                        f"node {node.name!r}: port {port} (label sdd.ssh-port) is already in "
-                        "use on 127.0.0.1",
-                        hint="free the port or remove the label to let sdd-build pick one",
-                    )
-                continue
-            tried += 1
-            if tried > 50:
-                break
-            res = state.add(
-                Resource(kind="socat", name=f"socat:{node.name}:{port}", node=node.name,
-                         argv_marker=marker)
-            )  # fmt: skip
+            # routers start their socat in parallel: choosing and recording a port is atomic
+            with _STATE_LOCK:
+                if port in taken or not _port_free(port):
+                    if explicit is not None:
+                        raise LabRuntimeError(
+                            f"node {node.name!r}: port {port} (label sdd.ssh-port) is already "
+                            "in use on 127.0.0.1",
+                            hint="free the port or remove the label to let sdd-build pick one",
+                        )
+                    continue
+                tried += 1
+                if tried > 50:
+                    break
+                taken.add(port)
+                res = state.add(
+                    Resource(kind="socat", name=f"socat:{node.name}:{port}", node=node.name,
+                             argv_marker=marker)
+                )  # fmt: skip
             pid = _background(
                 ["socat", f"TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr", marker], log
             )
-            res.pid, res.start_time = pid, _proc_start_time(pid)
-            state.save()
+            with _STATE_LOCK:
+                res.pid, res.start_time = pid, _proc_start_time(pid)
+                state.save()
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
                 if not _alive(pid):
                     break  # lost a race for the port: try the next one
                 if _listener_pid_matches(port, pid):
+                    with _STATE_LOCK:
+                        state.nodes[node.name].port = port
+                        state.save()
                     return port
                 time.sleep(0.02)
             self._kill_pids([pid])
