@@ -438,16 +438,19 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
             shell.run(f": > {d}/pending-{token}")
             script = f"{d}/revert-{token}.sh"
             job = (
+                f"echo $$ > {d}/job-{token}.pid\n"
                 f"sleep {seconds}\n"
                 f"if [ -f {d}/pending-{token} ]; then\n"
                 f"  rm -f {d}/pending-{token}\n"
                 f"  {shell.frr_reload_command(f'{d}/revert-{token}.conf')}"
                 f" > {d}/revert-{token}.log 2>&1\n"
                 f"fi\n"
-                f"rm -f {d}/revert-{token}.conf {script}\n"
+                f"rm -f {d}/revert-{token}.conf {script} {d}/job-{token}.pid\n"
             )
             shell.write_file(script, job)
-            rc, _ = shell.run(f"nohup setsid sh {script} </dev/null >/dev/null 2>&1 & true")
+            # started from a subshell: the login shell keeps no job entry, so it never prints
+            # "[1]+ Terminated" into the session (which would shift Netmiko's reads)
+            rc, _ = shell.run(f"(nohup setsid sh {script} </dev/null >/dev/null 2>&1 &)")
             if rc != 0:
                 raise CommitError(f"{self.hostname}: could not start the revert job")
             self._pending_token = token
@@ -483,7 +486,14 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
             self._timer = None
         shell = self._shell()
         if shell is not None:
-            shell.run(f"rm -f {shell.state_dir}/pending-*")
+            # remove the markers (the job then does nothing), and end the sleeping jobs this
+            # driver family started: each job's shell by its recorded pid, its sleep by parent
+            d = shell.state_dir
+            shell.run(
+                f"(cd {d} && rm -f pending-* && for p in job-*.pid; do [ -f $p ] || continue; "
+                "j=$(cat $p); pkill -P $j sleep; kill $j; rm -f $p; done; "
+                "rm -f revert-*.sh revert-*.conf) 2>/dev/null"
+            )
         self._pending_token = None
 
     def confirm_commit(self) -> None:

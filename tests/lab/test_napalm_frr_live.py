@@ -384,6 +384,28 @@ def test_shell_login_revert_survives_the_driver_process(r1: Any) -> None:
     assert _wait_for(lambda: _running(r1) == before, timeout=30)
 
 
+def test_shell_login_state_outlives_the_session(r1: Any) -> None:
+    """A new session sees the pending commit on the device, confirms it and rolls it back."""
+    before = _running(r1)
+    first = _driver(r1, "shell")
+    first.open()
+    first.load_merge_candidate(config=f"{TEST_ROUTE}\n")
+    first.commit_config(message="armed by one session", revert_in=60)
+    first.close()  # the device-side revert job does not depend on this session
+    assert TEST_ROUTE in _running(r1)
+    second = _driver(r1, "shell")
+    second.open()
+    try:
+        assert second.has_pending_commit()
+        second.confirm_commit()
+        assert not second.has_pending_commit()
+        assert TEST_ROUTE in _running(r1)
+        second.rollback()  # from the snapshot the first session left on the device
+    finally:
+        second.close()
+    assert _running(r1) == before
+
+
 def test_vtysh_login_close_with_pending_commit_rolls_back(r1: Any) -> None:
     """Without a shell the revert timer lives in the driver: closing it reverts at once."""
     before = _running(r1)
