@@ -181,7 +181,7 @@ class Browser:
         if self._stderr is None:
             return ""
         self._stderr.seek(self._log_from)
-        return self._stderr.read().decode("utf-8", "replace")
+        return str(self._stderr.read().decode("utf-8", "replace"))
 
     # -- protocol ------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,7 +56,7 @@ def mermaid_js() -> Path:
         pytest.skip(reason)
 
 
-def render_mermaid(b: browser.Browser, mermaid_js: Path, src: str, where: Path) -> dict:
+def render_mermaid(b: browser.Browser, mermaid_js: Path, src: str, where: Path) -> dict[str, Any]:
     where.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(mermaid_js, where / "mermaid.min.js")
     page = where / "page.html"

@@ -14,6 +14,7 @@ import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ from tests.unit.report.conftest import fixture_record, rich_record
 READY = "document.body && document.body.getAttribute('data-ready') === '1'"
 
 
-def html_of(record: dict, build_dir: Path | None = None) -> str:
+def html_of(record: dict[str, Any], build_dir: Path | None = None) -> str:
     return render(AsBuilt.model_validate(record), "html", build_dir)
 
 

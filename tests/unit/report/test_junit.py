@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 import xmlschema
@@ -18,7 +19,7 @@ def schema() -> xmlschema.XMLSchema:
     return xmlschema.XMLSchema(str(XSD))
 
 
-def junit_of(record: dict) -> str:
+def junit_of(record: dict[str, Any]) -> str:
     return render(AsBuilt.model_validate(record), "junit")
 
 

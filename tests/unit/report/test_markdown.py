@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from tests.unit.report.conftest import fixture_record, rich_record
 MERMAID_BLOCK = re.compile(r"^```mermaid\n(.*?)^```$", re.S | re.M)
 
 
-def md_of(record: dict, build_dir: Path | None = None) -> str:
+def md_of(record: dict[str, Any], build_dir: Path | None = None) -> str:
     return render(AsBuilt.model_validate(record), "md", build_dir)
 
 
@@ -94,7 +95,7 @@ def test_mermaid_block_is_well_formed(name: str) -> None:
         assert set(classes.values()) == {"st_built", "st_offline"}
 
 
-def hostile_record() -> dict:
+def hostile_record() -> dict[str, Any]:
     """Component ids with quotes, markup and '#', and two ids equal once sanitised."""
     rec = fixture_record("failed")
     for comp in rec["components"]:

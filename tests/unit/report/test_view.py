@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from sdd_build.report.view import ReportView, safe_evidence_path
 from tests.unit.report.conftest import fixture_record, rich_record
 
 
-def view_of(record: dict, build_dir: Path | None = None) -> ReportView:
+def view_of(record: dict[str, Any], build_dir: Path | None = None) -> ReportView:
     return ReportView(AsBuilt.model_validate(record), build_dir)
 
 
