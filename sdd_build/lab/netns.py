@@ -422,27 +422,28 @@ class NetnsProvider:
         (workdir / "logs").mkdir(exist_ok=True)
 
         progress(f"creating {len(topo.nodes)} namespaces and {len(topo.links)} links")
+        # ip's batch mode: one process for all namespaces, one for all links, one per
+        # namespace to raise its interfaces (30 routers: ~35 processes instead of ~200)
+        adds = "".join(f"netns add {r.netns}\n" for r in state.nodes.values())
+        run(["ip", "-b", "-"], input=adds, what="ip netns add")
+        lines = []
+        for link in topo.links:
+            sides = []
+            for ep in (link.a, link.b):
+                side = f"{ep.interface} netns {topo.long_name(ep.node)}"
+                side += f" mtu {link.mtu}" if link.mtu else ""
+                side += f" address {ep.mac}" if ep.mac else ""
+                sides.append(side)
+            lines.append(f"link add name {sides[0]} type veth peer name {sides[1]}\n")
+        if lines:
+            run(["ip", "-b", "-"], input="".join(lines), what="ip link add (veth links)")
         for rec in state.nodes.values():
-            run(["ip", "netns", "add", rec.netns])
-            run(["ip", "-n", rec.netns, "link", "set", "lo", "up"])
+            up = ["lo", *topo.interfaces(rec.name)]
+            ups = "".join(f"link set {i} up\n" for i in up)
+            run(["ip", "-n", rec.netns, "-b", "-"], input=ups, what=f"{rec.name}: link up")
             if rec.role == "router":
                 run(["ip", "netns", "exec", rec.netns, "sysctl", "-q", "-w",
                      "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"])  # fmt: skip
-        for link in topo.links:
-            a_ns, b_ns = topo.long_name(link.a.node), topo.long_name(link.b.node)
-            argv = ["ip", "-n", a_ns, "link", "add", link.a.interface]
-            if link.a.mac:
-                argv += ["address", link.a.mac]
-            if link.mtu:
-                argv += ["mtu", str(link.mtu)]
-            argv += ["type", "veth", "peer", "name", link.b.interface, "netns", b_ns]
-            if link.b.mac:
-                argv += ["address", link.b.mac]
-            if link.mtu:
-                argv += ["mtu", str(link.mtu)]
-            run(argv, what=f"link {link.a} -- {link.b}")
-            run(["ip", "-n", a_ns, "link", "set", link.a.interface, "up"])
-            run(["ip", "-n", b_ns, "link", "set", link.b.interface, "up"])
 
         passwords: dict[str, str] = {}
         if routers:

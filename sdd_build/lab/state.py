@@ -118,7 +118,8 @@ class LabState(BaseModel):
             os.close(dfd)
 
     def remove(self) -> None:
-        """Forget the lab (its lock file too: callers hold the lock, see ``lab_lock``)."""
+        """Forget the lab, its lock file too. Callers hold the lock and call this last: once
+        the file is gone a waiter may lock a new one (see ``lab_lock``)."""
         path = self.path_for(self.lab)
         with contextlib.suppress(FileNotFoundError):
             path.unlink()

@@ -69,19 +69,22 @@ def test_lock_timeout_is_a_runtime_error() -> None:
 
 def test_remove_deletes_the_lock_file_and_waiters_relock(private_state: Path) -> None:
     st = LabState(lab="v", topology="/t.clab.yml", provider="netns", workdir="/w/clab-v")
-    got: list[bool] = []
+    seen: list[object] = []
 
     def waiter() -> None:
         with lab_lock("v", timeout=5):
-            # the path names the file this waiter holds, not the one down deleted
-            got.append((private_state / ".v.lock").exists())
+            # the waiter runs only after down's last act (remove) and holds a live lock file
+            seen.append(LabState.load("v"))
+            seen.append((private_state / ".v.lock").exists())
 
     with lab_lock("v"):
         st.save()
         t = threading.Thread(target=waiter)
         t.start()
         time.sleep(0.4)
-        st.remove()
-        assert not (private_state / ".v.lock").exists()
+        assert seen == []
+        st.remove()  # down's last act, inside the lock
     t.join(5)
-    assert got == [True]
+    assert seen == [None, True]
+    st.remove()
+    assert not (private_state / ".v.lock").exists()
