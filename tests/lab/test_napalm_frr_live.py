@@ -72,10 +72,13 @@ def frr_lab(
     shared_busy = lab.status(REPO / "labs" / "triangle.clab.yml").up
     if not os.environ.get("NAPALM_FRR_PRIVATE_LAB") and not shared_busy:
         try:
-            yield request.getfixturevalue("triangle_lab")
-            return
+            handle = request.getfixturevalue("triangle_lab")
         except pytest.FixtureLookupError:
             pass
+        else:
+            yield handle
+            _remove_state_dirs(handle)
+            return
 
     work = tmp_path_factory.mktemp("napfrr-live")
     shutil.copytree(REPO / "labs" / "triangle", work / "triangle")
@@ -86,7 +89,20 @@ def frr_lab(
     try:
         yield handle
     finally:
+        _remove_state_dirs(handle)
         lab.down(topology)
+
+
+def _remove_state_dirs(handle: Any) -> None:
+    """The shell login's driver state, which the lab's users leave in /tmp (their home is /)."""
+    import pwd
+
+    for node in handle.hosts.values():
+        try:
+            uid = pwd.getpwnam(node.shell_username).pw_uid
+        except KeyError:
+            continue
+        shutil.rmtree(f"/tmp/napalm_frr-{node.frr_instance}-{uid}", ignore_errors=True)
 
 
 def _running(node: Any) -> str:
