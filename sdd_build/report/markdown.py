@@ -8,7 +8,6 @@ requirement → acceptance check → result per host → evidence.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -294,10 +293,3 @@ def render_markdown(view: ReportView) -> str:
     for name, body in sections:
         lines += ["", f"## {name}", "", *body]
     return "\n".join(lines) + "\n"
-
-
-def write_markdown(build_dir: Path) -> Path:
-    """Kept for callers of the first report stage: same as ``write_format(build_dir, "md")``."""
-    from sdd_build.report import write_format
-
-    return write_format(build_dir, "md")

@@ -48,7 +48,7 @@ QUIET_FLAGS = (
 def find_chromium() -> str | None:
     explicit = os.environ.get("SDD_CHROMIUM")
     if explicit:
-        return explicit
+        return shutil.which(explicit)  # a name on PATH or a path; None when not executable
     for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
         found = shutil.which(name)
         if found:

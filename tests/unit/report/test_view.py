@@ -12,7 +12,7 @@ from sdd_build.errors import SddBuildError
 from sdd_build.execute.results import AsBuilt
 from sdd_build.report import load_record
 from sdd_build.report.view import ReportView, safe_evidence_path
-from tests.unit.report.conftest import fixture_record, rich_record
+from tests.unit.report.conftest import XSD, MakeBuild, fixture_record, rich_record
 
 
 def view_of(record: dict[str, Any], build_dir: Path | None = None) -> ReportView:
@@ -151,3 +151,20 @@ def test_record_outside_the_contract(tmp_path: Path) -> None:
     (tmp_path / "as-built.json").write_bytes(b"\xff\xfe{")
     with pytest.raises(SddBuildError, match="not UTF-8"):
         load_record(tmp_path)
+
+
+def test_a_record_without_graph_still_reports(make_build: MakeBuild) -> None:
+    """Records from before ``layers``/``edges`` existed: components go in by their layer."""
+    import xmlschema
+
+    from sdd_build.report import write_all
+
+    rec = fixture_record("failed")
+    rec["layers"], rec["edges"], rec["requirements"], rec["acceptance"] = [], [], [], []
+    view = view_of(rec)
+    assert [len(layer) for layer in view.layers] == [4, 1, 2, 1, 1]
+    bdir = make_build(rec)
+    paths = write_all(bdir)
+    assert len(paths) == 3
+    xmlschema.XMLSchema(str(XSD)).validate(str(bdir / "junit.xml"))
+    assert "The record carries no requirement" in (bdir / "as-built.md").read_text()
