@@ -53,6 +53,8 @@ from sdd_build.lab.topology import LabTopology, NodeSpec
 __all__ = [
     "NetnsProvider",
     "check_system",
+    "label_problems",
+    "startup_config_problems",
     "unsupported_features",
 ]
 
@@ -139,6 +141,36 @@ def unsupported_features(topo: LabTopology) -> list[Problem]:
             if not (node.is_frr and dst in _FRR_BIND_TARGETS):
                 out.append(Problem(f"{where}: bind to {dst} needs containerlab", file, node.line))
     return out
+
+
+def label_problems(topo: LabTopology) -> list[Problem]:
+    return [
+        Problem(f"node {node.name!r}: {msg}", str(topo.path), node.line)
+        for node in topo.nodes.values()
+        for msg in _label_problems(node)
+    ]
+
+
+def _label_problems(node: NodeSpec) -> list[str]:
+    """The sdd.* labels this provider reads, checked before anything is created."""
+    from sdd_build.lab.impair import FRR_DAEMONS
+
+    bad: list[str] = []
+    for d in node.labels.get("sdd.daemons", "").split(","):
+        if d.strip() and d.strip() not in FRR_DAEMONS:
+            bad.append(f"label sdd.daemons: unknown FRR daemon {d.strip()!r}")
+    port = node.labels.get("sdd.ssh-port")
+    if port is not None and not (port.isdigit() and 1024 <= int(port) <= 65535):
+        bad.append(f"label sdd.ssh-port {port!r} is not a port 1024-65535")
+    for key in ("ospf-full", "bgp-established"):
+        value = node.labels.get(f"sdd.expect.{key}")
+        if value is not None and not value.strip().isdigit():
+            bad.append(f"label sdd.expect.{key} {value!r} is not a number")
+    if node.is_host and any(
+        f"sdd.expect.{k}" in node.labels for k in ("ospf-full", "bgp-established", "routes")
+    ):
+        bad.append("a plain Linux host runs no FRR: only sdd.expect.ping applies")
+    return bad
 
 
 _DRYRUN_LINE = re.compile(r"^line (\d+): (% [^\[:]*)(?:\[\d+\])?:?\s*(.*)$")
@@ -317,11 +349,13 @@ class NetnsProvider:
     def up(self, topo: LabTopology, *, wait: bool, timeout: float, progress: Progress) -> UpResult:
         # input problems first (exit 2), so they are reported the same with or without root
         unsupported = unsupported_features(topo)
-        if unsupported:
+        if unsupported or (bad_labels := label_problems(topo)):
             raise LabInputError.from_problems(
-                unsupported,
+                unsupported or bad_labels,
                 hint="these need containerlab (https://containerlab.dev); with containerlab on "
-                "PATH sdd-build delegates to it",
+                "PATH sdd-build delegates to it"
+                if unsupported
+                else None,
             )
         _refuse_name_collision(topo, LabState.load(topo.name))
         check_system()

@@ -13,7 +13,7 @@ from sdd_build.cli import main
 from sdd_build.errors import LabError
 from sdd_build.lab import load_topology
 from sdd_build.lab.generate import write_ring
-from sdd_build.lab.netns import unsupported_features
+from sdd_build.lab.netns import label_problems, unsupported_features
 
 from .conftest import LABS, WriteTopo
 
@@ -346,3 +346,25 @@ def test_ring_generator(tmp_path: Path, n: int) -> None:
         assert len(topo.interfaces(name)) == (1 if n == 2 else 2)
         neighbours = re.findall(r"^ neighbor (\S+) remote-as", conf, re.M)
         assert len(neighbours) == len(topo.interfaces(name))
+
+
+def test_sdd_labels_are_checked_before_anything_runs(write_topo: WriteTopo) -> None:
+    path = write_topo(
+        """
+        name: lbl
+        topology:
+          nodes:
+            r1:
+              kind: frr
+              labels: {sdd.daemons: "bgpd,sshd", sdd.ssh-port: "22", sdd.expect.ospf-full: x}
+            h1: {kind: linux, image: alpine, labels: {sdd.expect.routes: 10.0.0.1/32}}
+        """
+    )
+    assert not unsupported_features(load_topology(path))
+    msgs = [p.message for p in label_problems(load_topology(path))]
+    assert msgs == [
+        "node 'r1': label sdd.daemons: unknown FRR daemon 'sshd'",
+        "node 'r1': label sdd.ssh-port '22' is not a port 1024-65535",
+        "node 'r1': label sdd.expect.ospf-full 'x' is not a number",
+        "node 'h1': a plain Linux host runs no FRR: only sdd.expect.ping applies",
+    ]
