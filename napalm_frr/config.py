@@ -21,6 +21,7 @@ up for by the driver re-sending the additions that are still missing after the f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -291,6 +292,10 @@ def normalize(text: str) -> str:
     ]
     while kept and not kept[0].strip():
         kept.pop(0)
-    while kept and not kept[-1].strip():
+    # a prompt Netmiko did not strip (the session's prompt was renamed under it)
+    while kept and (not kept[-1].strip() or _TRAILING_PROMPT.match(kept[-1])):
         kept.pop()
     return "\n".join(kept) + "\n"
+
+
+_TRAILING_PROMPT = re.compile(r"^[^\s!]*#$")

@@ -45,6 +45,13 @@ SESSION_NOISE: Final[tuple[re.Pattern[str], ...]] = (
     re.compile(r"^Please be aware that removing the password is a security risk"),
 )
 
+#: The prompt that ends a configuration line's answer: the line after the echo that ends in
+#: ``#`` (any host name: ``hostname`` renames the prompt, ``no hostname`` gives ``(null)``).
+CONFIG_PROMPT: Final = r"\n[^\n]*#[ ]?$"
+
+#: Configuration lines after which the session's prompt must be learnt again.
+RENAMES_PROMPT: Final = re.compile(r"^(no )?hostname\b")
+
 #: ``vtysh -C`` / ``vtysh -f`` report refused lines as ``line N: % Message[code]: text``.
 VTYSH_FILE_ERROR: Final = re.compile(
     r"^line (?P<lineno>\d+): (?P<message>%[^\[\n]*?)(?:\[\d+\])?: ?(?P<line>.*)$", re.M

@@ -192,11 +192,12 @@ class VtyshTransport(_NetmikoSession):
             conn = self.conn
             try:
                 conn.config_mode()
-                prompt = re.escape(conn.base_prompt) + r"[^\n]*#[ ]*$"
                 for line in lines:
                     conn.write_channel(conn.normalize_cmd(line))
+                    # any prompt, not the login's: `hostname X` renames it at once, and
+                    # `no hostname` makes FRR 8.4 vtysh print "(null)(config)#"
                     raw = conn.read_until_pattern(
-                        pattern=prompt, read_timeout=read_timeout, re_flags=re.M
+                        pattern=platform.CONFIG_PROMPT, read_timeout=read_timeout
                     )
                     output = _strip_echo_and_prompt(str(raw), line)
                     result = LineResult(line, output, classify(output))
@@ -206,11 +207,19 @@ class VtyshTransport(_NetmikoSession):
             except Exception as exc:
                 raise TransportError(f"{type(exc).__name__} in configuration mode") from exc
             finally:
-                try:
-                    if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    if self._conn is None:
+                        pass
+                    elif any(platform.RENAMES_PROMPT.match(r.line) for r in results):
+                        # Netmiko checks config mode against the old prompt: leave by hand,
+                        # then learn the new prompt
+                        conn.write_channel(conn.normalize_cmd("end"))
+                        conn.read_until_pattern(
+                            pattern=platform.CONFIG_PROMPT, read_timeout=read_timeout
+                        )
+                        conn.set_base_prompt()
+                    else:
                         conn.exit_config_mode()
-                except Exception:
-                    pass
         return results
 
 

@@ -253,6 +253,25 @@ def test_replace_from_file_then_rollback(open_driver: FRRDriver, r1: Any, tmp_pa
     assert _running(r1) == before
 
 
+def test_hostname_change_commit_and_rollback(open_driver: FRRDriver, r1: Any) -> None:
+    """vtysh renames its prompt with ``hostname``: the session must follow it both ways."""
+    before = _running(r1)
+    session_before = open_driver.get_config(retrieve="running")["running"]
+    open_driver.load_merge_candidate(config="hostname r1-renamed\n")
+    open_driver.commit_config()
+    # FRR 8.4 in a pathspace instance: the session's vtysh takes the name (prompt and its own
+    # "hostname" line), the daemons keep theirs; a one-shot `vtysh -f` (shell login) forgets
+    # it at exit, which the driver reports as not kept. Either way the session stays usable.
+    if open_driver.login == "vtysh":
+        assert "hostname r1-renamed" in open_driver.get_config(retrieve="running")["running"]
+    else:
+        assert open_driver.not_kept == ["hostname r1-renamed"]
+    assert open_driver.get_facts()["os_version"].startswith("8.")
+    open_driver.rollback()  # verifies the session's view byte for byte, raises otherwise
+    assert open_driver.get_config(retrieve="running")["running"] == session_before
+    assert _running(r1) == before
+
+
 def test_discard_leaves_no_trace(open_driver: FRRDriver, r1: Any) -> None:
     before = _running(r1)
     open_driver.load_merge_candidate(config=f"{TEST_ROUTE}\n")

@@ -251,3 +251,8 @@ def test_refusal_text_masks_secrets_the_device_echoes():
     text = _describe(refused)
     assert "hunter2" not in text
     assert "% Unknown command: neighbor 10.0.0.1 password <removed>" in text
+
+
+def test_normalize_drops_header_and_a_prompt_left_behind():
+    raw = "Building configuration...\n\nCurrent configuration:\n!\nhostname r1\n!\nend\n(null)#"
+    assert cfg.normalize(raw) == "!\nhostname r1\n!\nend\n"
