@@ -96,7 +96,13 @@ def main(argv: list[str]) -> int:
         for n in sizes:
             rows.append(measure(n, Path(tmp)))
     base = rows[0]
-    table = Table(title=f"sdd-build lab (namespace provider), {os.cpu_count()} CPUs")
+    load = os.getloadavg()[0]
+    table = Table(
+        title=f"sdd-build lab (namespace provider), {os.cpu_count()} CPUs",
+        # a shared machine's load moves the times a lot: print it with them
+        caption=f"load average (1 min) at the end: {load:.1f}; RSS counts shared libraries "
+        "once per process, PSS shares them out",
+    )
     columns = (
         "routers", "up → ready s", "converged +s", "down s", "RSS MB total",
         "RSS MB/router", "PSS MB/router", "procs/router", "ready s/router", "vs first",
