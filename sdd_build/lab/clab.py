@@ -97,15 +97,26 @@ class ContainerlabProvider:
                     file=str(topo.path),
                     hint="give this topology another 'name', or bring the other lab down first",
                 )
-            running = [c for c in self._inspect(topo) if c.get("state") == "running"]
-            if state is not None and len(running) == len(topo.nodes):
+            existing = self._inspect(topo)
+            running = [c for c in existing if c.get("state") == "running"]
+            if len(running) == len(topo.nodes):
+                # up already (by us, or deployed with containerlab directly: adopt it)
+                if state is None:
+                    state = LabState(lab=topo.name, topology=str(topo.path),
+                                     provider="containerlab", workdir=str(topo.workdir),
+                                     phase="up")  # fmt: skip
+                    state.save()
+                    entries = self._entries(topo, running)
+                    write_inventory(topo.workdir / "inventory", topo, entries, containerlab=True)
                 return UpResult(already_up=True, provider=self.name)
             state = LabState(lab=topo.name, topology=str(topo.path), provider="containerlab",
                              workdir=str(topo.workdir))  # fmt: skip
             state.save()
-            progress(f"containerlab deploy -t {topo.path}")
-            run([self.binary, "deploy", "-t", str(topo.path), "--reconfigure"],
-                timeout=DEPLOY_TIMEOUT, what="containerlab deploy")  # fmt: skip
+            argv = [self.binary, "deploy", "-t", str(topo.path)]
+            if existing:
+                argv.append("--reconfigure")  # a partial lab: containerlab rebuilds it
+            progress(" ".join(argv[1:]))
+            run(argv, timeout=DEPLOY_TIMEOUT, what="containerlab deploy")
             containers = self._inspect(topo)
             entries = self._entries(topo, containers)
             write_inventory(topo.workdir / "inventory", topo, entries, containerlab=True)

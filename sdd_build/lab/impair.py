@@ -11,7 +11,9 @@ One ``Impairment`` targets ``node`` or ``node:iface`` and asks for any of:
 * ``sshd``: ``stop`` | ``start`` — the node's SSH server (connections then fail);
 * ``daemon`` + ``daemon_action``: ``stop`` | ``start`` an FRR daemon (``bgpd``, ``ospfd``, ...).
   Stopping also stops the instance's watchfrr, which would otherwise restart it at once;
-  starting restarts watchfrr, which starts what is missing and loads the saved config into it.
+  starting restarts watchfrr, which starts what is missing and loads the saved config
+  (``/etc/frr/<instance>/frr.conf``) into it: running changes not saved with ``write memory``
+  are lost for that daemon, as after a real crash.
 """
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ def test_up_status_inventory_down_delegate(fake_clab: Path, ssh_banner_port: int
     assert res.exit_code == 0, res.output
     assert "(containerlab)" in res.output
     calls = log.read_text().splitlines()
-    assert f"deploy -t {fake_clab} --reconfigure" in calls
+    assert f"deploy -t {fake_clab}" in calls
     assert f"inspect -t {fake_clab} --format json" in calls
 
     inv = fake_clab.parent / "clab-triangle" / "inventory"
@@ -161,3 +161,17 @@ def test_up_status_inventory_down_delegate(fake_clab: Path, ssh_banner_port: int
     res = runner.invoke(main, ["lab", "down", "-q", str(fake_clab)])
     assert res.exit_code == 0
     assert "not up" in res.output
+
+
+def test_a_lab_deployed_with_containerlab_directly_is_adopted(fake_clab: Path) -> None:
+    Path(os.environ["FAKE_CLAB_DEPLOYED"]).touch()  # containerlab deploy was run by hand
+    res = CliRunner().invoke(main, ["lab", "up", "-q", str(fake_clab)])
+    assert res.exit_code == 0, res.output
+    assert "already up" in res.output
+    calls = Path(os.environ["FAKE_CLAB_LOG"]).read_text().splitlines()
+    assert not [c for c in calls if c.startswith("deploy")]
+    assert read_hosts(fake_clab.parent / "clab-triangle" / "inventory")["r1"]["hostname"] == (
+        "127.0.0.2"
+    )
+    res = CliRunner().invoke(main, ["lab", "down", "-q", str(fake_clab)])
+    assert res.exit_code == 0
