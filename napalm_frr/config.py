@@ -119,6 +119,9 @@ def parse(text: str) -> Node:
                 stack.append((indent, node))
         elif is_opener(line, path):
             stack.append((indent, node))
+    for line in [k for k, v in root.children.items() if not v.children]:
+        if line in platform.ABSENT_WHEN_EMPTY:
+            del root.children[line]
     return root
 
 
@@ -267,7 +270,7 @@ def diff(old: Node, new: Node) -> ConfigDiff:
 
 def _diff(old: Node, new: Node, path: tuple[str, ...], result: ConfigDiff) -> None:
     for line, node in old.children.items():
-        if line in new.children:
+        if line in new.children or any(p.match(line) for p in platform.KEPT_ON_REPLACE):
             continue
         if node.children and _undeletable(line):
             # keep the header, remove what is inside it

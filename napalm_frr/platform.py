@@ -133,6 +133,15 @@ STORED_NEGATIONS: Final[tuple[re.Pattern[str], ...]] = (
     re.compile(r"^no autoconnect$"),
 )
 
+#: Lines a replace never removes (frr-reload.py's "cannot be removed" list): removing
+#: ``service integrated-vtysh-config`` would change where ``write memory`` saves, not routing.
+KEPT_ON_REPLACE: Final[tuple[re.Pattern[str], ...]] = (
+    re.compile(r"^service integrated-vtysh-config$"),
+)
+
+#: Contexts FRR does not print when they are empty: an empty one in a candidate is no change.
+ABSENT_WHEN_EMPTY: Final[tuple[str, ...]] = ("line vty",)
+
 #: Lines of ``show running-config`` that are not configuration and never take part in a diff.
 IGNORED_LINES: Final[tuple[re.Pattern[str], ...]] = (
     re.compile(r"^Building configuration\.\.\.$"),

@@ -272,6 +272,26 @@ def test_hostname_change_commit_and_rollback(open_driver: FRRDriver, r1: Any) ->
     assert _running(r1) == before
 
 
+def test_replace_with_a_full_routing_config_and_back(open_driver: FRRDriver, r1: Any) -> None:
+    """OSPF + eBGP from the converged triangle's r1 config, then the base config again."""
+    before = _running(r1)
+    base = open_driver.get_config(retrieve="running")["running"]
+    converged = (REPO / "labs" / "triangle-converged" / "r1.conf").read_text()
+    open_driver.load_replace_candidate(config=converged)
+    assert "+ router bgp 65001" in open_driver.compare_config()
+    open_driver.commit_config()
+    assert open_driver.not_kept == []
+    running = _running(r1)
+    assert "neighbor 10.1.13.1 remote-as 65003" in running
+    assert " ip ospf network point-to-point" in running
+    open_driver.load_replace_candidate(config=converged)
+    assert open_driver.compare_config() == ""  # FRR kept exactly the candidate
+    open_driver.load_replace_candidate(config=base)
+    assert "- router bgp 65001" in open_driver.compare_config()
+    open_driver.commit_config()
+    assert _running(r1) == before
+
+
 def test_discard_leaves_no_trace(open_driver: FRRDriver, r1: Any) -> None:
     before = _running(r1)
     open_driver.load_merge_candidate(config=f"{TEST_ROUTE}\n")

@@ -256,3 +256,8 @@ def test_refusal_text_masks_secrets_the_device_echoes():
 def test_normalize_drops_header_and_a_prompt_left_behind():
     raw = "Building configuration...\n\nCurrent configuration:\n!\nhostname r1\n!\nend\n(null)#"
     assert cfg.normalize(raw) == "!\nhostname r1\n!\nend\n"
+
+
+def test_replace_keeps_vtysh_service_line_and_empty_line_vty_is_no_change():
+    candidate = RUNNING.replace("service integrated-vtysh-config\n", "") + "line vty\n!\n"
+    assert not cfg.diff(cfg.parse(RUNNING), cfg.parse(candidate))
