@@ -292,6 +292,30 @@ def test_replace_with_a_full_routing_config_and_back(open_driver: FRRDriver, r1:
     assert _running(r1) == before
 
 
+def test_changed_remote_as_keeps_the_neighbor_lines_it_cascades_away(
+    open_driver: FRRDriver, r1: Any
+) -> None:
+    """`no neighbor X remote-as N` drops every neighbor X line: the commit puts them back."""
+    before = _running(r1)
+    base = open_driver.get_config(retrieve="running")["running"]
+    converged = (REPO / "labs" / "triangle-converged" / "r1.conf").read_text()
+    changed = converged.replace("remote-as 65003", "remote-as 65033")
+    open_driver.load_replace_candidate(config=converged)
+    open_driver.commit_config()
+    open_driver.load_replace_candidate(config=changed)
+    diff = open_driver.compare_config()
+    assert "-  neighbor 10.1.13.1 remote-as 65003\n+  neighbor 10.1.13.1 remote-as 65033" in diff
+    open_driver.commit_config()
+    running = _running(r1)
+    assert " neighbor 10.1.13.1 description r3" in running
+    assert " neighbor 10.1.13.1 timers 1 3" in running
+    open_driver.load_replace_candidate(config=changed)
+    assert open_driver.compare_config() == ""
+    open_driver.load_replace_candidate(config=base)
+    open_driver.commit_config()
+    assert _running(r1) == before
+
+
 def test_discard_leaves_no_trace(open_driver: FRRDriver, r1: Any) -> None:
     before = _running(r1)
     open_driver.load_merge_candidate(config=f"{TEST_ROUTE}\n")
@@ -317,8 +341,10 @@ def test_discard_leaves_no_trace(open_driver: FRRDriver, r1: Any) -> None:
         ("router bgp 65001\n neighbor 10.1.12.1\n", "% Command incomplete"),
         # syntactically fine (vtysh -C passes it), refused by bgpd after the first was applied
         ("router bgp 65001\n bgp router-id 10.0.0.1\nexit\nrouter bgp 65099\n", "BGP"),
+        # accepted with a warning and not applied (lab-notes): a refusal too
+        ("router ospf\n passive-interface lo\n", "deprecated"),
     ],
-    ids=["unknown", "incomplete", "daemon-refuses"],
+    ids=["unknown", "incomplete", "daemon-refuses", "deprecated"],
 )
 def test_invalid_candidate_changes_nothing(
     open_driver: FRRDriver, r1: Any, mode: str, bad: str, message: str
