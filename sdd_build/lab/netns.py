@@ -816,8 +816,14 @@ class NetnsProvider:
     # ----------------------------------------------------------------------------------- down
 
     def down(self, lab: str, topology_path: str, *, progress: Progress) -> bool:
-        if LabState.load(lab) is None:
+        found = LabState.load(lab)
+        if found is None:
             return False  # not up: nothing to do, root or not
+        if found.topology != topology_path and Path(found.topology).exists():
+            raise LabInputError(
+                f"lab {lab!r} was brought up from {found.topology}, not {topology_path}",
+                hint=f"sdd-build lab down {found.topology}",
+            )
         check_system()
         with lab_lock(lab):
             state = LabState.load(lab)

@@ -28,6 +28,7 @@ from sdd_build.cli import main
 from sdd_build.lab import LabHandle
 from sdd_build.lab.netns import NetnsProvider, _users_for
 from sdd_build.lab.state import LabState
+from tests.lab.conftest import require_lab
 
 pytestmark = pytest.mark.lab
 
@@ -354,6 +355,7 @@ def test_inventory_cli(triangle_lab: LabHandle) -> None:
 
 @pytest.fixture(scope="module")
 def hosts_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
+    require_lab()  # module fixtures are set up before the autouse skip check runs
     path = private_copy(tmp_path_factory.mktemp("hosts"), "hosts", "hosts")
     try:
         yield lab.up(path, wait=True, timeout=90)
