@@ -195,9 +195,13 @@ class ConfigDiff:
         """vtysh configuration commands that turn the old tree into the new one."""
         out: list[str] = []
         if not additions_only:
-            for path, group in _group(self.deletions):
+            # deepest contexts first and, inside a context, last line first: the lines of an
+            # address family go before the neighbor they name, "neighbor X description"
+            # before "neighbor X remote-as" (whose removal takes every neighbor X line along)
+            groups = sorted(_group(self.deletions), key=lambda g: -len(g[0]))
+            for path, group in groups:
                 _enter(out, path)
-                out.extend(negate(c.line) for c in group)
+                out.extend(negate(c.line) for c in reversed(group))
                 _leave(out, path)
         for path, group in _group(self.additions):
             _enter(out, path)

@@ -43,6 +43,8 @@ UNEXPECTED_OUTPUT_KIND: Final = "unexpected_output"
 SESSION_NOISE: Final[tuple[re.Pattern[str], ...]] = (
     re.compile(r"^% Unknown command: terminal (width|length)"),
     re.compile(r"^Please be aware that removing the password is a security risk"),
+    # bgpd applies a reference to a route-map defined later (or never) and says so
+    re.compile(r"^The route-map '[^']*' does not exist\.$"),
 )
 
 #: The prompt that ends a configuration line's answer: the line after the echo that ends in

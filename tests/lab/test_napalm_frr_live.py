@@ -316,6 +316,32 @@ def test_changed_remote_as_keeps_the_neighbor_lines_it_cascades_away(
     assert _running(r1) == before
 
 
+def test_removing_a_neighbor_with_address_family_settings(open_driver: FRRDriver, r1: Any) -> None:
+    before = _running(r1)
+    base = open_driver.get_config(retrieve="running")["running"]
+    converged = (REPO / "labs" / "triangle-converged" / "r1.conf").read_text()
+    with_policy = (
+        converged.replace(
+            "  network 10.0.0.1/32\n",
+            "  network 10.0.0.1/32\n  neighbor 10.1.13.1 route-map RM-IN in\n"
+            "  neighbor 10.1.13.1 soft-reconfiguration inbound\n",
+        )
+        + "route-map RM-IN permit 10\n set local-preference 200\nexit\n"
+    )
+    open_driver.load_replace_candidate(config=with_policy)
+    open_driver.commit_config()  # FRR warns the route-map does not exist yet: applied anyway
+    assert "  neighbor 10.1.13.1 route-map RM-IN in" in _running(r1)
+    without = "".join(ln for ln in with_policy.splitlines(True) if "10.1.13.1" not in ln)
+    open_driver.load_replace_candidate(config=without)
+    open_driver.commit_config()
+    assert "10.1.13.1" not in _running(r1)
+    open_driver.load_replace_candidate(config=without)
+    assert open_driver.compare_config() == ""
+    open_driver.load_replace_candidate(config=base)
+    open_driver.commit_config()
+    assert _running(r1) == before
+
+
 def test_discard_leaves_no_trace(open_driver: FRRDriver, r1: Any) -> None:
     before = _running(r1)
     open_driver.load_merge_candidate(config=f"{TEST_ROUTE}\n")

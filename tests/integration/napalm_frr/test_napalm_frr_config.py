@@ -69,15 +69,16 @@ def test_replace_diff_and_commands():
         .replace("password s3cretKey\n", "")
     )
     change = cfg.diff(cfg.parse(RUNNING), cfg.parse(candidate))
+    # deletions deepest context first, last line first; then additions in candidate order
     assert change.commands() == [
-        "no password",
-        "no ip route 1.0.4.0/24 Null0",
         "interface eth1",
         "no description",
         "exit",
         "router bgp 65001",
         "no neighbor 10.77.12.2 description",
         "exit",
+        "no ip route 1.0.4.0/24 Null0",
+        "no password",
         "ip route 1.0.5.0/24 Null0",
         "interface eth1",
         "description replaced",
@@ -261,3 +262,23 @@ def test_normalize_drops_header_and_a_prompt_left_behind():
 def test_replace_keeps_vtysh_service_line_and_empty_line_vty_is_no_change():
     candidate = RUNNING.replace("service integrated-vtysh-config\n", "") + "line vty\n!\n"
     assert not cfg.diff(cfg.parse(RUNNING), cfg.parse(candidate))
+
+
+def test_a_removed_neighbor_loses_its_address_family_lines_first():
+    running = (
+        "router bgp 65001\n neighbor 10.0.0.2 remote-as 65002\n neighbor 10.0.0.2 description r2\n"
+        " !\n address-family ipv4 unicast\n  network 10.0.0.1/32\n"
+        "  neighbor 10.0.0.2 route-map IN in\n exit-address-family\nexit\n"
+    )
+    candidate = "router bgp 65001\n address-family ipv4 unicast\n  network 10.0.0.1/32\n"
+    assert cfg.diff(cfg.parse(running), cfg.parse(candidate)).commands() == [
+        "router bgp 65001",
+        "address-family ipv4 unicast",
+        "no neighbor 10.0.0.2 route-map IN in",
+        "exit-address-family",
+        "exit",
+        "router bgp 65001",
+        "no neighbor 10.0.0.2 description",
+        "no neighbor 10.0.0.2 remote-as 65002",
+        "exit",
+    ]
