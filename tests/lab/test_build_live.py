@@ -7,17 +7,21 @@ device state afterwards on the routers themselves (vtysh in the router's namespa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sdd_build import lab
 from sdd_build.lab import LabHandle
@@ -35,7 +39,11 @@ def _copy_repo(root: Path) -> None:
         shutil.copytree(
             REPO / sub, root / sub, ignore=shutil.ignore_patterns("builds", "approvals")
         )
-    text = (REPO / "labs/triangle.clab.yml").read_text().replace("name: triangle\n", "name: bld\n")
+    # A lab name of its own per run: concurrent test runs never share routers.
+    name = f"bld{os.getpid() % 100000}"
+    text = (
+        (REPO / "labs/triangle.clab.yml").read_text().replace("name: triangle\n", f"name: {name}\n")
+    )
     (root / "labs/triangle.clab.yml").write_text(text)
 
 
@@ -337,26 +345,98 @@ def test_two_builds_of_one_design_at_once(repo: tuple[Path, LabHandle]) -> None:
     assert first.returncode == 0, first_err
 
 
+class _SlowProxy:
+    """A TCP proxy on loopback that delays every chunk in both directions: a slow management
+    link, without netem (this kernel has no sch_netem)."""
+
+    def __init__(self, target_port: int, delay_s: float) -> None:
+        self.delay_s = delay_s
+        self.target_port = target_port
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self._stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        self.server.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                client, _ = self.server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=10)
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while not self._stop.is_set():
+                data = src.recv(65536)
+                if not data:
+                    break
+                time.sleep(self.delay_s)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                with contextlib.suppress(OSError):
+                    sock.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.server.close()
+
+
+def _inventory_through(root: Path, handle: LabHandle, ports: dict[str, int]) -> Path:
+    """A full inventory (design data + the lab's logins) whose SSH goes through ``ports``."""
+    lab_hosts = yaml.safe_load((handle.inventory_dir / "hosts.yaml").read_text())
+    design_hosts = yaml.safe_load((root / "inventory/hosts.yaml").read_text())
+    inv = root / "slow-inventory"
+    inv.mkdir(exist_ok=True)
+    for name, entry in design_hosts.items():
+        lab = lab_hosts[name]
+        entry.update({k: lab[k] for k in ("username", "password", "platform") if k in lab})
+        entry["port"] = ports[name]
+        conn = lab.get("connection_options", {})
+        for plugin in conn.values():
+            optional = (plugin.get("extras") or {}).get("optional_args")
+            if optional and "port" in optional:
+                optional["port"] = ports[name]
+        entry["connection_options"] = conn
+    (inv / "hosts.yaml").write_text(yaml.safe_dump(design_hosts))
+    for extra in ("groups.yaml", "defaults.yaml"):
+        shutil.copy(root / "inventory" / extra, inv / extra)
+    return inv
+
+
 def test_slow_link_within_and_beyond_the_timeout(repo: tuple[Path, LabHandle]) -> None:
     root, handle = repo
     design = root / DESIGN_REL
     design.write_text(design.read_text().replace("timeout_s: 30\n", "timeout_s: 4\n"))
     approve(root)
-    # Within: 100 ms on r1's management path slows the build, nothing fails.
-    handle.impair("r1:lo", delay="100ms")
+    slow = {n: _SlowProxy(handle.hosts[n].port, 0.02) for n in NODES}
     try:
-        assert build(root).returncode == 0
-        # Beyond: 3 s per packet exceeds the 4 s operation timeout; r1 becomes unreachable.
-        handle.impair("r1:lo", clear=True)
-        handle.impair("r1:lo", delay="3000ms")
+        # Within: 20 ms per chunk on every management path slows the build, nothing fails.
+        inv = _inventory_through(root, handle, {n: p.port for n, p in slow.items()})
+        within = sdd(root, "build", DESIGN_REL, "--inventory", str(inv))
+        assert within.returncode == 0, within.stderr
+        # Beyond: 6 s per chunk on r1 exceeds the 4 s operation timeout: r1 is unreachable,
+        # recorded as such, and the build ends in bounded time.
+        slow["r1"].close()
+        slow["r1"] = _SlowProxy(handle.hosts["r1"].port, 6.0)
+        inv = _inventory_through(root, handle, {n: p.port for n, p in slow.items()})
         started = time.monotonic()
-        proc = build(root)
+        beyond = sdd(root, "build", DESIGN_REL, "--inventory", str(inv))
         elapsed = time.monotonic() - started
     finally:
-        handle.impair("r1:lo", clear=True)
-    assert proc.returncode == 1
+        for proxy in slow.values():
+            proxy.close()
+    assert beyond.returncode == 1
     record = last_record(root)
-    assert any(d["class"] == "unreachable" and d["host"] == "r1" for d in record["deviations"])
+    assert [d["host"] for d in record["deviations"] if d["class"] == "unreachable"] == ["r1"]
     assert elapsed < 120
 
 
