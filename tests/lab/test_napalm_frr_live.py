@@ -634,3 +634,44 @@ def test_nornir_napalm_get_and_configure_with_platform_frr(frr_lab: Any) -> None
         assert {name: _running(node) for name, node in frr_lab.hosts.items()} == before
     finally:
         nr.close_connections()
+
+
+# --- routing getters on a converged lab (read-only: safe on a shared lab) --------------------
+
+
+def test_bgp_and_route_getters_on_the_converged_triangle(request: pytest.FixtureRequest) -> None:
+    try:
+        converged = request.getfixturevalue("converged_lab")
+    except pytest.FixtureLookupError:
+        pytest.skip("no converged_lab fixture")
+    node = converged.hosts["r1"]
+    driver = _driver(node, "vtysh")
+    driver.open()
+    try:
+        bgp = driver.get_bgp_neighbors()
+        peers = bgp["global"]["peers"]
+        assert bgp["global"]["router_id"] == "10.0.0.1"
+        assert set(peers) == {"10.1.12.1", "10.1.13.1"}
+        for address, remote_as, remote_id in (
+            ("10.1.12.1", 65002, "10.0.0.2"),
+            ("10.1.13.1", 65003, "10.0.0.3"),
+        ):
+            peer = peers[address]
+            assert peer["is_up"]
+            assert peer["is_enabled"]
+            assert peer["local_as"] == 65001
+            assert peer["remote_as"] == remote_as
+            assert peer["remote_id"] == remote_id
+            assert peer["uptime"] >= 0
+            assert peer["address_family"]["ipv4"]["accepted_prefixes"] >= 1
+        routes = driver.get_route_to(destination="10.0.0.2/32")
+        assert routes["10.0.0.2/32"], routes
+        protocols = {r["protocol"] for r in routes["10.0.0.2/32"]}
+        assert protocols & {"BGP", "OSPF"}
+        bgp_routes = driver.get_route_to(destination="10.0.0.2/32", protocol="bgp")
+        assert bgp_routes["10.0.0.2/32"]
+        for route in bgp_routes["10.0.0.2/32"]:
+            assert route["protocol_attributes"]["remote_as"] == 65002
+            assert route["protocol_attributes"]["local_as"] == 65001
+    finally:
+        driver.close()
