@@ -261,6 +261,8 @@ class ShellTransport(_NetmikoSession):
 
     def open(self) -> None:
         super().open()
+        # configurations (secrets included) travel as command lines: keep them out of history
+        self.run("unset HISTFILE; set +o history")
         # $HOME first; a login whose home is not writable (often "/") falls back to /tmp
         rc, out = self.run('printf "%s:%s\\n" "$HOME" "$(id -u)"')
         home, _, uid = out.strip().splitlines()[-1].rpartition(":")
