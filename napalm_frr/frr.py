@@ -257,7 +257,7 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         shell = self._shell()
         if shell is not None:
             # the device checks every line without applying any (vtysh -C, dry run)
-            lines = [ln for ln in text.splitlines() if ln.strip()]
+            lines = [ln for ln in cfg.normalize(text).splitlines() if ln.strip()]
             try:
                 refused = shell.check(lines, timeout=self.timeout)
             except TransportError as exc:

@@ -342,6 +342,14 @@ def test_removing_a_neighbor_with_address_family_settings(open_driver: FRRDriver
     assert _running(r1) == before
 
 
+def test_raw_show_running_config_is_a_valid_replace_candidate(
+    open_driver: FRRDriver, r1: Any
+) -> None:
+    open_driver.load_replace_candidate(config=_running(r1))  # with its "Building ..." header
+    assert open_driver.compare_config() == ""
+    open_driver.discard_config()
+
+
 def test_discard_leaves_no_trace(open_driver: FRRDriver, r1: Any) -> None:
     before = _running(r1)
     open_driver.load_merge_candidate(config=f"{TEST_ROUTE}\n")
