@@ -1,8 +1,8 @@
 """The napalm_frr driver against real FRR 8.4 routers (``lab`` marker).
 
 Runs on the ``triangle_lab`` fixture of ``tests/lab/conftest.py``; when that fixture is not
-there, when the triangle is already up before this module starts (another run's lab: these
-tests change configurations and stop an sshd), or with ``NAPALM_FRR_PRIVATE_LAB=1``, on a
+there, when another process has the triangle up (another run's lab: these tests change
+configurations and stop an sshd), or with ``NAPALM_FRR_PRIVATE_LAB=1``, on a
 private copy of ``labs/triangle.clab.yml`` named ``napfrr-live``, brought up and down here. Every assertion about the device reads it
 through ``LabNode.vtysh`` (local ``vtysh -N``), not through the driver under test, and every
 test must leave each router's running configuration byte for byte as it found it (checked).
@@ -66,10 +66,13 @@ def frr_lab(
     if reason:
         pytest.skip(reason)
     from sdd_build import lab
+    from sdd_build.lab.state import LabState
 
-    # A triangle that is already up belongs to someone else's run: these tests change
-    # configurations and stop an sshd, so they take a private copy rather than touch it.
-    shared_busy = lab.status(REPO / "labs" / "triangle.clab.yml").up
+    # A triangle another process brought up belongs to someone else's run: these tests change
+    # configurations and stop an sshd, so they take a private copy rather than touch it. One
+    # this session's triangle_lab fixture brought up (owner_pid is ours) is fair game.
+    state = LabState.load(lab.read_lab_name(REPO / "labs" / "triangle.clab.yml"))
+    shared_busy = state is not None and state.owner_pid != os.getpid()
     if not os.environ.get("NAPALM_FRR_PRIVATE_LAB") and not shared_busy:
         try:
             handle = request.getfixturevalue("triangle_lab")
