@@ -556,3 +556,72 @@ def test_day2_walkthrough_from_baseline_to_new_baseline(repo: tuple[Path, LabHan
     assert {p["state"] for p in summary["ipv4Unicast"]["peers"].values()} == {"Established"}
     again = sdd(root, "diff", day2, "--json")
     assert json.loads(again.stdout)["components"]["added"] == []
+
+
+def test_rewritten_line_is_classified_and_every_format_is_written(
+    repo: tuple[Path, LabHandle],
+) -> None:
+    """FRR numbers prefix-list entries itself: the line is stored in another form."""
+    root, _handle = repo
+    line = "ip prefix-list SDD-LOOPBACKS permit 10.0.0.0/24 le 32\n"
+    for rel in (
+        "templates/frr/ospf_process.j2",
+        "designs/ospf-underlay/fixtures/r2.ospf_process.cfg",
+    ):
+        path = root / rel
+        path.write_text(path.read_text() + line)
+    approve(root)
+    proc = build(root)
+    assert proc.returncode == 1, proc.stderr
+    record = last_record(root)
+    assert record["result"] == "with_deviations"
+    rewritten = [d for d in record["deviations"] if d["class"] == "rewritten_line"]
+    assert {d["host"] for d in rewritten} == set(NODES)
+    assert all(
+        d["expected"] == "ip prefix-list SDD-LOOPBACKS permit 10.0.0.0/24 le 32"
+        and d["actual"] == "ip prefix-list SDD-LOOPBACKS seq 5 permit 10.0.0.0/24 le 32"
+        for d in rewritten
+    )
+    bdir = root / "designs/ospf-underlay/builds" / record["build_id"]
+    for name in ("as-built.json", "as-built.md", "report.html", "junit.xml"):
+        assert (bdir / name).is_file(), name
+    assert "rewritten_line" in (bdir / "as-built.md").read_text()
+    assert not (root / "designs/ospf-underlay/baseline.json").exists()
+
+
+def test_host_outside_targets_is_never_touched(repo: tuple[Path, LabHandle]) -> None:
+    root, handle = repo
+    design = root / DESIGN_REL
+    design.write_text(design.read_text().replace("  groups: [core]\n", "  hosts: [r1]\n", 1))
+    design.write_text(design.read_text().replace("{{ host.data.ospf_peers }}", "0"))
+    design.write_text(design.read_text().replace("gte: 3}", "gte: 0}"))
+    before = {n: _running(handle, n) for n in ("r2", "r3")}
+    approve(root)
+    proc = build(root)
+    assert proc.returncode == 0, proc.stderr
+    record = last_record(root)
+    assert set(record["hosts"]) == {"r1"}
+    assert " ip ospf network point-to-point" in _running(handle, "r1")
+    for node, config in before.items():
+        assert _running(handle, node) == config
+
+
+def test_discover_after_gate1_only(repo: tuple[Path, LabHandle]) -> None:
+    root, _handle = repo
+    spec = "designs/ospf-underlay/customer-spec.md"
+    refused = sdd(root, "discover", spec, "--lab", "labs/triangle.clab.yml")
+    assert refused.returncode == 3
+    assert "not approved" in refused.stderr
+    assert not (root / "designs/ospf-underlay/feasibility.json").exists()
+    assert sdd(root, "approve", spec, "--gate", "spec", "--by", "a.lead").returncode == 0
+    found = sdd(root, "discover", DESIGN_REL, "--lab", "labs/triangle.clab.yml")
+    assert found.returncode == 0, found.stderr
+    feas = json.loads((root / "designs/ospf-underlay/feasibility.json").read_text())
+    assert feas["hosts"]["r1"]["facts"]["vendor"] == "FRRouting"
+    assert feas["hosts"]["r1"]["facts"]["os_version"].startswith("8.")
+    assert "interface eth1" in feas["hosts"]["r1"]["existing_sections"]
+    assert "router ospf" in feas["hosts"]["r1"]["new_sections"]
+    assert any(
+        c["asset"] == "parsers/frr/show_ip_ospf_neighbor.textfsm" for c in feas["reuse_candidates"]
+    )
+    assert "## Reuse candidates" in (root / "designs/ospf-underlay/feasibility.md").read_text()
