@@ -78,6 +78,7 @@ RESET = (
 SHOWS = ("show ip ospf neighbor", "show version")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 SAMPLE_S = 0.05
+PSS_EVERY = 5  # PSS every 5th sample (250 ms)
 
 
 # ----- the bench repository ------------------------------------------------------------------
@@ -248,6 +249,19 @@ def _rss_kb(pid: int) -> int:
         return 0
 
 
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: shared pages split between the processes sharing them, so a
+    fork-heavy tool (Ansible) is not counted once per fork as an RSS sum counts it."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
 def _tree(roots: list[int]) -> set[int]:
     seen: set[int] = set()
     todo = list(roots)
@@ -264,6 +278,7 @@ def _tree(roots: list[int]) -> set[int]:
 class Measured:
     wall_s: float
     peak_rss_mb: float
+    peak_pss_mb: float
     cpu_s: float
     rc: int
     stdout: str
@@ -301,14 +316,19 @@ def measure(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None) ->
     readers = [threading.Thread(target=read_err), threading.Thread(target=read_out)]
     for r in readers:
         r.start()
-    peak_kb = 0
+    peak_kb = peak_pss_kb = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak_kb
+        nonlocal peak_kb, peak_pss_kb
+        tick = 0
         while not done.is_set():
             roots = [proc.pid] + [p for p in _children(me) if p not in baseline]
-            peak_kb = max(peak_kb, sum(_rss_kb(p) for p in _tree(roots)))
+            tree = _tree(roots)
+            peak_kb = max(peak_kb, sum(_rss_kb(p) for p in tree))
+            if tick % PSS_EVERY == 0:  # smaps_rollup walks page tables: sample it less often
+                peak_pss_kb = max(peak_pss_kb, sum(_pss_kb(p) for p in tree))
+            tick += 1
             done.wait(SAMPLE_S)
 
     sampler = threading.Thread(target=sample)
@@ -338,6 +358,7 @@ def measure(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None) ->
     return Measured(
         wall_s=wall,
         peak_rss_mb=peak_kb / 1024,
+        peak_pss_mb=peak_pss_kb / 1024,
         cpu_s=cpu,
         rc=proc.returncode,
         stdout="".join(out_chunks),
@@ -360,6 +381,7 @@ def become_subreaper() -> None:
 class Run:
     wall_s: float
     peak_rss_mb: float
+    peak_pss_mb: float
     cpu_s: float
     rc: int
     correct_hosts: int
@@ -400,7 +422,10 @@ class Bench:
         if m.rc != 0:
             last = (m.stderr.strip().splitlines() or [""])[-1]
             notes.append(f"exit {m.rc}: {last[:200]}")
-        return Run(m.wall_s, m.peak_rss_mb, m.cpu_s, m.rc, correct, parsed, "; ".join(notes), extra)
+        note = "; ".join(notes)
+        return Run(
+            m.wall_s, m.peak_rss_mb, m.peak_pss_mb, m.cpu_s, m.rc, correct, parsed, note, extra
+        )
 
     # 1. sdd-build
     def sdd_build(self) -> Run:
@@ -657,6 +682,7 @@ def summarise(tools: list[Tool]) -> list[dict[str, Any]]:
                 runs=[asdict(r) for r in t.runs],
                 wall_s=_median([r.wall_s for r in t.runs]),
                 peak_rss_mb=max(r.peak_rss_mb for r in t.runs),
+                peak_pss_mb=max(r.peak_pss_mb for r in t.runs),
                 cpu_s=_median([r.cpu_s for r in t.runs]),
                 correct=min(r.correct_hosts for r in t.runs),
                 parsed=min(r.parsed_hosts for r in t.runs),
@@ -675,16 +701,17 @@ def print_tables(n: int, rows: list[dict[str, Any]], console: Console) -> None:
         ("wall s (median)", "right"),
         ("each run s", "right"),
         ("peak RSS MB", "right"),
+        ("peak PSS MB", "right"),
         ("CPU s", "right"),
         ("5 lines on", "right"),
         ("parsed/checked", "right"),
-        ("wall vs sdd-build", "right"),
-        ("RSS vs sdd-build", "right"),
+        ("wall: peer / sdd-build", "right"),
+        ("RSS: peer / sdd-build", "right"),
     ):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     for r in rows:
         if "not_run" in r:
-            table.add_row(r["name"], "0", f"not run: {r['not_run']}", *[""] * 7)
+            table.add_row(r["name"], "0", f"not run: {r['not_run']}", *[""] * 8)
             continue
         ratio = r["wall_s"] / ours["wall_s"] if ours.get("wall_s") else float("nan")
         mem = r["peak_rss_mb"] / ours["peak_rss_mb"] if ours.get("peak_rss_mb") else float("nan")
@@ -695,6 +722,7 @@ def print_tables(n: int, rows: list[dict[str, Any]], console: Console) -> None:
             f"{r['wall_s']:.2f}",
             " ".join(f"{x['wall_s']:.1f}" for x in r["runs"]),
             f"{r['peak_rss_mb']:.0f}",
+            f"{r['peak_pss_mb']:.0f}",
             f"{r['cpu_s']:.1f}",
             f"[{ok}]{r['correct']}/{n}[/]",
             f"{r['parsed']}/{n}",
@@ -702,6 +730,14 @@ def print_tables(n: int, rows: list[dict[str, Any]], console: Console) -> None:
             "1.00" if r is ours else f"{mem:.2f}x",
         )
     console.print(table)
+    plain = next((r for r in rows if r["tool"] == "nornir" and "wall_s" in r), None)
+    if plain and ours.get("wall_s"):
+        factor = ours["wall_s"] / plain["wall_s"]
+        verdict = "[green]no slower[/]" if factor <= 1.0 else "[red]slower[/]"
+        console.print(
+            f"sdd-build vs the plain Nornir script: {factor:.2f}x its wall time ({verdict}; "
+            "target <= 1.00x). RSS sums count shared pages once per process; PSS splits them."
+        )
     for r in rows:
         for note in r.get("notes", []):
             console.print(f"[yellow]{r['name']}[/]: {note}")
@@ -797,7 +833,8 @@ def main() -> int:
                 tool.runs.append(run)
                 console.print(
                     f"run {i + 1}: {tool.name:16} {run.wall_s:7.2f}s  "
-                    f"{run.peak_rss_mb:7.0f} MB  CPU {run.cpu_s:5.1f}s  "
+                    f"RSS {run.peak_rss_mb:5.0f} MB  PSS {run.peak_pss_mb:5.0f} MB  "
+                    f"CPU {run.cpu_s:5.1f}s  "
                     f"lines on {run.correct_hosts}/{n}  load {os.getloadavg()[0]:.1f}  {run.note}"
                 )
         trace = None
@@ -824,7 +861,9 @@ def main() -> int:
     if trace:
         print_trace(n, trace, console)
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"build_vs_peers-{n}.json"
+    # a partial run (--only) never overwrites the full table of that size
+    suffix = f"-only-{'-'.join(sorted(only))}" if only else ""
+    out = RESULTS / f"build_vs_peers-{n}{suffix}.json"
     meta = {
         "routers": n,
         "runs": args.runs,
