@@ -45,7 +45,10 @@ example: ## The main job on the shipped example: lab up, approve, build, as-buil
 	@echo "as-built record: $$(ls -d designs/ospf-underlay/builds/*/ | tail -1)"
 	@echo "lab still up for you to look at: sdd-build lab status $(TOPOLOGY); take it down with: sdd-build lab down $(TOPOLOGY)"
 
-bench: ## Benchmarks (print tables with ratios against peers)
-	$(PYTHON) bench/run.py
+bench: ## Benchmarks (tables with ratios against the peers measured in the same run; root)
+	$(PYTHON) bench/design_scale.py --components 1000 --hosts 1000
+	$(PYTHON) bench/lab_scale.py 3 30
+	$(PYTHON) bench/build_vs_peers.py --routers 3
+	$(PYTHON) bench/build_vs_peers.py --routers 30
 
 .PHONY: help setup-system setup lint typecheck unit test example bench
