@@ -12,7 +12,9 @@ help: ## Show this help
 setup-system: ## Install the Debian packages the lab needs (root): frr, sshd, socat, iproute2
 	@if [ "$$(id -u)" != 0 ]; then echo "setup-system needs root (apt-get)"; exit 2; fi
 	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends frr frr-pythontools openssh-server socat iproute2 iputils-ping procps sudo chromium npm >/dev/null
+	apt-get install -y -qq --no-install-recommends frr frr-pythontools openssh-server socat iproute2 iputils-ping procps sudo chromium >/dev/null
+	@# The report tests fetch mermaid with npm; images that ship Node.js keep their own npm.
+	command -v npm >/dev/null || apt-get install -y -qq --no-install-recommends npm >/dev/null
 
 setup: ## Install sdd-build and its dev tools into the current Python (+ test assets)
 	$(PIP) install -q --upgrade pip
