@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from sdd_build.design.loader import LoadedDesign
-from sdd_build.design.models import CommandTemplate, Parser, Workflow
+from sdd_build.design.models import CommandTemplate, Workflow
 from sdd_build.errors import GraphError, Problem
 
 __all__ = ["CompiledGraph", "compile_graph"]
@@ -173,12 +173,6 @@ def _unreachable(loaded: LoadedDesign, graph: nx.DiGraph) -> list[Problem]:
     problems = []
     for index, comp in enumerate(loaded.model.components):
         if comp.id in reachable:
-            continue
-        # A component that only something reachable depends on is reachable via ancestors;
-        # what is left is dead weight in an approved contract.
-        if isinstance(comp, Parser) and any(
-            d in reachable for d in graph.successors(comp.id)
-        ):  # pragma: no cover - covered by ancestors already
             continue
         problems.append(
             loaded.problem(
