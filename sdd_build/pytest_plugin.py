@@ -127,13 +127,13 @@ def pytest_collection_modifyitems(
     from sdd_build.errors import SddBuildError
     from sdd_build.offline.runner import run_offline
     from sdd_build.plan.validate import validate
+    from sdd_build.plan.workspace import lab_connections
 
     sdd = _Session(config)
-    connections = None
-    if sdd.lab is not None:
-        from sdd_build.lab import inventory_dir
-
-        connections = inventory_dir(sdd.lab)
+    try:
+        connections = lab_connections(sdd.lab)
+    except SddBuildError as exc:
+        raise pytest.UsageError(f"sdd-build: {exc}") from None
     report = validate(
         sdd.design, inventory_dir=sdd.inventory, connections=connections, offline=False
     )

@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from sdd_build.cli._options import design_argument, inventory_option, lab_option
 from sdd_build.cli._output import print_error
 from sdd_build.errors import EXIT_DEVIATIONS, EXIT_OK, SddBuildError
 
@@ -102,20 +103,10 @@ def _summary(console: Console, asbuilt: Any, path: Path) -> None:
 
 def register(main: click.Group) -> None:
     @main.command("build")
-    @click.argument("design", type=click.Path(path_type=Path, dir_okay=False))
+    @design_argument
     @click.option("--check", is_flag=True, help="Dry run: the diffs each host would get.")
-    @click.option(
-        "--lab",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=None,
-        help="Build on this running lab (its inventory says how to reach the hosts).",
-    )
-    @click.option(
-        "--inventory",
-        type=click.Path(path_type=Path, file_okay=False),
-        default=None,
-        help="Nornir SimpleInventory folder (default: the design's).",
-    )
+    @lab_option
+    @inventory_option
     @click.option("--workers", type=click.IntRange(1, 1000), default=None, help="Concurrency.")
     @click.option("--json", "as_json", is_flag=True, help="JSON events on stdout, one a line.")
     @click.option("--recover", "recover_id", default=None, help="Close an unfinished build.")
@@ -161,18 +152,8 @@ def register(main: click.Group) -> None:
 
     @main.command("discover")
     @click.argument("artifact", type=click.Path(path_type=Path, dir_okay=False))
-    @click.option(
-        "--lab",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=None,
-        help="Discover on this running lab.",
-    )
-    @click.option(
-        "--inventory",
-        type=click.Path(path_type=Path, file_okay=False),
-        default=None,
-        help="Nornir SimpleInventory folder (default: the repository's inventory/).",
-    )
+    @lab_option
+    @inventory_option
     @click.option("--group", "groups", multiple=True, help="With a spec: target group(s).")
     @click.option("--host", "hosts", multiple=True, help="With a spec: target host(s).")
     @click.option("--json", "as_json", is_flag=True, help="Print feasibility.json to stdout.")

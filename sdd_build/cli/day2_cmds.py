@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from sdd_build.cli._options import inventory_option, lab_option
 from sdd_build.errors import EXIT_DEVIATIONS, DesignError
 
 _out = Console(highlight=False, soft_wrap=True)
@@ -99,8 +100,8 @@ def register(main: click.Group) -> None:
 
     @main.command("drift")
     @click.argument("design", type=click.Path(path_type=Path, dir_okay=False))
-    @click.option("--lab", type=click.Path(path_type=Path, dir_okay=False), default=None)
-    @click.option("--inventory", type=click.Path(path_type=Path, file_okay=False), default=None)
+    @lab_option
+    @inventory_option
     @click.option("--json", "as_json", is_flag=True)
     def drift_cmd(design: Path, lab: Path | None, inventory: Path | None, as_json: bool) -> None:
         """Compare the devices now with the reconciled baseline; exit 1 on drift."""
@@ -136,7 +137,7 @@ def register(main: click.Group) -> None:
 
     @main.command("diff")
     @click.argument("design", type=click.Path(path_type=Path, dir_okay=False))
-    @click.option("--inventory", type=click.Path(path_type=Path, file_okay=False), default=None)
+    @inventory_option
     @click.option(
         "--baseline",
         "baseline_path",

@@ -11,46 +11,13 @@ import click
 from rich.syntax import Syntax
 from rich.table import Table
 
+from sdd_build.cli._options import design_argument, inventory_option, lab_option, root_option
 from sdd_build.cli._output import console, print_error, print_json
 from sdd_build.design.models import Design
 from sdd_build.errors import EXIT_BAD_INPUT, DesignError, SddBuildError
 
 if TYPE_CHECKING:
     from sdd_build.plan.validate import ValidationReport
-
-_design_arg = click.argument(
-    "design", type=click.Path(path_type=Path, dir_okay=False), metavar="DESIGN"
-)
-_inventory_opt = click.option(
-    "--inventory",
-    "inventory",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Nornir SimpleInventory folder (default: the design's 'inventory' or <repo>/inventory).",
-)
-_lab_opt = click.option(
-    "--lab",
-    "lab",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Use the inventory of this running lab topology (*.clab.yml).",
-)
-_root_opt = click.option(
-    "--root",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    default=None,
-    help="Repository root (default: nearest ancestor with templates/, parsers/ or inventory/).",
-)
-
-
-def _inventory_for(inventory: Path | None, lab: Path | None) -> Path | None:
-    if lab is None:
-        return inventory
-    if inventory is not None:
-        raise click.UsageError("give --inventory or --lab, not both")
-    from sdd_build.lab import inventory_dir
-
-    return inventory_dir(lab)
 
 
 def _report_problems(report: ValidationReport) -> None:
@@ -83,10 +50,10 @@ def register(main: click.Group) -> None:
         )
 
     @main.command("validate")
-    @_design_arg
-    @_inventory_opt
-    @_lab_opt
-    @_root_opt
+    @design_argument
+    @inventory_option
+    @lab_option
+    @root_option
     @click.option("--json", "as_json", is_flag=True, help="Machine output: ok, problems.")
     @click.option("--no-offline", is_flag=True, help="Skip the offline test layer.")
     def validate_cmd(
@@ -99,9 +66,14 @@ def register(main: click.Group) -> None:
     ) -> None:
         """Schema, references, graph, renders, offline layer and Gate-2 criteria; no device."""
         from sdd_build.plan.validate import validate
+        from sdd_build.plan.workspace import lab_connections
 
         report = validate(
-            design, inventory_dir=_inventory_for(inventory, lab), root=root, offline=not no_offline
+            design,
+            inventory_dir=inventory,
+            root=root,
+            offline=not no_offline,
+            connections=lab_connections(lab),
         )
         if as_json:
             print_json(report.to_json())
@@ -122,10 +94,10 @@ def register(main: click.Group) -> None:
         )
 
     @main.command("plan")
-    @_design_arg
-    @_inventory_opt
-    @_lab_opt
-    @_root_opt
+    @design_argument
+    @inventory_option
+    @lab_option
+    @root_option
     @click.option("--json", "as_json", is_flag=True, help="Machine output: layers, hosts.")
     @click.option("--host", "only_host", default=None, help="Show the rendered config of one host.")
     @click.option("--no-configs", is_flag=True, help="Only the order, not the rendered configs.")
@@ -148,8 +120,11 @@ def register(main: click.Group) -> None:
                 hint="use `sdd-build plan` for the rendered configs",
             )
         from sdd_build.plan.validate import validate
+        from sdd_build.plan.workspace import lab_connections
 
-        report = validate(design, inventory_dir=_inventory_for(inventory, lab), root=root)
+        report = validate(
+            design, inventory_dir=inventory, root=root, connections=lab_connections(lab)
+        )
         if not report.ok or report.plan is None or report.workspace is None:
             _report_problems(report)
             sys.exit(EXIT_BAD_INPUT)
@@ -202,8 +177,8 @@ def register(main: click.Group) -> None:
             console.print(f"... {len(hosts) - len(shown)} more hosts: use --host NAME or --json")
 
     @main.command("graph")
-    @_design_arg
-    @_root_opt
+    @design_argument
+    @root_option
     @click.option(
         "--format",
         "fmt",

@@ -39,23 +39,22 @@ __all__ = [
 _FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
 
 
-class _ConnOpts(BaseModel):
+class _Reach(BaseModel):
+    """How to reach a device: shared by inventory entries and their connection options."""
+
     model_config = ConfigDict(extra="forbid")
     hostname: str | None = None
     port: int | None = Field(default=None, ge=1, le=65535)
     username: str | None = None
     password: str | None = None
     platform: str | None = None
+
+
+class _ConnOpts(_Reach):
     extras: dict[str, Any] | None = None
 
 
-class _Element(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    hostname: str | None = None
-    port: int | None = Field(default=None, ge=1, le=65535)
-    username: str | None = None
-    password: str | None = None
-    platform: str | None = None
+class _Element(_Reach):
     groups: list[str] = Field(default_factory=list)
     data: dict[str, Any] = Field(default_factory=dict)
     connection_options: dict[str, _ConnOpts] = Field(default_factory=dict)

@@ -40,7 +40,7 @@ from sdd_build.execute.reconcile import reconcile
 from sdd_build.execute.results import (
     AsBuilt,
     ComponentRecord,
-    Deviation,
+    DeviationLog,
     HostRecord,
     Metrics,
 )
@@ -96,7 +96,8 @@ class _Build:
         self.evidence = EvidenceStore(build_dir, secrets=inventory_secrets(ws))
         self.hosts = {h: _HostState(h) for h in ws.hosts}
         self.records: dict[str, dict[str, HostRecord]] = {c: {} for c in ws.graph.order}
-        self.deviations: list[Deviation] = []
+        self.deviations = DeviationLog()
+        self.summaries: dict[str, dict[str, Any]] = {}
         self.steps = {h: {s.component: s for s in plan.hosts.get(h, [])} for h in ws.hosts}
 
     # ----- recording ---------------------------------------------------------------------
@@ -118,20 +119,7 @@ class _Build:
         actual: Any = None,
         evidence: list[str] | None = None,
     ) -> None:
-        with self.lock:
-            dev = Deviation.model_validate(
-                {
-                    "id": f"DEV-{len(self.deviations) + 1:03d}",
-                    "component": component,
-                    "host": host,
-                    "class": cls,
-                    "expected": expected,
-                    "actual": actual,
-                    "reason": reason,
-                    "evidence": evidence or [],
-                }
-            )
-            self.deviations.append(dev)
+        dev = self.deviations.add(cls, component, host, reason, expected, actual, evidence)
         self.journal.write("deviation", **dev.dump())
         self.opts.emit("deviation", **dev.dump())
 
@@ -270,7 +258,9 @@ class _Build:
         while True:
             attempt += 1
             outputs = st.session.commands(list(step.commands))
-            results, evidence = self._evaluate(comp, st.name, step.commands, outputs, parser, ctx)
+            results, evidence = evaluate_outputs(
+                self.ws, self.evidence, comp, st.name, step.commands, outputs, parser, ctx
+            )
             failed = [r for r in results if not r["passed"] and not self._waiver(r, st.name)]
             if not failed or comp.wait is None or time.monotonic() >= deadline:
                 break
@@ -332,17 +322,6 @@ class _Build:
             if waiver.covers(result["check_id"], host):
                 return waiver
         return None
-
-    def _evaluate(
-        self,
-        comp: CommandTemplate,
-        host: str,
-        commands: tuple[str, ...],
-        outputs: dict[str, str],
-        parser: Any,
-        ctx: dict[str, Any],
-    ) -> tuple[list[dict[str, Any]], list[str]]:
-        return evaluate_outputs(self.ws, self.evidence, comp, host, commands, outputs, parser, ctx)
 
     def _fail(
         self,
@@ -423,7 +402,7 @@ class _Build:
         if self.opts.check:
             unchanged = st.session.normalise(post) == st.session.normalise(st.backup)
             with self.lock:
-                self.host_summary(st.name)["unchanged"] = unchanged
+                self.summaries.setdefault(st.name, {})["unchanged"] = unchanged
             if not unchanged:
                 self.deviate(
                     "unexpected_change",
@@ -446,11 +425,6 @@ class _Build:
                 evidence=[post_ref],
             )
         return Result(host=task.host, result="reconciled")
-
-    def host_summary(self, host: str) -> dict[str, Any]:
-        if not hasattr(self, "_summaries"):
-            self._summaries: dict[str, dict[str, Any]] = {}
-        return self._summaries.setdefault(host, {})
 
 
 def evaluate_outputs(
@@ -663,17 +637,17 @@ def _as_built(
             pairs += 1
             with_evidence += bool(rec.evidence)
     reusable = [c for c in model.components if isinstance(c, ConfigTemplate | Parser)]
-    deviating = {(d.component, d.host) for d in b.deviations if d.class_ != "waived"}
+    deviating = {(d.component, d.host) for d in b.deviations.items if d.class_ != "waived"}
     statuses = [r.status for hosts in b.records.values() for r in hosts.values()]
     result: Literal["as_designed", "with_deviations", "failed"]
-    if any(d.class_ != "waived" for d in b.deviations):
+    if any(d.class_ != "waived" for d in b.deviations.items):
         result = (
             "failed"
             if "failed" in statuses
-            or any(d.class_ in ("unreachable", "rolled_back") for d in b.deviations)
+            or any(d.class_ in ("unreachable", "rolled_back") for d in b.deviations.items)
             else "with_deviations"
         )
-    elif b.deviations:
+    elif b.deviations.items:
         result = "with_deviations"  # waived only: recorded, approved, not open
     else:
         result = "as_designed"
@@ -691,7 +665,7 @@ def _as_built(
         summary = {
             "reachable": st.session is not None and st.backup is not None,
             "stopped": st.stopped,
-            **b.host_summary(h),
+            **b.summaries.get(h, {}),
         }
         hosts_summary[h] = summary
     return AsBuilt(
@@ -724,7 +698,7 @@ def _as_built(
             for cid, chk in model.checks()
         ],
         components=components,
-        deviations=b.deviations,
+        deviations=b.deviations.items,
         metrics=Metrics(
             deviation_rate=round(len({p for p in deviating if p[0]}) / pairs, 4) if pairs else 0.0,
             reuse_rate=round(sum(1 for c in reusable if c.reuse) / len(reusable), 4)

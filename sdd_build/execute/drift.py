@@ -8,7 +8,6 @@ answer), written to ``<use-case>/drift/<timestamp>/drift.json`` with the evidenc
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,8 @@ from sdd_build.execute.build import evaluate_outputs, make_nornir, new_build_id
 from sdd_build.execute.device import open_session
 from sdd_build.execute.evidence import EvidenceStore
 from sdd_build.execute.journal import utcnow
-from sdd_build.execute.reconcile import config_paths
+from sdd_build.execute.reconcile import config_paths, show_path
+from sdd_build.execute.results import DeviationLog
 from sdd_build.plan.planner import BuildPlan, render_context
 from sdd_build.plan.validate import sha256_file
 from sdd_build.plan.workspace import Workspace
@@ -37,18 +37,13 @@ class DriftReport:
         return bool(self.data["deviations"])
 
 
-def _show(path: tuple[str, ...]) -> str:
-    return " / ".join(path)
-
-
 def detect_drift(
     ws: Workspace, plan: BuildPlan, baseline: dict[str, Any], *, secrets: list[str]
 ) -> DriftReport:
     run_id = new_build_id()
     out_dir = ws.design.directory / "drift" / run_id
     store = EvidenceStore(out_dir, secrets=secrets)
-    lock = threading.Lock()
-    deviations: list[dict[str, Any]] = []
+    deviations = DeviationLog("DRIFT")
     same_design = baseline.get("design", {}).get("sha256") == sha256_file(ws.design.path)
     by_id = {c.id: c for c in ws.design.model.components}
 
@@ -61,19 +56,7 @@ def detect_drift(
         actual: Any = None,
         evidence: list[str] | None = None,
     ) -> None:
-        with lock:
-            deviations.append(
-                {
-                    "id": f"DRIFT-{len(deviations) + 1:03d}",
-                    "component": component,
-                    "host": host,
-                    "class": cls,
-                    "expected": expected,
-                    "actual": actual,
-                    "reason": reason,
-                    "evidence": evidence or [],
-                }
-            )
+        deviations.add(cls, component, host, reason, expected, actual, evidence)
 
     def probe(task: Task) -> Result:
         host = task.host.name
@@ -93,7 +76,7 @@ def detect_drift(
                 "unexpected_change",
                 host,
                 "line removed or changed since the baseline",
-                expected=_show(path),
+                expected=show_path(path),
                 actual=None,
                 evidence=[ref],
             )
@@ -103,7 +86,7 @@ def detect_drift(
                 host,
                 "line added since the baseline",
                 expected=None,
-                actual=_show(path),
+                actual=show_path(path),
                 evidence=[ref],
             )
         if same_design:
@@ -150,7 +133,9 @@ def detect_drift(
         "baseline": {"build_id": baseline.get("build_id"), "finished": baseline.get("finished")},
         "checks_rerun": same_design,
         "hosts": hosts,
-        "deviations": sorted(deviations, key=lambda d: (d["host"], d["id"])),
+        "deviations": [
+            d.dump() for d in sorted(deviations.items, key=lambda d: (d.host or "", d.id))
+        ],
     }
     path = out_dir / "drift.json"
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

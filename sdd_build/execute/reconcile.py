@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-__all__ = ["Finding", "config_paths", "reconcile"]
+__all__ = ["Finding", "config_paths", "reconcile", "show_path"]
 
 _IGNORED = {"!", "exit", "end", "exit-address-family", "exit-vrf", "exit-vnc", "quit"}
 _VOLATILE_PREFIXES = ("frr version", "Building configuration", "Current configuration")
@@ -70,7 +70,8 @@ def _attribute(line: str) -> str:
     return " ".join(tokens[: _COMPOUND.get(tokens[0], 1)]) if tokens else ""
 
 
-def _show(path: ConfigPath) -> str:
+def show_path(path: ConfigPath) -> str:
+    """A config line with its parents, as reports show it: ``interface eth1 / ip ...``."""
     return " / ".join(path)
 
 
@@ -95,8 +96,8 @@ def reconcile(intended: list[str], pre: str, post: str) -> list[Finding]:
                 findings.append(
                     Finding(
                         "rejected_line",
-                        _show(path),
-                        _show(positive),
+                        show_path(path),
+                        show_path(positive),
                         "the device still has the line the design removes",
                     )
                 )
@@ -114,8 +115,8 @@ def reconcile(intended: list[str], pre: str, post: str) -> list[Finding]:
             findings.append(
                 Finding(
                     "rewritten_line",
-                    _show(path),
-                    _show(best),
+                    show_path(path),
+                    show_path(best),
                     "the device stored the line in another form",
                 )
             )
@@ -123,7 +124,7 @@ def reconcile(intended: list[str], pre: str, post: str) -> list[Finding]:
             findings.append(
                 Finding(
                     "rejected_line",
-                    _show(path),
+                    show_path(path),
                     None,
                     "the line is not in the running configuration after apply",
                 )
@@ -138,7 +139,7 @@ def reconcile(intended: list[str], pre: str, post: str) -> list[Finding]:
             Finding(
                 "unexpected_change",
                 None,
-                _show(path),
+                show_path(path),
                 "line appeared in the running configuration but no component intended it",
             )
         )
@@ -153,7 +154,7 @@ def reconcile(intended: list[str], pre: str, post: str) -> list[Finding]:
             findings.append(
                 Finding(
                     "unexpected_change",
-                    _show(path),
+                    show_path(path),
                     None,
                     "line disappeared from the running configuration; no component removed it",
                 )

@@ -5,7 +5,8 @@ These models are the ``as-built.json`` machine contract; the report stage render
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import threading
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +15,7 @@ __all__ = [
     "AsBuilt",
     "ComponentRecord",
     "Deviation",
+    "DeviationLog",
     "HostRecord",
     "HostStatus",
     "Metrics",
@@ -21,17 +23,6 @@ __all__ = [
 
 HostStatus = Literal["built", "failed", "blocked", "skipped", "rolled_back"]
 
-DEVIATION_CLASSES = (
-    "apply_failed",
-    "acceptance_failed",
-    "blocked",
-    "rejected_line",
-    "rewritten_line",
-    "unexpected_change",
-    "unreachable",
-    "waived",
-    "rolled_back",
-)
 DeviationClass = Literal[
     "apply_failed",
     "acceptance_failed",
@@ -43,6 +34,7 @@ DeviationClass = Literal[
     "waived",
     "rolled_back",
 ]
+DEVIATION_CLASSES: tuple[str, ...] = get_args(DeviationClass)
 
 
 class _Model(BaseModel):
@@ -63,6 +55,42 @@ class Deviation(_Model):
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, mode="json")
+
+
+class DeviationLog:
+    """Deviations numbered in the order they happen (``DEV-001``, ...), safe across Nornir's
+    worker threads. Build, recovery and drift all record through one of these."""
+
+    def __init__(self, prefix: str = "DEV") -> None:
+        self.prefix = prefix
+        self.items: list[Deviation] = []
+        self._lock = threading.Lock()
+
+    def add(
+        self,
+        cls: str,
+        component: str | None,
+        host: str | None,
+        reason: str,
+        expected: Any = None,
+        actual: Any = None,
+        evidence: list[str] | None = None,
+    ) -> Deviation:
+        with self._lock:
+            dev = Deviation.model_validate(
+                {
+                    "id": f"{self.prefix}-{len(self.items) + 1:03d}",
+                    "component": component,
+                    "host": host,
+                    "class": cls,
+                    "expected": expected,
+                    "actual": actual,
+                    "reason": reason,
+                    "evidence": evidence or [],
+                }
+            )
+            self.items.append(dev)
+        return dev
 
 
 class HostRecord(_Model):

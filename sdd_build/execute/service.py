@@ -25,10 +25,16 @@ from sdd_build.execute.device import open_session
 from sdd_build.execute.discover import Feasibility, discover, write_feasibility
 from sdd_build.execute.drift import DriftReport, detect_drift
 from sdd_build.execute.journal import Journal, build_lock, read_journal, utcnow
-from sdd_build.execute.results import AsBuilt, ComponentRecord, Deviation, HostRecord, Metrics
+from sdd_build.execute.results import (
+    AsBuilt,
+    ComponentRecord,
+    DeviationLog,
+    HostRecord,
+    Metrics,
+)
 from sdd_build.plan.day2 import DesignDelta, design_delta
 from sdd_build.plan.validate import ValidationReport, sha256_file, validate
-from sdd_build.plan.workspace import Workspace
+from sdd_build.plan.workspace import Workspace, lab_connections
 
 __all__ = [
     "build_service",
@@ -37,20 +43,6 @@ __all__ = [
     "drift_service",
     "recover_build",
 ]
-
-
-def _lab_inventory(lab: Path | None) -> Path | None:
-    if lab is None:
-        return None
-    from sdd_build.lab import inventory_dir
-
-    path = inventory_dir(lab)
-    if not (path / "hosts.yaml").is_file():
-        raise DesignError(
-            f"lab {lab} is not up (no inventory at {path})",
-            hint=f"run `sdd-build lab up {lab}` first",
-        )
-    return path
 
 
 def build_service(
@@ -70,7 +62,7 @@ def build_service(
 
     # Gate first: an unapproved or stale design never gets as far as a device, or a lab lookup.
     approved = check_gate2(design)
-    connections = _lab_inventory(lab)
+    connections = lab_connections(lab)
     report = validate(design, inventory_dir=inventory, connections=connections)
     if not report.ok:
         raise DesignError.from_problems(report.problems)
@@ -146,7 +138,7 @@ def drift_service(
     """Compare the devices now with the design's reconciled baseline (read-only)."""
     from sdd_build.audit import AuditLog
 
-    connections = _lab_inventory(lab)
+    connections = lab_connections(lab)
     report = validate(design, inventory_dir=inventory, connections=connections, offline=False)
     if not report.ok or report.workspace is None or report.plan is None:
         raise DesignError.from_problems(report.problems)
@@ -199,7 +191,7 @@ def discover_service(
     from sdd_build.gates import check_gate1
 
     check_gate1(artifact)
-    connections = _lab_inventory(lab)
+    connections = lab_connections(lab)
     if artifact.name.endswith((".yaml", ".yml")):
         report = validate(artifact, inventory_dir=inventory, connections=connections, offline=False)
         if not report.ok or report.workspace is None:
@@ -281,22 +273,12 @@ def recover_build(
             touched.pop(e["host"], None)
     model = ws.design.model
     journal = Journal(bdir)
-    deviations: list[Deviation] = []
+    deviations = DeviationLog()
     records: dict[str, dict[str, HostRecord]] = {}
 
-    def deviate(cls: str, host: str, reason: str, comp: str | None = None) -> None:
-        dev = Deviation.model_validate(
-            {
-                "id": f"DEV-{len(deviations) + 1:03d}",
-                "component": comp,
-                "host": host,
-                "class": cls,
-                "reason": reason,
-                "expected": "pre-build config" if cls == "rolled_back" else None,
-                "actual": None,
-            }
-        )
-        deviations.append(dev)
+    def deviate(cls: str, host: str, reason: str) -> None:
+        expected = "pre-build config" if cls == "rolled_back" else None
+        dev = deviations.add(cls, None, host, reason, expected=expected)
         journal.write("deviation", **dev.dump())
 
     with build_lock(builds_dir(ws), model.design):
@@ -373,9 +355,9 @@ def recover_build(
             hosts={h: {"touched": h in touched} for h in sorted(set(ws.hosts) | set(touched))},
             layers=ws.graph.layers,
             components=component_records,
-            deviations=deviations,
+            deviations=deviations.items,
             metrics=Metrics(
-                deviation_rate=1.0 if deviations else 0.0,
+                deviation_rate=1.0 if deviations.items else 0.0,
                 reuse_rate=0.0,
                 reconciliation=0.0,
                 time_to_value_s=None,

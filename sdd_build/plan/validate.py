@@ -30,7 +30,7 @@ from sdd_build.design.models import (
     Reuse,
 )
 from sdd_build.errors import Problem, SddBuildError
-from sdd_build.offline.runner import OfflineResult, parser_template_path, run_offline
+from sdd_build.offline.runner import OfflineResult, run_offline
 from sdd_build.parse import check_template
 from sdd_build.plan.planner import BuildPlan, build_plan, render_context
 from sdd_build.plan.workspace import Workspace, open_workspace
@@ -156,6 +156,18 @@ def _reuse(ws: Workspace, reuse: Reuse, where: tuple[str | int, ...], used: Path
     return problems
 
 
+def _existing(
+    ws: Workspace, where: tuple[str | int, ...], base: Path, rel: str, what: str, missing: str
+) -> tuple[Path | None, list[Problem]]:
+    """``base/rel`` if it is a file inside the repository; otherwise the located problem."""
+    path = ws.design.repo.confine(base, rel)
+    if path is None:
+        return None, [ws.design.problem(where, f"{what} '{rel}' escapes the repository")]
+    if not path.is_file():
+        return None, [ws.design.problem(where, missing)]
+    return path, []
+
+
 def _references(ws: Workspace) -> list[Problem]:
     """Every referenced file exists inside the repository; parser templates compile; hashes."""
     problems: list[Problem] = []
@@ -163,41 +175,28 @@ def _references(ws: Workspace) -> list[Problem]:
     for index, comp in enumerate(ws.design.model.components):
         base: tuple[str | int, ...] = ("components", index)
         if isinstance(comp, ConfigTemplate):
-            path = repo.confine(repo.templates, comp.template)
-            if path is None:
-                problems.append(
-                    ws.design.problem(
-                        (*base, "template"),
-                        f"template path '{comp.template}' escapes the repository",
-                    )
-                )
-            elif not path.is_file():
-                problems.append(
-                    ws.design.problem(
-                        (*base, "template"),
-                        f"template not found: templates/{comp.template} (component '{comp.id}')",
-                    )
-                )
-            elif comp.reuse is not None:
+            path, found = _existing(
+                ws,
+                (*base, "template"),
+                repo.templates,
+                comp.template,
+                "template path",
+                f"template not found: templates/{comp.template} (component '{comp.id}')",
+            )
+            problems += found
+            if path is not None and comp.reuse is not None:
                 problems += _reuse(ws, comp.reuse, (*base, "reuse"), path)
         elif isinstance(comp, Parser) and comp.template is not None:
-            path = parser_template_path(ws, comp)
-            if path is None:
-                problems.append(
-                    ws.design.problem(
-                        (*base, "template"),
-                        f"parser template path '{comp.template}' escapes the repository",
-                    )
-                )
-            elif not path.is_file():
-                problems.append(
-                    ws.design.problem(
-                        (*base, "template"),
-                        f"parser template not found: parsers/{comp.template} "
-                        f"(component '{comp.id}')",
-                    )
-                )
-            else:
+            path, found = _existing(
+                ws,
+                (*base, "template"),
+                repo.parsers,
+                comp.template,
+                "parser template path",
+                f"parser template not found: parsers/{comp.template} (component '{comp.id}')",
+            )
+            problems += found
+            if path is not None:
                 try:
                     check_template(comp.engine, path, display=repo.display(path))
                 except SddBuildError as exc:
@@ -208,21 +207,14 @@ def _references(ws: Workspace) -> list[Problem]:
             tests: list[RenderTest | ParserTest] = list(comp.tests)
             for t, test in enumerate(tests):
                 for key, rel in _fixture_refs(test):
-                    fpath = repo.confine(ws.design.directory, rel)
-                    if fpath is None:
-                        problems.append(
-                            ws.design.problem(
-                                (*base, "tests", t, key),
-                                f"fixture path '{rel}' escapes the repository",
-                            )
-                        )
-                    elif not fpath.is_file():
-                        problems.append(
-                            ws.design.problem(
-                                (*base, "tests", t, key),
-                                f"fixture file not found: {rel} (relative to the design)",
-                            )
-                        )
+                    problems += _existing(
+                        ws,
+                        (*base, "tests", t, key),
+                        ws.design.directory,
+                        rel,
+                        "fixture path",
+                        f"fixture file not found: {rel} (relative to the design)",
+                    )[1]
     return problems
 
 

@@ -22,7 +22,7 @@ from sdd_build.errors import DesignError, Problem, SddBuildError
 from sdd_build.graph.compile import CompiledGraph, compile_graph
 from sdd_build.render import TemplateLibrary
 
-__all__ = ["Workspace", "open_workspace"]
+__all__ = ["Workspace", "lab_connections", "open_workspace"]
 
 
 @dataclass
@@ -50,6 +50,21 @@ class Workspace:
             cached = {c: frozenset(h) for c, h in self.component_hosts.items()}
             self._hs = cached
         return cached
+
+
+def lab_connections(lab: Path | None) -> Path | None:
+    """The inventory folder of a running lab (how to reach its nodes), or ``None``."""
+    if lab is None:
+        return None
+    from sdd_build.lab import inventory_dir
+
+    path = inventory_dir(lab)
+    if not (path / "hosts.yaml").is_file():
+        raise DesignError(
+            f"lab {lab} is not up (no inventory at {path})",
+            hint=f"run `sdd-build lab up {lab}` first",
+        )
+    return path
 
 
 def _inventory_dir(loaded: LoadedDesign, override: Path | None) -> tuple[Path, str]:

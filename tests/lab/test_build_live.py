@@ -625,3 +625,16 @@ def test_discover_after_gate1_only(repo: tuple[Path, LabHandle]) -> None:
         c["asset"] == "parsers/frr/show_ip_ospf_neighbor.textfsm" for c in feas["reuse_candidates"]
     )
     assert "## Reuse candidates" in (root / "designs/ospf-underlay/feasibility.md").read_text()
+
+
+def test_validate_and_plan_with_a_lab_keep_the_design_data(repo: tuple[Path, LabHandle]) -> None:
+    """--lab says how to reach hosts; the rendered config still comes from the design data."""
+    root, _handle = repo
+    valid = sdd(root, "validate", DESIGN_REL, "--lab", "labs/triangle.clab.yml")
+    assert valid.returncode == 0, valid.stderr
+    plan = sdd(root, "plan", DESIGN_REL, "--lab", "labs/triangle.clab.yml", "--json")
+    assert plan.returncode == 0, plan.stderr
+    assert "ospf router-id 10.0.0.1" in json.loads(plan.stdout)["rendered"]["r1"]["ospf-process"]
+    down = sdd(root, "validate", DESIGN_REL, "--lab", "labs/nope.clab.yml")
+    assert down.returncode == 2
+    assert "Traceback" not in down.stderr

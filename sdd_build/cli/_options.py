@@ -1,0 +1,32 @@
+"""Options shared by the commands that read a design, its inventory and, optionally, a lab."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+design_argument = click.argument(
+    "design", type=click.Path(path_type=Path, dir_okay=False), metavar="DESIGN"
+)
+inventory_option = click.option(
+    "--inventory",
+    "inventory",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Nornir SimpleInventory folder (default: the design's 'inventory' or <repo>/inventory).",
+)
+lab_option = click.option(
+    "--lab",
+    "lab",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A running lab topology (*.clab.yml): its inventory says how to reach the hosts; "
+    "design data still comes from the design's inventory.",
+)
+root_option = click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="Repository root (default: nearest ancestor with templates/, parsers/ or inventory/).",
+)
