@@ -522,7 +522,7 @@ def test_pytest_plugin_runs_the_layered_tests(repo: tuple[Path, LabHandle]) -> N
     assert "14 passed" in proc.stdout
     text = junit.read_text()
     assert 'tests="14"' in text
-    assert "device/L2/verify-ospf-neighbors/AC-1[r1]" in text
+    assert "device/L3/verify-ospf-neighbors/AC-1[r1]" in text
 
 
 def test_day2_walkthrough_from_baseline_to_new_baseline(repo: tuple[Path, LabHandle]) -> None:

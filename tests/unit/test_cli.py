@@ -14,9 +14,12 @@ def test_plan_json_contract(design_path: Path, cli: CliRun) -> None:
     result = cli("plan", design_path, "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["layers"][0] == ["ospf-interfaces", "ospf-neighbors", "ospf-process", "vtysh-json"]
+    assert data["layers"][:2] == [
+        ["ospf-neighbors", "ospf-process", "vtysh-json"],
+        ["ospf-interfaces"],
+    ]
     assert set(data["hosts"]) == {"r1", "r2", "r3"}
-    assert data["hosts"]["r1"][0] == "ospf-interfaces"
+    assert data["hosts"]["r1"][0] == "ospf-process"
     assert data["hosts"]["r1"][-1] == "underlay"
     assert "router ospf" in data["rendered"]["r1"]["ospf-process"]
 

@@ -39,11 +39,11 @@ def test_offline_layer_items_in_layer_order(example_repo: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = [line for line in proc.stdout.splitlines() if "offline/" in line and "PASSED" in line]
     assert [line.split("::")[-1].split()[0] for line in lines] == [
-        "offline/L0/ospf-interfaces[0]",
-        "offline/L0/ospf-interfaces[1]",
         "offline/L0/ospf-neighbors[0]",
         "offline/L0/ospf-process[0]",
         "offline/L0/vtysh-json[0]",
+        "offline/L1/ospf-interfaces[0]",
+        "offline/L1/ospf-interfaces[1]",
     ]
     assert 'tests="5"' in (example_repo / "j.xml").read_text()
 

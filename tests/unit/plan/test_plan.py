@@ -7,7 +7,8 @@ from pathlib import Path
 from sdd_build.plan.validate import validate
 
 EXPECTED_LAYERS = [
-    ["ospf-interfaces", "ospf-neighbors", "ospf-process", "vtysh-json"],
+    ["ospf-neighbors", "ospf-process", "vtysh-json"],
+    ["ospf-interfaces"],
     ["ospf-config"],
     ["verify-ospf-neighbors", "verify-router-id"],
     ["verify-ospf-routes"],
@@ -21,8 +22,8 @@ def test_example_is_valid_and_leaf_first(design_path: Path) -> None:
     assert report.plan is not None
     assert report.plan.layers == EXPECTED_LAYERS
     assert [s.component for s in report.plan.hosts["r3"]] == [
-        "ospf-interfaces",
         "ospf-process",
+        "ospf-interfaces",
         "ospf-config",
         "verify-ospf-neighbors",
         "verify-router-id",
