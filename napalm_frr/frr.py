@@ -39,6 +39,7 @@ import re
 import secrets
 import shlex
 import threading
+import time
 from typing import Any
 
 from napalm.base import NetworkDriver, models
@@ -75,6 +76,7 @@ _OWN_OPTIONAL_ARGS = (
     "timeout",
     "state_dir",
     "strict",
+    "running_cache_s",
 )
 
 
@@ -120,6 +122,11 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
       (default ``$HOME/.napalm_frr/<instance>``);
     * ``strict`` (False): a commit whose candidate lines FRR accepted silently but did not keep
       (see ``not_kept``) is rolled back and raises, instead of logging a warning;
+    * ``running_cache_s`` (0): ``compare_config`` and ``commit_config`` may reuse this
+      session's last read of the running configuration when it is younger than this many
+      seconds, no line was configured since and no commit awaits confirmation (saves a
+      ``show running-config`` round trip each; a change made meanwhile by someone else is not
+      seen). ``get_config`` always reads;
     * any Netmiko ``ConnectHandler`` argument (``key_file``, ``use_keys``, ``ssh_config_file``,
       ``allow_agent``, ``ssh_strict`` ...).
     """
@@ -166,6 +173,9 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         #: candidate lines FRR accepted without a word but did not keep, after the last commit
         self.not_kept: list[str] = []
         self.strict = bool(args.get("strict", False))
+        self.running_cache_s = float(args.get("running_cache_s", 0))
+        #: (monotonic time, text) of the last running-config read; None once a line is sent
+        self._running_read: tuple[float, str] | None = None
         #: FRR keeps no commit history: the message of the last commit lives here (and, with a
         #: shell login, in ``<state_dir>/commits.log`` on the device)
         self.last_commit_message = ""
@@ -191,6 +201,7 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         return VtyshTransport(self._params())
 
     def open(self) -> None:
+        self._running_read = None
         transport = self._new_transport()
         try:
             transport.open()
@@ -227,6 +238,7 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
             raise ConnectionException(f"{self.hostname}: {exc}") from exc
 
     def _configure(self, lines: list[str]) -> list[LineResult]:
+        self._running_read = None
         try:
             return self._t().configure(lines, timeout=self.timeout)
         except TransportError as exc:
@@ -235,8 +247,21 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
     def _shell(self) -> ShellTransport | None:
         return self._transport if isinstance(self._transport, ShellTransport) else None
 
-    def _running(self) -> str:
-        return cfg.normalize(self._show("show running-config"))
+    def _running(self, reuse: bool = False) -> str:
+        """The running configuration; with ``reuse``, the last read may serve (see
+        ``running_cache_s``)."""
+        last = self._running_read
+        if (
+            reuse
+            and last is not None
+            and self._timer is None
+            and self._pending_token is None
+            and time.monotonic() - last[0] <= self.running_cache_s
+        ):
+            return last[1]
+        text = cfg.normalize(self._show("show running-config"))
+        self._running_read = (time.monotonic(), text)
+        return text
 
     # ------------------------------------------------------------------ candidate
     def _load(self, mode: str, filename: str | None, config: str | None) -> None:
@@ -286,7 +311,7 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
     def compare_config(self) -> str:
         if self._candidate is None:
             return ""
-        running = self._running()
+        running = self._running(reuse=True)
         return cfg.diff(cfg.parse(running), self._target(running)).text()
 
     def discard_config(self) -> None:
@@ -303,7 +328,7 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
             if self._candidate is None:
                 raise CommitError(f"{self.hostname}: no candidate loaded")
             mode = self._candidate_mode or "merge"
-            before = self._running()
+            before = self._running(reuse=True)
             target = self._target(before)
             self._rollback_config = before
             self._apply(target, before, mode)
@@ -581,6 +606,7 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         if encoding not in ("text", "json"):
             raise NotImplementedError(f"encoding {encoding!r} (text or json)")
         result: dict[str, str | dict[str, Any]] = {}
+        self._running_read = None  # a command may be one that changes the configuration
         for command in commands:
             if encoding == "json":
                 query = command if re.search(r"\bjson$", command) else f"{command} json"

@@ -3,8 +3,10 @@
 Two login styles real FRR boxes offer:
 
 * :class:`VtyshTransport` -- the SSH login *is* vtysh (sshd ``ForceCommand vtysh``). Netmiko's
-  ``cisco_ios`` device type drives it; configuration lines are sent one at a time in
-  configuration mode, and sending stops at the first line FRR answers with anything at all.
+  ``cisco_ios`` device type drives it; configuration lines are sent in configuration mode in
+  bursts (see :func:`bursts`), each line's answer is cut out of the transcript
+  (:func:`split_transcript`), and sending stops after the first burst in which FRR answered
+  any line with anything at all.
 * :class:`ShellTransport` -- a Linux shell login that can run ``vtysh [-N instance]`` and
   ``frr-reload.py``. Netmiko's ``linux`` device type drives it; shows run as ``vtysh -c``,
   configuration goes through a file and ``vtysh -f``, candidates can be checked without being
@@ -21,12 +23,22 @@ import re
 import secrets
 import shlex
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from napalm_frr import platform
 
 _SAFE_PATH = re.compile(r"^[\w./-]+$")
+
+#: At most this many bytes of configuration lines are sent at once. A burst goes out as one SSH
+#: packet while vtysh waits at its prompt: readline has the terminal in no-echo mode then, so
+#: the transcript holds each line once, after its prompt. Bursts far beyond the 4 KiB tty
+#: input buffer arrive while vtysh executes lines and the kernel echoes them in between.
+BURST_BYTES = 1024
+
+#: A vtysh prompt row, and what was typed after it: ``r1(config-if)#  ip ospf cost 10``
+_PROMPT_ROW = re.compile(r"^(?P<prompt>[^\s%#]*#) ?(?P<typed>.*)$")
 
 
 class TransportError(Exception):
@@ -185,24 +197,23 @@ class VtyshTransport(_NetmikoSession):
         return self._send(command, timeout)
 
     def configure(self, lines: list[str], timeout: float | None = None) -> list[LineResult]:
-        """Send ``lines`` in configuration mode; stop at the first line FRR answers."""
+        """Send ``lines`` in configuration mode, a burst at a time; stop after the first burst
+        in which FRR answered a line (the lines after it in that burst were sent too)."""
         read_timeout = timeout or self.timeout
         results: list[LineResult] = []
         with self.lock:
             conn = self.conn
             try:
                 conn.config_mode()
-                for line in lines:
-                    conn.write_channel(conn.normalize_cmd(line))
-                    # any prompt, not the login's: `hostname X` renames it at once, and
-                    # `no hostname` makes FRR 8.4 vtysh print "(null)(config)#"
-                    raw = conn.read_until_pattern(
-                        pattern=platform.CONFIG_PROMPT, read_timeout=read_timeout
-                    )
-                    output = _strip_echo_and_prompt(str(raw), line)
-                    result = LineResult(line, output, classify(output))
-                    results.append(result)
-                    if result.failed:
+                for burst in bursts(lines):
+                    conn.write_channel("".join(conn.normalize_cmd(line) for line in burst))
+                    outputs = self._read_burst(burst, read_timeout)
+                    answered = [
+                        LineResult(line, out, classify(out))
+                        for line, out in zip(burst, outputs, strict=True)
+                    ]
+                    results += answered
+                    if any(r.failed for r in answered):
                         break
             except Exception as exc:
                 raise TransportError(f"{type(exc).__name__} in configuration mode") from exc
@@ -222,16 +233,71 @@ class VtyshTransport(_NetmikoSession):
                         conn.exit_config_mode()
         return results
 
+    def _read_burst(self, burst: list[str], read_timeout: float) -> list[str]:
+        conn = self.conn
+        deadline = time.monotonic() + read_timeout
+        transcript = ""
+        while True:
+            transcript += str(conn.read_channel())
+            outputs = split_transcript(transcript, burst)
+            if outputs is not None:
+                return outputs
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"no prompt after {len(burst)} configuration line(s) in {read_timeout:g}s"
+                )
+            time.sleep(0.005)
 
-def _strip_echo_and_prompt(raw: str, line: str) -> str:
-    text = raw.replace("\r", "")
-    rows = text.split("\n")
-    # first row is the echo of the command, the last one the next prompt
-    if rows and line.strip() in rows[0]:
-        rows = rows[1:]
-    if rows:
-        rows = rows[:-1]
-    return "\n".join(r for r in rows if r.strip())
+
+def bursts(lines: list[str], limit: int = BURST_BYTES) -> list[list[str]]:
+    """``lines`` in order, grouped so that no group but a single long line exceeds ``limit``
+    bytes (each line counted with its newline)."""
+    groups: list[list[str]] = []
+    size = 0
+    for line in lines:
+        cost = len(line.encode()) + 1
+        if groups and size + cost <= limit:
+            groups[-1].append(line)
+            size += cost
+        else:
+            groups.append([line])
+            size = cost
+    return groups
+
+
+def split_transcript(transcript: str, lines: list[str]) -> list[str] | None:
+    """What vtysh answered to each of ``lines`` typed ahead at once, cut out of the session
+    transcript; ``None`` while it is incomplete (the prompt after the last line not yet seen).
+
+    A transcript reads ``<echo of line 1>``, then for every line its answer rows, the next
+    prompt and the next line typed after it, and ends with a bare prompt. A line's answer is
+    the rows between its own echo and the next prompt row (a row that starts with ``%``, as
+    FRR's errors do, is never a prompt).
+    """
+    rows = transcript.replace("\r", "").split("\n")
+    echoes: list[int] = []
+    at = 0
+    for number, line in enumerate(lines):
+        want = line.strip()
+        while at < len(rows):
+            row = rows[at]
+            prompt = _PROMPT_ROW.match(row)
+            typed = prompt["typed"] if prompt else (row if number == 0 else None)
+            if typed is not None and typed.strip() == want:
+                break
+            at += 1
+        else:
+            return None
+        echoes.append(at)
+        at += 1
+    final = _PROMPT_ROW.match(rows[-1])
+    if len(rows) - 1 <= echoes[-1] or final is None or final["typed"].strip():
+        return None
+    bounds = [*echoes[1:], len(rows) - 1]
+    return [
+        "\n".join(row for row in rows[start + 1 : end] if row.strip())
+        for start, end in zip(echoes, bounds, strict=True)
+    ]
 
 
 class ShellTransport(_NetmikoSession):

@@ -44,7 +44,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
@@ -161,6 +161,16 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+def _body(event: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(event, str) or not _EVENT.match(event):
+        raise AuditError(f"bad audit event name {event!r}: a letter, then letters, digits, '_.:-'")
+    reserved = sorted(_RESERVED.intersection(data))
+    if reserved:
+        raise AuditError(f"audit data may not use the reserved key(s) {', '.join(reserved)}")
+    body: dict[str, Any] = _plain(dict(data), "data")
+    return body
+
+
 class AuditLog:
     """The audit log of one repository.
 
@@ -185,39 +195,49 @@ class AuditLog:
             AuditError: a bad event name, a reserved or secret-looking data key, non-JSON data.
             AuditChainError: the log's last line is incomplete or unreadable.
         """
-        if not isinstance(event, str) or not _EVENT.match(event):
-            raise AuditError(
-                f"bad audit event name {event!r}: a letter, then letters, digits, '_.:-'"
-            )
+        return self.append_many([(event, data)], actor=actor, design=design)[0]
+
+    def append_many(
+        self,
+        events: Sequence[tuple[str, Mapping[str, Any]]],
+        *,
+        actor: str | None = None,
+        design: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Append ``(event, data)`` entries in order, chained, as one write and one fsync under
+        one lock: all of them or (on a bad event) none. Returns the entries written."""
         for name, value in (("actor", actor), ("design", design)):
             if value is not None and not isinstance(value, str):
                 raise AuditError(f"audit '{name}' must be a string, got {type(value).__name__}")
-        reserved = sorted(_RESERVED.intersection(data))
-        if reserved:
-            raise AuditError(f"audit data may not use the reserved key(s) {', '.join(reserved)}")
-        body = _plain(data, "data")
-
+        bodies = [(event, _body(event, data)) for event, data in events]
+        if not bodies:
+            return []
         self.directory.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             last = self._last_entry(fd)
-            entry: dict[str, Any] = {
-                "seq": 1 if last is None else last[0] + 1,
-                "ts": _now(),
-                "event": event,
-                "actor": actor,
-                "design": design,
-                **body,
-                "prev": GENESIS if last is None else last[1],
-            }
-            entry["hash"] = sha256_canonical(entry)
-            _write_all(fd, _line_bytes(entry))
+            seq, prev = (0, GENESIS) if last is None else last
+            entries: list[dict[str, Any]] = []
+            for event, body in bodies:
+                entry: dict[str, Any] = {
+                    "seq": seq + 1,
+                    "ts": _now(),
+                    "event": event,
+                    "actor": actor,
+                    "design": design,
+                    **body,
+                    "prev": prev,
+                }
+                entry["hash"] = sha256_canonical(entry)
+                entries.append(entry)
+                seq, prev = entry["seq"], entry["hash"]
+            _write_all(fd, b"".join(_line_bytes(e) for e in entries))
             os.fsync(fd)
-            self._write_head(entry["seq"], entry["hash"])
+            self._write_head(seq, prev)
         finally:
             os.close(fd)  # also releases the flock
-        return entry
+        return entries
 
     def read(self) -> list[dict[str, Any]]:
         """Every entry, in file order (no verification; see :meth:`verify`)."""

@@ -7,6 +7,7 @@ usage errors exit 2 (click's own convention matches PRODUCT.md §4).
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from typing import Any
@@ -36,6 +37,11 @@ class _Group(click.Group):
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
             click.echo(f"error: {where}{exc.strerror or exc}", err=True)
             sys.exit(EXIT_BAD_INPUT)
+        finally:
+            # Everything is written and flushed by now. Without this, the collector walks the
+            # libraries' objects (napalm loads every driver it ships) once more while the
+            # interpreter shuts down: 0.3 s of every command on this machine (bench/).
+            gc.freeze()
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -33,7 +33,7 @@ from sdd_build.checks import evaluate
 from sdd_build.design.inventory import LoadedInventory
 from sdd_build.design.models import CommandTemplate, ConfigTemplate, Parser, Workflow
 from sdd_build.errors import DesignError, GateError, SddBuildError
-from sdd_build.execute.device import DeviceSession, open_session
+from sdd_build.execute.device import DeviceSession, open_session, preload_drivers
 from sdd_build.execute.evidence import EvidenceStore
 from sdd_build.execute.journal import Journal, build_lock, find_unfinished, utcnow
 from sdd_build.execute.reconcile import reconcile
@@ -124,6 +124,17 @@ class _Build:
         self.opts.emit("deviation", **dev.dump())
 
     # ----- per-host work -----------------------------------------------------------------
+
+    def host_step(self, task: Task, layer: list[str], first: bool, last: bool) -> Result:
+        """One host's share of a layer; the first also connects, the last also reconciles."""
+        if first:
+            self.connect(task)
+        if layer:
+            self.run_layer(task, layer)
+        if last:
+            self.finish_host(task)
+            task.host.close_connections()
+        return Result(host=task.host, result="done")
 
     def connect(self, task: Task) -> Result:
         st = self.hosts[task.host.name]
@@ -527,6 +538,7 @@ def make_nornir(inventory: LoadedInventory, targets: list[str], workers: int) ->
     ConnectionPluginRegister.auto_register()  # napalm, netmiko (entry points), as InitNornir does
     inv = inventory.inventory
     hosts = Hosts({h: inv.hosts[h] for h in targets})
+    preload_drivers({host.platform or "" for host in hosts.values()})
     return Nornir(
         inventory=Inventory(hosts=hosts, groups=inv.groups, defaults=inv.defaults),
         runner=ThreadedRunner(num_workers=max(1, workers)),
@@ -562,22 +574,33 @@ def run_build(report: ValidationReport, opts: BuildOptions) -> tuple[AsBuilt, Pa
             "build_started", build_id=build_id, hosts=ws.hosts, layers=plan.layers, check=opts.check
         )
         nr = make_nornir(ws.inventory, ws.hosts, opts.workers or model.build.workers)
+        acting_layers: list[tuple[int, list[str]]] = []
+        for index, layer in enumerate(plan.layers):
+            for cid in layer:
+                if isinstance(b.by_id[cid], Parser):
+                    b.records[cid] = {}  # parsers run offline only
+            acting = [c for c in layer if ws.component_hosts.get(c)]
+            if acting:
+                acting_layers.append((index, acting))
+        # Layers are barriers (a check may need every host's config); connecting and the
+        # closing reconciliation are not: a host starts layer 0 as soon as it is connected and
+        # reconciles and logs out as soon as its last layer is done.
         try:
             opts.emit("phase", name="connect")
-            nr.run(task=b.connect, name="connect", on_failed=True)
-            for index, layer in enumerate(plan.layers):
-                acting = [c for c in layer if ws.component_hosts.get(c)]
-                for cid in layer:
-                    comp = b.by_id[cid]
-                    if isinstance(comp, Parser):
-                        b.records[cid] = {}
-                if not acting:
-                    continue
+            if not acting_layers:
+                nr.run(task=b.host_step, name="connect", layer=[], first=True, last=True)
+            for pos, (index, acting) in enumerate(acting_layers):
                 opts.emit("layer_started", layer=index, components=acting)
-                nr.run(task=b.run_layer, name=f"layer {index}", layer=acting, on_failed=True)
+                nr.run(
+                    task=b.host_step,
+                    name=f"layer {index}",
+                    layer=acting,
+                    first=pos == 0,
+                    last=pos == len(acting_layers) - 1,
+                    on_failed=True,
+                )
                 opts.emit("layer_finished", layer=index)
             opts.emit("phase", name="reconcile")
-            nr.run(task=b.finish_host, name="reconcile", on_failed=True)
         finally:
             nr.close_connections(on_failed=True)
         # Governance = time on the critical path spent neither on a device nor in declared

@@ -8,13 +8,26 @@ candidate semantics: load, compare, commit, restore. Platform knowledge is data
 from __future__ import annotations
 
 import contextlib
+import importlib.abc
+import importlib.util
+import sys
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 from typing import Any, Protocol
 
 from nornir.core.task import Task
 
-__all__ = ["PLATFORMS", "ApplyOutcome", "DeviceSession", "PlatformInfo", "open_session"]
+__all__ = [
+    "PLATFORMS",
+    "ApplyOutcome",
+    "DeviceSession",
+    "PlatformInfo",
+    "open_session",
+    "preload_drivers",
+]
 
 
 @dataclass(frozen=True)
@@ -32,6 +45,56 @@ PLATFORMS: dict[str, PlatformInfo] = {
     "junos": PlatformInfo("napalm", ("## Last commit",)),
     "nxos": PlatformInfo("napalm", ("!Command:", "!Time:")),
 }
+
+
+#: The drivers ``import napalm`` executes eagerly (napalm/__init__.py): a third of a second,
+#: mostly junos-eznc and requests, on every build, whichever platform it talks to.
+_NAPALM_BUNDLED = frozenset(
+    f"napalm.{name}"
+    for name in ("eos", "ios", "iosxr", "junos", "nxos", "nxos_ssh", "pyIOSXR", "nxapi_plumbing")
+)
+
+
+class _DeferBundledDrivers(importlib.abc.MetaPathFinder):
+    """Give NAPALM's bundled drivers a lazy loader (``importlib.util.LazyLoader``): the module
+    exists at once and executes on first attribute access."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if fullname not in _NAPALM_BUNDLED:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec: ModuleSpec | None = finder.find_spec(fullname, path, target)
+            if spec is not None and spec.loader is not None:
+                spec.loader = importlib.util.LazyLoader(spec.loader)
+                return spec
+        return None
+
+
+def preload_drivers(platforms: Iterable[str]) -> None:
+    """Import the NAPALM drivers of ``platforms`` on the calling thread, and only those.
+
+    NAPALM imports its bundled drivers eagerly so that threads resolving drivers at once do not
+    deadlock; resolving every needed driver here, before the worker threads start, keeps that
+    guarantee while the drivers nobody uses are never executed.
+    """
+    needed = {p for p in platforms if p in PLATFORMS and PLATFORMS[p].connection == "napalm"}
+    if not needed:
+        return
+    if "napalm" not in sys.modules:
+        finder = _DeferBundledDrivers()
+        sys.meta_path.insert(0, finder)
+        try:
+            import napalm
+        finally:
+            sys.meta_path.remove(finder)
+    else:
+        import napalm
+    for platform in sorted(needed):
+        napalm.get_network_driver(platform)  # a deferred bundled driver executes here
 
 
 class _Driver(Protocol):
@@ -154,6 +217,10 @@ def open_session(task: Task, timeout_s: float) -> DeviceSession:
     extras["timeout"] = int(max(1, timeout_s))
     optional = dict(extras.get("optional_args") or {})
     optional.setdefault("timeout", timeout_s)
+    if platform == "frr":
+        # compare and commit reuse the backup / post-commit read; the closing reconciliation
+        # reads afresh and reports anything changed meanwhile as unexpected_change
+        optional.setdefault("running_cache_s", 10)
     extras["optional_args"] = optional
     params.extras = extras
     task.host.connection_options[info.connection] = params

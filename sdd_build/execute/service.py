@@ -100,25 +100,33 @@ def build_service(
         result=asbuilt.result,
         design_sha256=asbuilt.design["sha256"],
     )
-    for comp in asbuilt.components:
-        for host, rec in comp.hosts.items():
-            audit.append(
+    # one write and one fsync for the whole result: per component per host, then deviations
+    keys = ("id", "component", "host", "class", "reason")
+    audit.append_many(
+        [
+            (
                 "component_result",
-                build_id=asbuilt.build_id,
-                component=comp.id,
-                host=host,
-                status=rec.status,
+                {
+                    "build_id": asbuilt.build_id,
+                    "component": comp.id,
+                    "host": host,
+                    "status": rec.status,
+                },
             )
-    for dev in asbuilt.deviations:
-        audit.append(
-            "deviation",
-            build_id=asbuilt.build_id,
-            **{
-                k: v
-                for k, v in dev.dump().items()
-                if k in ("id", "component", "host", "class", "reason")
-            },
-        )
+            for comp in asbuilt.components
+            for host, rec in comp.hosts.items()
+        ]
+        + [
+            (
+                "deviation",
+                {
+                    "build_id": asbuilt.build_id,
+                    **{k: v for k, v in dev.dump().items() if k in keys},
+                },
+            )
+            for dev in asbuilt.deviations
+        ]
+    )
     if qualifies(asbuilt):
         assert report.plan is not None
         baseline = write_baseline(ws.design.directory, asbuilt, report.plan, path)

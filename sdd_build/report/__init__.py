@@ -75,5 +75,11 @@ def write_format(build_dir: Path, fmt: str, record: AsBuilt | None = None) -> Pa
 
 def write_all(build_dir: Path) -> list[Path]:
     """(Re)write every human format of the record in ``build_dir`` from its ``as-built.json``."""
-    record = load_record(Path(build_dir))
-    return [write_format(build_dir, fmt, record) for fmt in FILES]
+    build_dir = Path(build_dir)
+    view = ReportView(load_record(build_dir), build_dir)  # one view serves every format
+    paths = []
+    for fmt, renderer in _renderers().items():
+        path = build_dir / FILES[fmt]
+        _write(path, renderer(view))
+        paths.append(path)
+    return paths

@@ -232,6 +232,37 @@ def test_merge_compare_commit_rollback_restores_byte_for_byte(
     assert _running(r1) == before
 
 
+def test_running_cache_saves_reads_and_never_outlives_a_sent_line(r1: Any, login: str) -> None:
+    driver = _driver(r1, login, running_cache_s=30)
+    driver.open()
+    reads: list[str] = []
+    show = driver._transport.show
+
+    def counting_show(command: str, timeout: float | None = None) -> str:
+        reads.append(command)
+        return str(show(command, timeout))
+
+    driver._transport.show = counting_show
+    try:
+        before = driver.get_config(retrieve="running")["running"]
+        driver.load_merge_candidate(config=f"{TEST_ROUTE}\n")
+        assert f"+ {TEST_ROUTE}" in driver.compare_config()
+        driver.commit_config()
+        # backup read, then compare and commit reused it; one read after the commit (not kept?)
+        assert reads.count("show running-config") == 2
+        assert TEST_ROUTE in _running(r1)
+        # out of band: someone else removes the route; get_config always reads
+        r1.vtysh("configure terminal", f"no {TEST_ROUTE}")
+        assert TEST_ROUTE not in driver.get_config(retrieve="running")["running"]
+        driver.load_merge_candidate(config=f"{TEST_ROUTE}\n")
+        assert f"+ {TEST_ROUTE}" in driver.compare_config()
+        driver.discard_config()
+        driver.rollback()
+        assert cfg.normalize(_running(r1)) == cfg.normalize(before)
+    finally:
+        driver.close()
+
+
 def test_replace_from_file_then_rollback(open_driver: FRRDriver, r1: Any, tmp_path: Path) -> None:
     before = _running(r1)
     running = open_driver.get_config(retrieve="running")["running"]

@@ -12,9 +12,10 @@ import pytest
 
 from napalm_frr import config as cfg
 from napalm_frr.transport import (
-    _strip_echo_and_prompt,
+    bursts,
     classify,
     parse_vtysh_file_errors,
+    split_transcript,
 )
 
 RUNNING = (
@@ -199,13 +200,60 @@ def test_classify(output, kind):
     assert classify(output) == kind
 
 
-def test_config_session_output_is_split_per_line():
-    raw = "bogus line\r\n% Unknown command: bogus line\r\nnapdev-r1(config-router)# "
-    assert _strip_echo_and_prompt(raw, "bogus line") == "% Unknown command: bogus line"
-    assert (
-        _strip_echo_and_prompt("router bgp 65001\nnapdev-r1(config-router)# ", "router bgp 65001")
-        == ""
+# Recorded from FRR 8.4 (vtysh login, Netmiko cisco_ios): eight lines typed ahead at once.
+BURST = [
+    "interface eth1",
+    " description pipelined",
+    " ip ospf cost 77",
+    "exit",
+    "ip route 192.0.2.0/24 Null0",
+    "interfac eth9",
+    " ip ospf cst 5",
+    "exit",
+]
+TRANSCRIPT = (
+    " interface eth1\r\nr1(config-if)#  description pipelined\r\nr1(config-if)#  ip ospf cost 77"
+    "\r\nr1(config-if)# exit\r\nr1(config)# ip route 192.0.2.0/24 Null0\r\nr1(config)# "
+    "interfac eth9\r\nr1(config-if)#  ip ospf cst 5\r\n% Unknown command:  ip ospf cst 5\r\n"
+    "r1(config-if)# exit\r\nr1(config)# "
+)
+
+
+def test_burst_transcript_is_split_per_line():
+    outputs = split_transcript(TRANSCRIPT, BURST)
+    assert outputs == ["", "", "", "", "", "", "% Unknown command:  ip ospf cst 5", ""]
+    assert [classify(o) for o in outputs or []][6] == "unknown_command"
+
+
+@pytest.mark.parametrize("cut", [2, 12, 40, len(TRANSCRIPT) // 2, len(TRANSCRIPT) - 13])
+def test_incomplete_burst_transcript_is_not_split(cut):
+    assert split_transcript(TRANSCRIPT[:-cut], BURST) is None
+
+
+def test_error_that_repeats_the_next_line_is_not_taken_for_its_echo():
+    lines = ["ip ospf cst 5", "ip ospf cst 5"]
+    transcript = (
+        "ip ospf cst 5\n% Unknown command: ip ospf cst 5\nr1(config)# ip ospf cst 5\n"
+        "% Unknown command: ip ospf cst 5\nr1(config)# "
     )
+    assert split_transcript(transcript, lines) == ["% Unknown command: ip ospf cst 5"] * 2
+
+
+def test_hostname_renames_the_prompt_mid_burst():
+    lines = ["hostname r1new", "hostname r1", "no hostname"]
+    transcript = (
+        "hostname r1new\nr1new(config)# hostname r1\nr1(config)# no hostname\n(null)(config)# "
+    )
+    assert split_transcript(transcript, lines) == ["", "", ""]
+
+
+def test_bursts_stay_under_the_limit_and_keep_order():
+    lines = [f"ip route 198.51.100.{i}/32 Null0" for i in range(100)] + ["x" * 3000, "exit"]
+    groups = bursts(lines)
+    assert [line for group in groups for line in group] == lines
+    assert all(sum(len(x) + 1 for x in g) <= 1024 for g in groups if len(g) > 1)
+    assert ["x" * 3000] in groups
+    assert bursts([]) == []
 
 
 def test_vtysh_dry_run_errors_name_the_lines():

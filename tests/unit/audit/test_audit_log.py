@@ -254,3 +254,26 @@ def test_bad_appends_are_refused(tmp_path: Path) -> None:
     # Ordinary governance data is fine.
     entry = log.append("approval", fingerprint="SHA256:abc", public_key_fingerprint="x", key_id="k")
     assert entry["seq"] == 1
+
+
+def test_append_many_chains_in_order_with_one_write(tmp_path: Path) -> None:
+    log = _log(tmp_path, 2)
+    written = log.append_many(
+        [("component_result", {"host": "r1", "status": "built"}), ("deviation", {"id": "D1"})],
+        design="ospf-underlay",
+    )
+    assert [e["seq"] for e in written] == [3, 4]
+    assert written[0]["prev"] == log.read()[1]["hash"]
+    assert written[1]["prev"] == written[0]["hash"]
+    assert log.read()[2:] == written
+    assert verify_log(tmp_path).ok
+    assert log.append("build")["prev"] == written[1]["hash"]
+
+
+def test_append_many_with_one_bad_event_writes_none(tmp_path: Path) -> None:
+    log = _log(tmp_path, 1)
+    before = log.path.read_bytes()
+    with pytest.raises(AuditError, match="reserved"):
+        log.append_many([("component_result", {"host": "r1"}), ("deviation", {"seq": 9})])
+    assert log.path.read_bytes() == before
+    assert log.append_many([]) == []
