@@ -77,6 +77,7 @@ _OWN_OPTIONAL_ARGS = (
     "state_dir",
     "strict",
     "running_cache_s",
+    "verify_commit",
 )
 
 
@@ -127,6 +128,9 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
       seconds, no line was configured since and no commit awaits confirmation (saves a
       ``show running-config`` round trip each; a change made meanwhile by someone else is not
       seen). ``get_config`` always reads;
+    * ``verify_commit`` (True): read the running configuration after a commit to find the lines
+      FRR accepted silently but did not keep (``not_kept``); ``False`` saves that read for a
+      caller that reconciles by itself (``strict`` always verifies);
     * any Netmiko ``ConnectHandler`` argument (``key_file``, ``use_keys``, ``ssh_config_file``,
       ``allow_agent``, ``ssh_strict`` ...).
     """
@@ -174,6 +178,7 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         self.not_kept: list[str] = []
         self.strict = bool(args.get("strict", False))
         self.running_cache_s = float(args.get("running_cache_s", 0))
+        self.verify_commit = bool(args.get("verify_commit", True))
         #: (monotonic time, text) of the last running-config read; None once a line is sent
         self._running_read: tuple[float, str] | None = None
         #: FRR keeps no commit history: the message of the last commit lives here (and, with a
@@ -368,7 +373,7 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
                 ) from exc
             self._restore_or_raise(before, "after a lost session during commit")
             raise
-        if not refused:
+        if not refused and (self.verify_commit or self.strict):
             self.not_kept = self._not_kept(mode)
             if self.not_kept:
                 # vtysh accepts some lines silently and keeps nothing (a command of a daemon

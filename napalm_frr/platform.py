@@ -47,9 +47,11 @@ SESSION_NOISE: Final[tuple[re.Pattern[str], ...]] = (
     re.compile(r"^The route-map '[^']*' does not exist\.$"),
 )
 
-#: The prompt that ends a configuration line's answer: the line after the echo that ends in
-#: ``#`` (any host name: ``hostname`` renames the prompt, ``no hostname`` gives ``(null)``).
-CONFIG_PROMPT: Final = r"\n[^\n]*#[ ]?$"
+#: The prompt of configuration mode, right after ``configure terminal``.
+CONFIG_MODE_PROMPT: Final = r"\([^\n]*config[^\n]*\)# ?$"
+
+#: An exec-mode prompt (any host name), right after ``end``.
+EXEC_PROMPT: Final = r"\n(?![^\n]*\(config)[^\n]*# ?$"
 
 #: Configuration lines after which the session's prompt must be learnt again.
 RENAMES_PROMPT: Final = re.compile(r"^(no )?hostname\b")

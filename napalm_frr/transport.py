@@ -172,12 +172,22 @@ class _NetmikoSession:
             raise TransportError("session is not open")
         return self._conn
 
+    def _prompt_pattern(self) -> str | None:
+        """What ends a command's output, or ``None`` to let Netmiko find the prompt first
+        (``find_prompt``: one more round trip and a sleep per command)."""
+        return None
+
     def _send(self, command: str, timeout: float | None) -> str:
         with self.lock:
             try:
+                pattern = self._prompt_pattern()
                 return str(
                     self.conn.send_command(
-                        command, read_timeout=timeout or self.timeout, strip_command=True
+                        command,
+                        read_timeout=timeout or self.timeout,
+                        strip_command=True,
+                        expect_string=pattern,
+                        auto_find_prompt=pattern is None,
                     )
                 )
             except TransportError:
@@ -193,6 +203,12 @@ class VtyshTransport(_NetmikoSession):
 
     device_type = "cisco_ios"
 
+    def _prompt_pattern(self) -> str | None:
+        # the exec prompt Netmiko learnt at login (and again after a `hostname` line), at the
+        # very end of the output; FRR's vtysh prompt is always "<hostname># "
+        prompt = str(getattr(self.conn, "base_prompt", "") or "")
+        return rf"(?:^|\n){re.escape(prompt)}# ?$" if prompt else None
+
     def show(self, command: str, timeout: float | None = None) -> str:
         return self._send(command, timeout)
 
@@ -204,7 +220,12 @@ class VtyshTransport(_NetmikoSession):
         with self.lock:
             conn = self.conn
             try:
-                conn.config_mode()
+                # by hand: Netmiko's config_mode() and exit_config_mode() check the mode before
+                # and after, a round trip each
+                conn.write_channel(conn.normalize_cmd("configure terminal"))
+                conn.read_until_pattern(
+                    pattern=platform.CONFIG_MODE_PROMPT, read_timeout=read_timeout
+                )
                 for burst in bursts(lines):
                     conn.write_channel("".join(conn.normalize_cmd(line) for line in burst))
                     outputs = self._read_burst(burst, read_timeout)
@@ -219,18 +240,13 @@ class VtyshTransport(_NetmikoSession):
                 raise TransportError(f"{type(exc).__name__} in configuration mode") from exc
             finally:
                 with contextlib.suppress(Exception):
-                    if self._conn is None:
-                        pass
-                    elif any(platform.RENAMES_PROMPT.match(r.line) for r in results):
-                        # Netmiko checks config mode against the old prompt: leave by hand,
-                        # then learn the new prompt
+                    if self._conn is not None:
                         conn.write_channel(conn.normalize_cmd("end"))
                         conn.read_until_pattern(
-                            pattern=platform.CONFIG_PROMPT, read_timeout=read_timeout
+                            pattern=platform.EXEC_PROMPT, read_timeout=read_timeout
                         )
-                        conn.set_base_prompt()
-                    else:
-                        conn.exit_config_mode()
+                        if any(platform.RENAMES_PROMPT.match(r.line) for r in results):
+                            conn.set_base_prompt()  # learn the new prompt
         return results
 
     def _read_burst(self, burst: list[str], read_timeout: float) -> list[str]:

@@ -218,9 +218,11 @@ def open_session(task: Task, timeout_s: float) -> DeviceSession:
     optional = dict(extras.get("optional_args") or {})
     optional.setdefault("timeout", timeout_s)
     if platform == "frr":
-        # compare and commit reuse the backup / post-commit read; the closing reconciliation
-        # reads afresh and reports anything changed meanwhile as unexpected_change
+        # compare and commit reuse the backup read; no read after each commit: the closing
+        # reconciliation reads afresh and reports lines refused or rewritten (rejected_line,
+        # rewritten_line) and anything changed meanwhile (unexpected_change)
         optional.setdefault("running_cache_s", 10)
+        optional.setdefault("verify_commit", False)
     extras["optional_args"] = optional
     params.extras = extras
     task.host.connection_options[info.connection] = params

@@ -254,9 +254,14 @@ def test_running_cache_saves_reads_and_never_outlives_a_sent_line(r1: Any, login
         # out of band: someone else removes the route; get_config always reads
         r1.vtysh("configure terminal", f"no {TEST_ROUTE}")
         assert TEST_ROUTE not in driver.get_config(retrieve="running")["running"]
+        assert reads.count("show running-config") == 3
+        # verify_commit=False: no read after the commit (the caller reconciles by itself)
+        driver.verify_commit = False
         driver.load_merge_candidate(config=f"{TEST_ROUTE}\n")
         assert f"+ {TEST_ROUTE}" in driver.compare_config()
-        driver.discard_config()
+        driver.commit_config()
+        assert reads.count("show running-config") == 3
+        assert TEST_ROUTE in _running(r1)
         driver.rollback()
         assert cfg.normalize(_running(r1)) == cfg.normalize(before)
     finally:
