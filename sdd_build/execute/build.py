@@ -535,10 +535,11 @@ def refuse_if_unfinished(ws: Workspace) -> None:
 
 def make_nornir(inventory: LoadedInventory, targets: list[str], workers: int) -> Nornir:
     """Only the target hosts exist for this Nornir: the blast radius, structurally."""
-    ConnectionPluginRegister.auto_register()  # napalm, netmiko (entry points), as InitNornir does
     inv = inventory.inventory
     hosts = Hosts({h: inv.hosts[h] for h in targets})
+    # before the plugins: nornir_napalm imports napalm, which would load every bundled driver
     preload_drivers({host.platform or "" for host in hosts.values()})
+    ConnectionPluginRegister.auto_register()  # napalm, netmiko (entry points), as InitNornir does
     return Nornir(
         inventory=Inventory(hosts=hosts, groups=inv.groups, defaults=inv.defaults),
         runner=ThreadedRunner(num_workers=max(1, workers)),
