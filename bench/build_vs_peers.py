@@ -619,13 +619,17 @@ def phases(lines: list[tuple[float, str]], wall_s: float) -> dict[str, float]:
     names = {
         "spawn": "startup, imports, gates, validate (to 'build' line)",
         "build_started": "lock, journal, Nornir setup (to 'connect')",
-        "connect": "connect + backup (show running-config)",
-        "reconcile": "reconcile (show running-config), as-built.json, audit, reports",
+        "connect": "(connect: each host goes on into the first layer at once)",
+        "reconcile": "as-built.json, audit, reports",
         "as-built": "summary table, interpreter exit",
     }
+    layers = [a for a, _t in marks if a.startswith("layer")]
+    first = {layers[0]: "connect + backup, "} if layers else {}
+    last = {layers[-1]: ", reconcile read, logout"} if layers else {}
     out: dict[str, float] = {}
     for (a, ta), (_b, tb) in itertools.pairwise(marks):
-        label = names.get(a, f"{a}: apply/commit or shows + checks" if a.startswith("layer") else a)
+        layer = f"{a}: {first.get(a, '')}apply/commit or shows + checks{last.get(a, '')}"
+        label = names.get(a, layer if a.startswith("layer") else a)
         out[label] = round(out.get(label, 0.0) + tb - ta, 3)
     return out
 

@@ -85,7 +85,7 @@ def install() -> float:
     _wrap(evidence.EvidenceStore, "write", "any", lambda *a, **k: "evidence write")
     _wrap(evidence.EvidenceStore, "write_private", "any", lambda *a, **k: "backup write (fsync)")
     _wrap(build, "refuse_if_unfinished", "main", lambda *a, **k: "unfinished-build check")
-    _wrap(service, "_lab_inventory", "main", lambda *a, **k: "lab inventory lookup")
+    _wrap(service, "lab_connections", "main", lambda *a, **k: "lab inventory lookup")
     _wrap(gates, "check_targets", "main", lambda *a, **k: "targets check")
     for name in ("write_baseline", "qualifies"):
         if hasattr(service, name):
