@@ -128,13 +128,13 @@ def _conn(data: Mapping[str, _ConnOpts]) -> dict[str, ConnectionOptions]:
 
 
 def _load_file(
-    directory: Path, name: str, display: str, problems: list[Problem]
+    directory: Path, name: str, display: str, problems: list[Problem], machine_written: bool
 ) -> LoadedYaml | None:
     path = directory / name
     if not path.is_file():
         return None
     try:
-        loaded = load_yaml(path, display=f"{display}/{name}")
+        loaded = load_yaml(path, display=f"{display}/{name}", positions=not machine_written)
     except YamlLoadError as exc:
         problems.append(exc.problem)
         return None
@@ -169,8 +169,14 @@ def _validate(
         return None
 
 
-def load_inventory(directory: Path, *, display: str | None = None) -> LoadedInventory:
-    """Load a SimpleInventory folder. Raises ``InventoryError`` listing every problem."""
+def load_inventory(
+    directory: Path, *, display: str | None = None, machine_written: bool = False
+) -> LoadedInventory:
+    """Load a SimpleInventory folder. Raises ``InventoryError`` listing every problem.
+
+    ``machine_written``: a lab's inventory (``sdd-build lab up`` writes it as YAML 1.1), read
+    fast and without line numbers (see ``load_yaml``).
+    """
     display = display or str(directory)
     if not (directory / "hosts.yaml").is_file():
         raise InventoryError(
@@ -181,7 +187,7 @@ def load_inventory(directory: Path, *, display: str | None = None) -> LoadedInve
     problems: list[Problem] = []
     files: dict[str, LoadedYaml] = {}
     for name in _FILES:
-        got = _load_file(directory, name, display, problems)
+        got = _load_file(directory, name, display, problems, machine_written)
         if got is not None:
             files[name] = got
     if problems:

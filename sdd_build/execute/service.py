@@ -219,7 +219,7 @@ def discover_service(
         inv_dir = inventory or repo.root / "inventory"
         inv = load_inventory(inv_dir, display=repo.display(inv_dir))
         if connections is not None:
-            inv = overlay_connections(inv, load_inventory(connections))
+            inv = overlay_connections(inv, load_inventory(connections, machine_written=True))
         selected, bad_groups, bad_hosts = (
             resolve_targets(inv, Targets(groups=groups or [], hosts=hosts or []))
             if (groups or hosts)

@@ -103,6 +103,9 @@ def build_inventory(
 def _dump(data: Any) -> str:
     y = YAML(typ="safe", pure=True)
     y.default_flow_style = False
+    # YAML 1.1, declared: the scalars 1.1 and 1.2 read differently ('on', '1:20', ...) come out
+    # quoted, so Nornir (ruamel) and sdd-build's fast reader (libyaml) see the same values
+    y.version = (1, 1)
     buf = StringIO()
     y.dump(data, buf)
     return buf.getvalue()

@@ -116,7 +116,8 @@ def open_workspace(
         inventory = load_inventory(inv_dir, display=inv_display)
         if connections is not None:
             inventory = overlay_connections(
-                inventory, load_inventory(connections, display=str(connections))
+                inventory,
+                load_inventory(connections, display=str(connections), machine_written=True),
             )
     except SddBuildError as exc:
         problems.extend(exc.problems)

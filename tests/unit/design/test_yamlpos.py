@@ -48,3 +48,22 @@ def test_size_cap(tmp_path: Path) -> None:
     f.write_text("a: " + "x" * 100 + "\n")
     with pytest.raises(YamlLoadError, match="larger than the 50-byte limit"):
         load_yaml(f, display="a.yaml", max_bytes=50)
+
+
+def test_fast_path_only_for_documents_that_declare_yaml_1_1(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("a: on\nb: 1:20\n")
+    loaded = load_yaml(plain, display="plain.yaml", positions=False)
+    assert loaded.data == {"a": "on", "b": "1:20"}  # YAML 1.2, full path, with positions
+    assert loaded.positions[("a",)] == (1, 1)
+    declared = tmp_path / "declared.yaml"
+    declared.write_text("# written by a machine\n%YAML 1.1\n---\na: 'on'\nb: 2\n")
+    fast = load_yaml(declared, display="declared.yaml", positions=False)
+    assert fast.data == {"a": "on", "b": 2}
+    assert fast.positions == {}
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("%YAML 1.1\n---\na: [1, 2\n")
+    with pytest.raises(YamlLoadError) as info:
+        load_yaml(broken, display="broken.yaml", positions=False)
+    assert info.value.problem.file == "broken.yaml"
+    assert info.value.problem.line is not None

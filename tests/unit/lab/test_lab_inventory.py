@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import stat
 from pathlib import Path
@@ -55,6 +56,28 @@ def test_inventory_shape_for_netmiko_and_napalm() -> None:
     assert "shell_password" not in data  # only in optional_args (the 0600 file)
     assert set(groups) == {"core", "lab_triangle"}
     assert defaults["platform"] == "frr"
+
+
+def test_written_inventory_reads_the_same_fast_and_in_full(tmp_path: Path) -> None:
+    """YAML 1.1, declared: libyaml (the build's fast path) and ruamel agree on every value,
+    also on scalars YAML 1.2 reads differently."""
+    from sdd_build.design.inventory import load_inventory
+
+    topo = load_topology(LABS / "triangle.clab.yml")
+    entries = _entries()
+    entries[0] = dataclasses.replace(entries[0], password="on", shell_password="1:20")
+    inv = write_inventory(tmp_path / "inventory", topo, entries)
+    assert "%YAML 1.1" in (inv / "hosts.yaml").read_text()
+    fast = load_inventory(inv, machine_written=True)
+    full = load_inventory(inv)
+    assert not fast.files["hosts.yaml"].positions  # the fast path was taken
+    assert full.files["hosts.yaml"].positions
+    for name in ("hosts.yaml", "groups.yaml", "defaults.yaml"):
+        assert fast.files[name].data == full.files[name].data
+    r1 = fast.inventory.hosts["r1"]
+    assert r1.password == "on"
+    napalm = r1.get_connection_parameters("napalm")
+    assert napalm.extras["optional_args"]["shell_password"] == "1:20"
 
 
 def test_written_inventory_is_private_and_loads_in_nornir(tmp_path: Path) -> None:
