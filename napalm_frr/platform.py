@@ -47,6 +47,10 @@ SESSION_NOISE: Final[tuple[re.Pattern[str], ...]] = (
     re.compile(r"^The route-map '[^']*' does not exist\.$"),
 )
 
+#: Any vtysh prompt at the end of what was read (any host name: ``hostname`` renames it,
+#: ``no hostname`` gives ``(null)``).
+ANY_PROMPT: Final = r"\n[^\n]*# ?$"
+
 #: The prompt of configuration mode, right after ``configure terminal``.
 CONFIG_MODE_PROMPT: Final = r"\([^\n]*config[^\n]*\)# ?$"
 

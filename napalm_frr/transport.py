@@ -223,9 +223,12 @@ class VtyshTransport(_NetmikoSession):
                 # by hand: Netmiko's config_mode() and exit_config_mode() check the mode before
                 # and after, a round trip each
                 conn.write_channel(conn.normalize_cmd("configure terminal"))
-                conn.read_until_pattern(
-                    pattern=platform.CONFIG_MODE_PROMPT, read_timeout=read_timeout
+                answer = str(
+                    conn.read_until_pattern(pattern=platform.ANY_PROMPT, read_timeout=read_timeout)
                 )
+                if not re.search(platform.CONFIG_MODE_PROMPT, answer):
+                    said = " ".join(answer.replace("\r", "").split("\n")[1:-1]).strip()
+                    raise TransportError(f"vtysh refused configuration mode: {said or answer!r}")
                 for burst in bursts(lines):
                     conn.write_channel("".join(conn.normalize_cmd(line) for line in burst))
                     outputs = self._read_burst(burst, read_timeout)
@@ -236,6 +239,8 @@ class VtyshTransport(_NetmikoSession):
                     results += answered
                     if any(r.failed for r in answered):
                         break
+            except TransportError:
+                raise
             except Exception as exc:
                 raise TransportError(f"{type(exc).__name__} in configuration mode") from exc
             finally:
