@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sdd_build.graph.mermaid import node_ids, shape
 from sdd_build.report.view import NO_HOSTS, STATUS_ORDER, ReportView
 
-__all__ = ["COLOURS", "Layout", "layout", "mermaid", "mermaid_id"]
+__all__ = ["COLOURS", "Layout", "layout", "mermaid"]
 
 # status -> (fill, stroke, dashed)
 COLOURS: dict[str, tuple[str, str, bool]] = {
@@ -24,17 +25,6 @@ COLOURS: dict[str, tuple[str, str, bool]] = {
 }
 LEGEND: tuple[str, ...] = (*STATUS_ORDER, NO_HOSTS)
 
-_SHAPES = {
-    "config_template": ('["', '"]'),
-    "command_template": ('(["', '"])'),
-    "parser": ('[/"', '"/]'),
-    "workflow": ('[["', '"]]'),
-}
-
-
-def mermaid_id(node: str) -> str:
-    return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", node)
-
 
 def _mermaid_label(value: str) -> str:
     """Text inside a quoted Mermaid label: entity codes for what would end or inject markup."""
@@ -46,23 +36,13 @@ def _mermaid_label(value: str) -> str:
 
 def mermaid(view: ReportView) -> str:
     """``flowchart BT`` with a subgraph per layer and a class per outcome."""
-    ids: dict[str, str] = {}
-    used: set[str] = set()
-    for layer in view.layers:
-        for node in layer:
-            mid = base = mermaid_id(node)
-            n = 1
-            while mid in used:  # 'a-b' and 'a_b' must stay two nodes
-                n += 1
-                mid = f"{base}_{n}"
-            used.add(mid)
-            ids[node] = mid
+    ids = node_ids(view.layers)
     lines = ["flowchart BT"]
     for index, layer in enumerate(view.layers):
         lines.append(f'  subgraph L{index}["layer {index}"]')
         for node in layer:
             kind = view.kind(node)
-            left, right = _SHAPES.get(kind, ('["', '"]'))
+            left, right = shape(kind)
             label = f"{_mermaid_label(node)}<br/>{_mermaid_label(kind)}"
             status = view.status.get(node, NO_HOSTS)
             if status != NO_HOSTS:
