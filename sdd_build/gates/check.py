@@ -235,39 +235,58 @@ def _content_findings(ctx: _Context, approval: GateApproval, *, gate_name: str) 
 # -- Gate 1 ---------------------------------------------------------------------------------
 
 
-def _gate1(ctx: _Context, spec_path: Path, use_case_dir: Path) -> GateStatus:
-    spec_rel = ctx.rel(spec_path)
-    path = approval_path(use_case_dir, "spec")
-    status = GateStatus(gate="spec", artifact=spec_rel, record=ctx.rel(path))
-    approval, findings = read_approval(path, display=status.record, gate="spec")
+def _open_gate(
+    ctx: _Context, gate: Gate, artifact_rel: str, record_path: Path, to_approve: str
+) -> tuple[GateStatus, bool]:
+    """The gate's status with its approval record read; True when the record has a signature
+    or format problem. A missing record is a ``missing`` finding that says how to approve."""
+    status = GateStatus(gate=gate, artifact=artifact_rel, record=ctx.rel(record_path))
+    approval, findings = read_approval(record_path, display=status.record, gate=gate)
     status.approval = approval
     status.findings.extend(findings)
     if approval is None and not findings:
+        number = 1 if gate == "spec" else 2
         status.findings.append(
             Finding(
                 "missing",
                 Problem(
-                    f"the spec is not approved (Gate 1): no {status.record}; approve it with "
-                    f"`sdd-build approve {spec_rel} --gate spec --by NAME`",
-                    spec_rel,
+                    f"the {gate} is not approved (Gate {number}): no {status.record}; {to_approve}",
+                    artifact_rel,
                 ),
             )
         )
-        return status
+    return status, bool(findings)
+
+
+def _approves(status: GateStatus, approval: GateApproval, artifact_rel: str) -> bool:
+    """Whether the approval is for this artifact (an ``invalid`` finding when it is not)."""
+    if approval.record.artifact == artifact_rel:
+        return True
+    status.findings.append(
+        Finding(
+            "invalid",
+            Problem(f"approves {approval.record.artifact}, not {artifact_rel}", approval.display),
+        )
+    )
+    return False
+
+
+def _gate1(ctx: _Context, spec_path: Path, use_case_dir: Path) -> GateStatus:
+    spec_rel = ctx.rel(spec_path)
+    status, signature_problem = _open_gate(
+        ctx,
+        "spec",
+        spec_rel,
+        approval_path(use_case_dir, "spec"),
+        f"approve it with `sdd-build approve {spec_rel} --gate spec --by NAME`",
+    )
+    approval = status.approval
     if approval is None:
         return status
-    record = approval.record
-    if record.artifact != spec_rel:
-        status.findings.append(
-            Finding(
-                "invalid",
-                Problem(f"approves {record.artifact}, not {spec_rel}", approval.display),
-            )
-        )
-    else:
+    if _approves(status, approval, spec_rel):
         status.findings.extend(_content_findings(ctx, approval, gate_name="spec"))
     status.findings.extend(
-        _policy_findings(ctx, approval, author=None, had_signature_problem=bool(findings))
+        _policy_findings(ctx, approval, author=None, had_signature_problem=signature_problem)
     )
     return status
 
@@ -312,35 +331,17 @@ def _gate2(
     ctx: _Context, design_path: Path, loaded: LoadedDesign | None, load_problems: list[Problem]
 ) -> GateStatus:
     design_rel = ctx.rel(design_path)
-    path = approval_path(design_path.parent, "design")
-    status = GateStatus(gate="design", artifact=design_rel, record=ctx.rel(path))
-    approval, findings = read_approval(path, display=status.record, gate="design")
-    status.approval = approval
-    status.findings.extend(findings)
-    if approval is None and not findings:
-        status.findings.append(
-            Finding(
-                "missing",
-                Problem(
-                    f"the design is not approved (Gate 2): no {status.record}; validate it "
-                    f"and approve it with `sdd-build approve {design_rel} --gate design "
-                    "--by NAME`",
-                    design_rel,
-                ),
-            )
-        )
-        return status
-    if approval is None:
+    status, signature_problem = _open_gate(
+        ctx,
+        "design",
+        design_rel,
+        approval_path(design_path.parent, "design"),
+        f"validate it and approve it with `sdd-build approve {design_rel} --gate design --by NAME`",
+    )
+    approval = status.approval
+    if approval is None or not _approves(status, approval, design_rel):
         return status
     record = approval.record
-    if record.artifact != design_rel:
-        status.findings.append(
-            Finding(
-                "invalid",
-                Problem(f"approves {record.artifact}, not {design_rel}", approval.display),
-            )
-        )
-        return status
     content = _content_findings(ctx, approval, gate_name="design")
     status.findings.extend(content)
     design_changed = any(f.problem.file == design_rel for f in content)
@@ -372,7 +373,7 @@ def _gate2(
     if author is None and record.design is not None:
         author = record.design.author
     status.findings.extend(
-        _policy_findings(ctx, approval, author=author, had_signature_problem=bool(findings))
+        _policy_findings(ctx, approval, author=author, had_signature_problem=signature_problem)
     )
     if loaded is not None and record.design is not None and not design_changed:
         model = loaded.model
