@@ -126,26 +126,13 @@ def load_yaml(
     try:
         tree = yaml.load(text)
     except DuplicateKeyError as exc:
-        mark = exc.problem_mark
         key = (exc.problem or "").replace("found duplicate key", "").strip()
-        raise YamlLoadError(
-            Problem(
-                f"duplicate key {key}".strip() + "; each key may appear once",
-                display,
-                mark.line + 1 if mark else None,
-                mark.column + 1 if mark else None,
-            )
-        ) from None
+        message = f"duplicate key {key}".strip() + "; each key may appear once"
+        raise _located(message, display, exc.problem_mark) from None
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
         what = exc.problem or exc.context or "invalid YAML"
-        raise YamlLoadError(
-            Problem(
-                f"invalid YAML: {what}",
-                display,
-                mark.line + 1 if mark else None,
-                mark.column + 1 if mark else None,
-            )
+        raise _located(
+            f"invalid YAML: {what}", display, exc.problem_mark or exc.context_mark
         ) from None
     except YAMLError as exc:
         raise YamlLoadError(Problem(f"invalid YAML: {exc}", display)) from None
@@ -163,6 +150,13 @@ def load_yaml(
     return loaded
 
 
+def _located(message: str, display: str, mark: Any) -> YamlLoadError:
+    """A load error at a parser's mark (ruamel's and PyYAML's count lines and columns from 0)."""
+    if mark is None:
+        return YamlLoadError(Problem(message, display))
+    return YamlLoadError(Problem(message, display, mark.line + 1, mark.column + 1))
+
+
 def _load_machine_written(text: str, display: str) -> LoadedYaml:
     import yaml
 
@@ -170,14 +164,9 @@ def _load_machine_written(text: str, display: str) -> LoadedYaml:
     try:
         data = yaml.load(text, Loader=loader)  # a safe loader (C or Python)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise YamlLoadError(
-            Problem(
-                f"invalid YAML: {exc.problem or exc.context or exc}",
-                display,
-                mark.line + 1 if mark else None,
-                mark.column + 1 if mark else None,
-            )
+        what = exc.problem or exc.context or exc
+        raise _located(
+            f"invalid YAML: {what}", display, exc.problem_mark or exc.context_mark
         ) from None
     except yaml.YAMLError as exc:
         raise YamlLoadError(Problem(f"invalid YAML: {exc}", display)) from None

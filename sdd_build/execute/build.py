@@ -119,9 +119,9 @@ class _Build:
         actual: Any = None,
         evidence: list[str] | None = None,
     ) -> None:
-        dev = self.deviations.add(cls, component, host, reason, expected, actual, evidence)
-        self.journal.write("deviation", **dev.dump())
-        self.opts.emit("deviation", **dev.dump())
+        data = self.deviations.add(cls, component, host, reason, expected, actual, evidence).dump()
+        self.journal.write("deviation", **data)
+        self.opts.emit("deviation", **data)
 
     # ----- per-host work -----------------------------------------------------------------
 
