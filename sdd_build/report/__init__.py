@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from sdd_build.execute.results import AsBuilt
@@ -63,23 +63,25 @@ def _write(path: Path, content: str) -> None:
         raise
 
 
-def write_format(build_dir: Path, fmt: str, record: AsBuilt | None = None) -> Path:
-    """(Re)write one format in ``build_dir`` from its ``as-built.json``; returns its path."""
+def _write_formats(build_dir: Path, fmts: Iterable[str], record: AsBuilt | None) -> list[Path]:
     build_dir = Path(build_dir)
     if record is None:
         record = load_record(build_dir)
-    path = build_dir / FILES[fmt]
-    _write(path, render(record, fmt, build_dir))
-    return path
+    view = ReportView(record, build_dir)  # one view serves every format
+    renderers = _renderers()
+    paths = []
+    for fmt in fmts:
+        path = build_dir / FILES[fmt]
+        _write(path, renderers[fmt](view))
+        paths.append(path)
+    return paths
+
+
+def write_format(build_dir: Path, fmt: str, record: AsBuilt | None = None) -> Path:
+    """(Re)write one format in ``build_dir`` from its ``as-built.json``; returns its path."""
+    return _write_formats(build_dir, [fmt], record)[0]
 
 
 def write_all(build_dir: Path) -> list[Path]:
     """(Re)write every human format of the record in ``build_dir`` from its ``as-built.json``."""
-    build_dir = Path(build_dir)
-    view = ReportView(load_record(build_dir), build_dir)  # one view serves every format
-    paths = []
-    for fmt, renderer in _renderers().items():
-        path = build_dir / FILES[fmt]
-        _write(path, renderer(view))
-        paths.append(path)
-    return paths
+    return _write_formats(build_dir, FILES, None)
