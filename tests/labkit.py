@@ -1,0 +1,203 @@
+"""Shared helpers for tests that need a private repository and (optionally) a private lab.
+
+* ``copy_repo(root, subs)`` copies only the files git tracks (never a checkout's builds,
+  baselines, approvals or audit log), falling back to ignore patterns outside a git checkout.
+* ``private_triangle(root)`` renames the triangle lab per run (concurrent runs never share
+  routers) and returns the topology path; ``lab.up`` / ``lab.down`` stay with the caller.
+* ``CountingProxy`` forwards TCP to a router's sshd and counts every connection: point an
+  inventory at it to prove *zero device contact* (or that contact happened).
+* ``sdd(root, ...)`` runs the CLI in a subprocess (no stdin), ``running(handle, node)`` reads
+  a router's running config with vtysh inside its namespace, ``reset_router`` restores one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = ("builds", "approvals", "baseline.json", "audit", "feasibility.*", ".state")
+
+
+def _tracked(sub: str) -> list[str] | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(REPO), "ls-files", "-z", "--", sub],
+            capture_output=True,
+            check=True,
+            timeout=30,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    files = [f for f in out.decode().split("\0") if f]
+    return files or None
+
+
+def copy_repo(root: Path, subs: Iterable[str]) -> None:
+    """Copy ``subs`` (repository-relative folders or files) to ``root``: tracked files only."""
+    for sub in subs:
+        files = _tracked(sub)
+        if files is None:
+            src = REPO / sub
+            if src.is_dir():
+                shutil.copytree(
+                    src, root / sub, ignore=shutil.ignore_patterns(*ARTIFACTS), dirs_exist_ok=True
+                )
+            else:
+                (root / sub).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, root / sub)
+            continue
+        for rel in files:
+            dest = root / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / rel, dest)
+
+
+def private_triangle(root: Path, prefix: str = "t") -> Path:
+    """``labs/triangle.clab.yml`` copied into ``root`` under a lab name unique to this run."""
+    copy_repo(root, ["labs/triangle"])
+    name = f"{prefix}{os.getpid() % 100000}"
+    text = (REPO / "labs/triangle.clab.yml").read_text()
+    topo = root / "labs/triangle.clab.yml"
+    topo.parent.mkdir(parents=True, exist_ok=True)
+    topo.write_text(text.replace("name: triangle\n", f"name: {name}\n"))
+    return topo
+
+
+def sdd(
+    root: Path, *args: str, timeout: float = 240, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The CLI in a subprocess, in ``root``, with no stdin."""
+    return subprocess.run(
+        [sys.executable, "-m", "sdd_build", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def running(handle: Any, node: str) -> str:
+    """A router's running config, read with vtysh inside its namespace (not over SSH)."""
+    return str(handle.hosts[node].vtysh("show running-config"))
+
+
+def strip_volatile(config: str) -> str:
+    return "\n".join(
+        line
+        for line in config.splitlines()
+        if line.strip()
+        and not line.startswith(("frr version", "Building configuration", "Current configuration"))
+    )
+
+
+def reset_router(handle: Any, node: str, config: str, workdir: Path) -> None:
+    """Put ``config`` back on ``node`` with FRR's own frr-reload.py, and check it took."""
+    conf = workdir / f".reset-{node}.conf"
+    conf.write_text(
+        "\n".join(
+            line
+            for line in config.splitlines()
+            if not line.startswith(("Building configuration", "Current configuration"))
+        )
+        + "\n"
+    )
+    subprocess.run(
+        [
+            "python3",
+            "/usr/lib/frr/frr-reload.py",
+            "--reload",
+            "--pathspace",
+            handle.hosts[node].frr_instance,
+            "--stdout",
+            str(conf),
+        ],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert strip_volatile(running(handle, node)) == strip_volatile(config), f"reset of {node}"
+
+
+class CountingProxy:
+    """A TCP forwarder on loopback that counts connections (device contact) to one port."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.accepted = 0
+        self._stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        self.server.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                client, _ = self.server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.accepted += 1
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=10)
+            except OSError:
+                client.close()
+                continue
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while not self._stop.is_set():
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                with contextlib.suppress(OSError):
+                    sock.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.server.close()
+
+
+def lab_inventory_through(handle: Any, dest: Path, ports: dict[str, int]) -> Path:
+    """A copy of the lab's (connection) inventory whose SSH goes through ``ports``; returns a
+    topology-independent folder usable as ``--inventory``-style connection data."""
+    src = Path(handle.inventory_dir)
+    dest.mkdir(parents=True, exist_ok=True)
+    hosts = yaml.safe_load((src / "hosts.yaml").read_text())
+    for name, entry in hosts.items():
+        if name not in ports:
+            continue
+        entry["port"] = ports[name]
+        for plugin in (entry.get("connection_options") or {}).values():
+            optional = (plugin.get("extras") or {}).get("optional_args")
+            if optional and "port" in optional:
+                optional["port"] = ports[name]
+            if plugin.get("port"):
+                plugin["port"] = ports[name]
+    (dest / "hosts.yaml").write_text(yaml.safe_dump(hosts))
+    for extra in ("groups.yaml", "defaults.yaml"):
+        if (src / extra).is_file():
+            shutil.copy(src / extra, dest / extra)
+    return dest
