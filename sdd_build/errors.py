@@ -14,6 +14,7 @@ else escapes the CLI as a traceback.
     ├── OfflineTestError          golden render / parser fixture mismatches
     ├── GateError                 exit 3: unapproved, stale or tampered artifacts
     ├── LabError                  lab topologies and the lab runtime
+    ├── StateError                the private state directory (backups): unusable or unsafe
     └── DeviceError(host=...)     exit 1: a device refused, timed out or was unreachable
 """
 
@@ -35,6 +36,7 @@ __all__ = [
     "Problem",
     "RenderError",
     "SddBuildError",
+    "StateError",
 ]
 
 EXIT_OK = 0
@@ -147,6 +149,10 @@ class GateError(SddBuildError):
 
 class LabError(SddBuildError):
     """A lab topology is invalid, or the lab runtime could not do what was asked."""
+
+
+class StateError(SddBuildError):
+    """The private state directory (pre-build backups) is unusable or unsafe to write."""
 
 
 class DeviceError(SddBuildError):

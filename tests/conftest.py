@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,20 @@ from sdd_build.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = "designs/ospf-underlay"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Pre-build backups of test builds go to a throw-away state directory (inherited by the
+    CLI subprocesses), not the machine's /var/lib/sdd-build/state."""
+    path = tmp_path_factory.mktemp("sdd-state")
+    old = os.environ.get("SDD_STATE_DIR")
+    os.environ["SDD_STATE_DIR"] = str(path / "state")
+    yield path / "state"
+    if old is None:
+        os.environ.pop("SDD_STATE_DIR", None)
+    else:
+        os.environ["SDD_STATE_DIR"] = old
 
 
 @pytest.fixture

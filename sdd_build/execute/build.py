@@ -36,6 +36,7 @@ from sdd_build.errors import DesignError, GateError, SddBuildError
 from sdd_build.execute.device import DeviceSession, open_session, preload_drivers
 from sdd_build.execute.evidence import EvidenceStore
 from sdd_build.execute.journal import Journal, build_lock, find_unfinished, utcnow
+from sdd_build.execute.private import prepare_build, write_backup
 from sdd_build.execute.reconcile import reconcile
 from sdd_build.execute.results import (
     AsBuilt,
@@ -147,11 +148,10 @@ class _Build:
             self.deviate("unreachable", None, st.name, f"cannot reach or read the device: {reason}")
             self.journal.write("host_unreachable", host=st.name, reason=reason)
             return Result(host=task.host, failed=True, result=reason)
-        path = self.evidence.write_private(st.name, "pre-build.cfg", st.backup)
+        # the real backup (device secrets) goes to the private state dir, never under builds/
+        path = write_backup(self.ws.design.repo.root, self.build_dir.name, st.name, st.backup)
         self.evidence.write(st.name, "pre.cfg", st.backup)
-        self.journal.write(
-            "host_backup", host=st.name, backup=str(path.relative_to(self.build_dir))
-        )
+        self.journal.write("host_backup", host=st.name, backup=str(path))
         return Result(host=task.host, result="connected")
 
     def run_layer(self, task: Task, layer: list[str]) -> Result:
@@ -560,6 +560,7 @@ def run_build(report: ValidationReport, opts: BuildOptions) -> tuple[AsBuilt, Pa
     with build_lock(builds_dir(ws), model.design):
         # Under the lock: a journal without an end is a crashed build, not a running one.
         refuse_if_unfinished(ws)
+        prepare_build(ws.design.repo.root, build_id)  # unusable state dir: refused, no contact
         bdir.mkdir(parents=True, exist_ok=False)
         b = _Build(ws, plan, opts, bdir)
         b.journal.write(

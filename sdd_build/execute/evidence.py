@@ -2,16 +2,15 @@
 
 Evidence is read by auditors and attached to reports: it must never carry a secret. Every
 text is masked twice: known secret-bearing config syntax (passwords, keys) and the literal
-credential strings of the inventory. Backups needed to roll a host back (which may contain
-device secrets) go to ``private/`` (mode 0700), which no report links or embeds.
+credential strings of the inventory. Backups needed to roll a host back (which hold device
+secrets) are not evidence: they go to the private state directory (``execute/private.py``),
+outside the repository.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -44,12 +43,8 @@ class EvidenceStore:
     def __init__(self, build_dir: Path, secrets: Iterable[str] = ()) -> None:
         self.build_dir = build_dir
         self.root = build_dir / "evidence"
-        self.private = build_dir / "private"
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-        self._lock = threading.Lock()
         self.root.mkdir(parents=True, exist_ok=True)
-        self.private.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.private, 0o700)
 
     def mask(self, text: str) -> str:
         return mask_secrets(text, self._secrets)
@@ -62,18 +57,6 @@ class EvidenceStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.mask(content), encoding="utf-8")
         return str(path.relative_to(self.build_dir))
-
-    def write_private(self, host: str, name: str, content: str) -> Path:
-        path = self.private / _safe(host) / _safe(name)
-        with self._lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            os.chmod(path.parent, 0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        return path
 
 
 def _safe(name: str) -> str:

@@ -25,6 +25,7 @@ from sdd_build.execute.device import open_session
 from sdd_build.execute.discover import Feasibility, discover, write_feasibility
 from sdd_build.execute.drift import DriftReport, detect_drift
 from sdd_build.execute.journal import Journal, build_lock, read_journal, utcnow
+from sdd_build.execute.private import read_backup
 from sdd_build.execute.results import (
     AsBuilt,
     ComponentRecord,
@@ -308,14 +309,17 @@ def recover_build(
 
             def restore(task: Task) -> Result:
                 host = task.host.name
-                backup = bdir / "private" / host / "pre-build.cfg"
-                if not backup.is_file():
+                backup = read_backup(ws.design.repo.root, build_id, host)
+                if backup is None:
                     deviate(
-                        "rolled_back", host, "no backup in the journal folder; cannot roll back"
+                        "rolled_back",
+                        host,
+                        "no pre-build backup in this machine's private state directory; "
+                        "cannot roll back",
                     )
                     return Result(host=task.host, failed=True)
                 session = open_session(task, model.build.timeout_s)
-                error = session.restore(backup.read_text(encoding="utf-8"))
+                error = session.restore(backup)
                 for cid in touched[host]:
                     records.setdefault(cid, {})[host] = HostRecord(
                         status="rolled_back" if error is None else "failed",

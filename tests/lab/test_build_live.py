@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from sdd_build import lab
+from sdd_build.execute import private
 from sdd_build.lab import LabHandle
 from tests.lab.conftest import require_lab
 
@@ -308,6 +309,11 @@ def test_kill_minus_9_then_recover(repo: tuple[Path, LabHandle]) -> None:
     proc.wait(timeout=10)
     assert journal is not None, "the build never committed anything"
     build_id = journal.parent.name
+    # The backups a restore needs hold device secrets: outside the repository, never builds/.
+    assert not list(builds.rglob("private")), "a private/ folder under builds/"
+    backup = private.backup_path(root, build_id, "r1")
+    assert "hostname r1" in backup.read_text()
+    assert root.resolve() not in backup.resolve().parents
     # The next build refuses to start blind and names the unfinished one.
     refused = build(root)
     assert refused.returncode == 3

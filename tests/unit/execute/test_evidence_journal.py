@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import stat
 from pathlib import Path
 
 import pytest
@@ -28,15 +27,12 @@ def test_config_secrets_are_masked(line: str, secret: str) -> None:
     assert MASK in masked
 
 
-def test_inventory_literals_are_masked_and_private_is_private(tmp_path: Path) -> None:
+def test_inventory_literals_are_masked(tmp_path: Path) -> None:
     store = EvidenceStore(tmp_path, secrets=["hunter2-lab-password"])
     ref = store.write("r1", "out.txt", "login hunter2-lab-password ok")
     assert ref == "evidence/r1/out.txt"
     assert "hunter2" not in (tmp_path / ref).read_text()
-    private = store.write_private("r1", "pre-build.cfg", "password keepme")
-    assert private.read_text() == "password keepme"
-    assert stat.S_IMODE((tmp_path / "private").stat().st_mode) == 0o700
-    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evidence"]  # no private/ folder
 
 
 def test_journal_survives_a_torn_line_and_marks_unfinished(tmp_path: Path) -> None:
