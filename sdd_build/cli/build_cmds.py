@@ -16,6 +16,7 @@ from rich.table import Table
 from sdd_build.cli._options import design_argument, inventory_option, lab_option
 from sdd_build.cli._output import print_error
 from sdd_build.errors import EXIT_DEVIATIONS, EXIT_OK, SddBuildError
+from sdd_build.execute.policy import is_open, policy
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -26,6 +27,9 @@ _STYLE = {
     "rolled_back": "magenta",
     "skipped": "dim",
 }
+
+#: deviation severity (``execute.policy``) -> terminal style
+SEVERITY_STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "info": "cyan"}
 
 
 class _HumanProgress:
@@ -60,9 +64,10 @@ class _HumanProgress:
                 )
             elif event == "warning":
                 self.console.print(f"{elapsed} [yellow]warning[/]: {data['message']}")
-            elif event == "deviation" and data["class"] not in ("blocked",):
+            elif event == "deviation" and not policy(data["class"]).derived:
+                style = SEVERITY_STYLE[policy(data["class"]).severity]
                 self.console.print(
-                    f"{elapsed}   [red]deviation[/] {data['id']} {data['class']} "
+                    f"{elapsed}   [{style}]deviation[/] {data['id']} {data['class']} "
                     f"{data.get('component') or ''} @ {data.get('host') or ''}: {data['reason']}"
                 )
 
@@ -147,7 +152,7 @@ def register(main: click.Group) -> None:
             sys.exit(exc.exit_code)
         if not as_json:
             _summary(_err, asbuilt, path)
-        open_deviations = [d for d in asbuilt.deviations if d.class_ != "waived"]
+        open_deviations = [d for d in asbuilt.deviations if is_open(d.class_)]
         sys.exit(EXIT_DEVIATIONS if open_deviations or asbuilt.result == "failed" else EXIT_OK)
 
     @main.command("discover")

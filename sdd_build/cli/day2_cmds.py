@@ -14,6 +14,7 @@ from rich.table import Table
 
 from sdd_build.cli._options import inventory_option, lab_option
 from sdd_build.errors import EXIT_DEVIATIONS, DesignError
+from sdd_build.execute.policy import amends_spec, is_open
 
 _out = Console(highlight=False, soft_wrap=True)
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -30,16 +31,21 @@ def _latest_record(use_case: Path) -> dict[str, Any] | None:
 
 def append_amendments(spec: Path, record: dict[str, Any], design: str, version: int) -> list[str]:
     """Append a dated '## Amendments' entry for requirements whose checks were waived or
-    failed in ``record``. Additive: nothing approved is rewritten. Returns the lines added."""
+    failed in ``record`` (the classes that amend the spec: ``execute.policy``). Additive:
+    nothing approved is rewritten. Returns the lines added."""
     covers = {a["id"]: a.get("covers", []) for a in record.get("acceptance", [])}
     lines: list[str] = []
     for dev in record.get("deviations", []):
-        if dev["class"] not in ("waived", "acceptance_failed"):
+        if not amends_spec(dev["class"]):
             continue
-        check = str(dev.get("reason", "")).split(" ", 1)[0].rstrip(":")
+        check = dev.get("check")
+        verb = "failed" if is_open(dev["class"]) else "waived"
+        where = f"on {dev.get('host')}: {dev.get('reason')}"
+        if not check:  # a record written before deviations carried their check
+            lines.append(f"- (check not recorded): {dev['class']} {where}")
+            continue
         for req in covers.get(check) or ["(no requirement)"]:
-            verb = "waived" if dev["class"] == "waived" else "failed"
-            lines.append(f"- {req}: check {check} {verb} on {dev.get('host')}: {dev.get('reason')}")
+            lines.append(f"- {req}: check {check} {verb} {where}")
     if not lines:
         return []
     text = spec.read_text(encoding="utf-8")

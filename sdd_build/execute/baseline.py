@@ -1,9 +1,9 @@
 """The reconciled baseline: the Day-2 starting point (``<use-case>/baseline.json``).
 
-A build that ends as designed — or whose only deviations are waived — becomes the baseline:
-per host, the configuration each component intended and the device's reconciled running config
-(masked, as in the evidence). ``drift`` compares devices with it; ``diff`` compares a new design
-version with it.
+A build whose deviations do not block it (``execute.policy``: waived checks, elided defaults)
+becomes the baseline: per host, the configuration each component intended and the device's
+reconciled running config (masked, as in the evidence). ``drift`` compares devices with it;
+``diff`` compares a new design version with it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sdd_build.errors import DesignError
+from sdd_build.execute.policy import blocks_baseline, is_open
 from sdd_build.execute.results import AsBuilt
 from sdd_build.plan.planner import BuildPlan
 
@@ -26,10 +27,11 @@ FORMAT = "sdd-build.baseline/1"
 
 
 def qualifies(asbuilt: AsBuilt) -> bool:
-    """As designed, or with waived deviations only; never a dry run or a recovery."""
-    if asbuilt.mode != "build":
+    """No deviation whose class blocks the baseline (``execute.policy``: waived and
+    informational ones do not); never a dry run or a recovery."""
+    if asbuilt.mode != "build" or asbuilt.result == "failed":
         return False
-    return all(d.class_ == "waived" for d in asbuilt.deviations)
+    return not any(blocks_baseline(d.class_) for d in asbuilt.deviations)
 
 
 def write_baseline(use_case_dir: Path, asbuilt: AsBuilt, plan: BuildPlan, build_dir: Path) -> Path:
@@ -59,7 +61,8 @@ def write_baseline(use_case_dir: Path, asbuilt: AsBuilt, plan: BuildPlan, build_
         "record": str(build_dir.relative_to(use_case_dir) / "as-built.json"),
         "layers": asbuilt.layers,
         "acceptance": asbuilt.acceptance,
-        "waived": [d.dump() for d in asbuilt.deviations if d.class_ == "waived"],
+        # what the build recorded without it being open (waived checks, elided defaults)
+        "accepted": [d.dump() for d in asbuilt.deviations if not is_open(d.class_)],
         "hosts": hosts,
     }
     path = use_case_dir / BASELINE_FILE

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from nornir.core import Nornir
 from nornir.core.configuration import Config
@@ -36,6 +36,7 @@ from sdd_build.errors import DesignError, GateError, SddBuildError
 from sdd_build.execute.device import DeviceSession, open_session, preload_drivers
 from sdd_build.execute.evidence import EvidenceStore
 from sdd_build.execute.journal import Journal, build_lock, find_unfinished, utcnow
+from sdd_build.execute.policy import build_result, is_open
 from sdd_build.execute.private import prepare_build, write_backup
 from sdd_build.execute.reconcile import reconcile
 from sdd_build.execute.results import (
@@ -119,8 +120,11 @@ class _Build:
         expected: Any = None,
         actual: Any = None,
         evidence: list[str] | None = None,
+        check: str | None = None,
     ) -> None:
-        data = self.deviations.add(cls, component, host, reason, expected, actual, evidence).dump()
+        data = self.deviations.add(
+            cls, component, host, reason, expected, actual, evidence, check=check
+        ).dump()
         self.journal.write("deviation", **data)
         self.opts.emit("deviation", **data)
 
@@ -293,6 +297,7 @@ class _Build:
                     expected=r["expected"],
                     actual=r["found"],
                     evidence=evidence,
+                    check=r["check_id"],
                 )
         if failed:
             for r in failed:
@@ -304,6 +309,7 @@ class _Build:
                     expected=r["expected"],
                     actual=r["found"],
                     evidence=evidence,
+                    check=r["check_id"],
                 )
             self._fail(
                 comp.id,
@@ -381,7 +387,7 @@ class _Build:
             st.stopped = f"rollback after '{failed}' failed: {error}"
             self.journal.write("rollback_failed", host=st.name, error=self.evidence.mask(error))
             self.deviate(
-                "rolled_back",
+                "rollback_failed",
                 failed,
                 st.name,
                 f"rollback to the pre-build config FAILED: {error}",
@@ -662,20 +668,12 @@ def _as_built(
             pairs += 1
             with_evidence += bool(rec.evidence)
     reusable = [c for c in model.components if isinstance(c, ConfigTemplate | Parser)]
-    deviating = {(d.component, d.host) for d in b.deviations.items if d.class_ != "waived"}
-    statuses = [r.status for hosts in b.records.values() for r in hosts.values()]
-    result: Literal["as_designed", "with_deviations", "failed"]
-    if any(d.class_ != "waived" for d in b.deviations.items):
-        result = (
-            "failed"
-            if "failed" in statuses
-            or any(d.class_ in ("unreachable", "rolled_back") for d in b.deviations.items)
-            else "with_deviations"
-        )
-    elif b.deviations.items:
-        result = "with_deviations"  # waived only: recorded, approved, not open
-    else:
-        result = "as_designed"
+    deviating = {(d.component, d.host) for d in b.deviations.items if is_open(d.class_)}
+    result = build_result(
+        (d.class_ for d in b.deviations.items),
+        (r.status for hosts in b.records.values() for r in hosts.values()),
+        dry_run=opts.check,
+    )
     ttv = None
     if opts.spec_approved_at:
         try:

@@ -6,9 +6,11 @@ These models are the ``as-built.json`` machine contract; the report stage render
 from __future__ import annotations
 
 import threading
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from sdd_build.execute.policy import DEVIATION_CLASSES, DeviationClass, Result
 
 __all__ = [
     "DEVIATION_CLASSES",
@@ -23,31 +25,23 @@ __all__ = [
 
 HostStatus = Literal["built", "failed", "blocked", "skipped", "rolled_back"]
 
-DeviationClass = Literal[
-    "apply_failed",
-    "acceptance_failed",
-    "blocked",
-    "rejected_line",
-    "rewritten_line",
-    "unexpected_change",
-    "unreachable",
-    "waived",
-    "rolled_back",
-]
-DEVIATION_CLASSES: tuple[str, ...] = get_args(DeviationClass)
-
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class Deviation(_Model):
-    """Anything the design did not foresee, with evidence. Never adapted silently."""
+    """Anything the design did not foresee, with evidence. Never adapted silently.
+
+    What a class means for the build (fails it, can be waived, blocks the baseline, ...) is
+    ``sdd_build.execute.policy``; ``check`` is the acceptance check id where a check failed
+    or was waived."""
 
     id: str
     component: str | None
     host: str | None
     class_: DeviationClass = Field(alias="class")
+    check: str | None = None
     expected: Any = None
     actual: Any = None
     reason: str
@@ -75,6 +69,7 @@ class DeviationLog:
         expected: Any = None,
         actual: Any = None,
         evidence: list[str] | None = None,
+        check: str | None = None,
     ) -> Deviation:
         with self._lock:
             dev = Deviation.model_validate(
@@ -87,6 +82,7 @@ class DeviationLog:
                     "actual": actual,
                     "reason": reason,
                     "evidence": evidence or [],
+                    "check": check,
                 }
             )
             self.items.append(dev)
@@ -129,7 +125,7 @@ class AsBuilt(_Model):
     approvals: list[dict[str, Any]] = Field(default_factory=list)
     started: str
     finished: str | None = None
-    result: Literal["as_designed", "with_deviations", "failed"]
+    result: Result
     hosts: dict[str, dict[str, Any]] = Field(default_factory=dict)
     layers: list[list[str]] = Field(default_factory=list)
     edges: list[list[str]] = Field(

@@ -312,7 +312,7 @@ def recover_build(
                 backup = read_backup(ws.design.repo.root, build_id, host)
                 if backup is None:
                     deviate(
-                        "rolled_back",
+                        "rollback_failed",
                         host,
                         "no pre-build backup in this machine's private state directory; "
                         "cannot roll back",
@@ -328,7 +328,7 @@ def recover_build(
                         else f"recovery rollback failed: {error}",
                     )
                 deviate(
-                    "rolled_back",
+                    "rolled_back" if error is None else "rollback_failed",
                     host,
                     "interrupted build recovered: rolled back to the pre-build config"
                     if error is None

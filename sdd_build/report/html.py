@@ -77,6 +77,7 @@ def render_html(view: ReportView) -> str:
             "as_designed": "As designed",
             "with_deviations": "With deviations",
             "failed": "Failed",
+            "checked": "Checked (dry run, nothing changed)",
         },
     }
     return _env().get_template("report.html.j2").render(context)

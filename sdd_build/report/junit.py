@@ -44,7 +44,7 @@ def _case(parent: ET.Element, case: Case) -> tuple[int, int, int, int]:
     )
     failures = errors = skipped = 0
     message = _x(case.message)
-    rolled_back = [n for n in case.notes if n.startswith("rolled back")]
+    rolled_back = [n for n in case.notes if n.startswith(("rolled back", "rollback failed"))]
     if rolled_back and case.outcome in ("failed", "error"):
         message += _x("; " + "; ".join(rolled_back))
     if case.outcome == "failed":

@@ -26,6 +26,7 @@ _RESULT_WORDS = {
     "as_designed": "AS DESIGNED",
     "with_deviations": "WITH DEVIATIONS",
     "failed": "FAILED",
+    "checked": "CHECKED (dry run, nothing changed)",
 }
 
 

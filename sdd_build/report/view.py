@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from sdd_build.execute.evidence import mask_secrets
+from sdd_build.execute.policy import Stage, policy
 from sdd_build.execute.results import AsBuilt, ComponentRecord, Deviation, HostRecord
 
 __all__ = [
@@ -168,26 +169,32 @@ class ReportView:
 
     # -- cases --------------------------------------------------------------------------------
 
-    def _deviations(self, component: str, host: str, cls: str) -> list[Deviation]:
+    def _deviations(self, component: str, host: str, stage: Stage) -> list[Deviation]:
+        """Deviations of a component on a host from one stage (``execute.policy``)."""
         return [
             d
             for d in self.record.deviations
-            if d.class_ == cls and d.component == component and d.host in (host, None)
+            if policy(d.class_).stage == stage
+            and d.component == component
+            and d.host in (host, None)
         ]
 
     def _waivers(self, component: str, host: str, check_id: str | None) -> list[Deviation]:
         """Waived deviations of a component on a host; of one check when ``check_id`` is
-        given (the build words them ``"<check id> failed and is waived by ..."``)."""
+        given (older records carry no ``check``: the build worded them
+        ``"<check id> failed and is waived by ..."``)."""
         return [
             d
-            for d in self._deviations(component, host, "waived")
-            if check_id is None or d.reason.startswith(f"{check_id} ")
+            for d in self._deviations(component, host, "waiver")
+            if check_id is None
+            or d.check == check_id
+            or (d.check is None and d.reason.startswith(f"{check_id} "))
         ]
 
     def _notes(self, component: str, host: str, check_id: str | None = None) -> tuple[str, ...]:
         notes = [
-            f"rolled back ({d.id}): {text(d.reason)}"
-            for d in self._deviations(component, host, "rolled_back")
+            f"{d.class_.replace('_', ' ')} ({d.id}): {text(d.reason)}"
+            for d in self._deviations(component, host, "restore")
         ]
         notes += [
             f"waived ({d.id}): {text(d.reason)}" for d in self._waivers(component, host, check_id)

@@ -129,6 +129,7 @@ def test_amend_spec_is_additive(design_path: Path) -> None:
         "deviations": [
             {
                 "class": "waived",
+                "check": "AC-2",
                 "host": "r3",
                 "reason": "AC-2 failed and is waived by ops.lead: next week",
             }
@@ -143,3 +144,35 @@ def test_amend_spec_is_additive(design_path: Path) -> None:
     assert "## Amendments" in after
     append_amendments(spec, record, "ospf-underlay", 3)
     assert spec.read_text().count("## Amendments") == 1
+
+
+def test_amend_spec_names_the_failed_check_from_the_deviation(design_path: Path) -> None:
+    """The check id comes from the deviation's ``check``, not from its reason's first word
+    (which wrote "(no requirement): check expected failed on r3")."""
+    spec = design_path.parent / "customer-spec.md"
+    record = {
+        "build_id": "b8",
+        "acceptance": [{"id": "AC-3", "covers": ["REQ-1", "REQ-3"]}],
+        "deviations": [
+            {
+                "class": "acceptance_failed",
+                "check": "AC-3",
+                "host": "r3",
+                "reason": "expected '10.0.0.3', found '10.99.99.99'",
+            },
+            {"class": "rejected_line", "check": None, "host": "r1", "reason": "line missing"},
+            {"class": "acceptance_failed", "host": "r2", "reason": "expected x, found y"},
+        ],
+    }
+    added = append_amendments(spec, record, "ospf-underlay", 2)
+    assert added == [
+        "- (check not recorded): acceptance_failed on r2: expected x, found y",
+        "- REQ-1: check AC-3 failed on r3: expected '10.0.0.3', found '10.99.99.99'",
+        "- REQ-3: check AC-3 failed on r3: expected '10.0.0.3', found '10.99.99.99'",
+    ]
+
+
+def test_baseline_follows_the_policy_table() -> None:
+    assert qualifies(_record("default_elided", "waived"))
+    assert not qualifies(_record("rollback_failed"))
+    assert not qualifies(_record("rejected_line"))
