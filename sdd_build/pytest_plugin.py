@@ -127,16 +127,14 @@ def pytest_collection_modifyitems(
     from sdd_build.errors import SddBuildError
     from sdd_build.offline.runner import run_offline
     from sdd_build.plan.validate import validate
-    from sdd_build.plan.workspace import lab_connections
+    from sdd_build.plan.workspace import connections_for
 
     sdd = _Session(config)
     try:
-        connections = lab_connections(sdd.lab)
+        connections = connections_for(sdd.lab, sdd.inventory)
     except SddBuildError as exc:
         raise pytest.UsageError(f"sdd-build: {exc}") from None
-    report = validate(
-        sdd.design, inventory_dir=sdd.inventory, connections=connections, offline=False
-    )
+    report = validate(sdd.design, connections=connections, offline=False)
     if report.workspace is None or not report.ok:
         raise pytest.UsageError(
             "sdd-build: the design does not validate:\n"

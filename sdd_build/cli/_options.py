@@ -14,7 +14,9 @@ inventory_option = click.option(
     "inventory",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Nornir SimpleInventory folder (default: the design's 'inventory' or <repo>/inventory).",
+    help="A Nornir SimpleInventory folder with connection data (address, port, credentials) for "
+    "the design's hosts; which hosts exist and their data always come from the design's own "
+    "inventory (bound by the approval).",
 )
 lab_option = click.option(
     "--lab",

@@ -66,14 +66,13 @@ def register(main: click.Group) -> None:
     ) -> None:
         """Schema, references, graph, renders, offline layer and Gate-2 criteria; no device."""
         from sdd_build.plan.validate import validate
-        from sdd_build.plan.workspace import lab_connections
+        from sdd_build.plan.workspace import connections_for
 
         report = validate(
             design,
-            inventory_dir=inventory,
             root=root,
             offline=not no_offline,
-            connections=lab_connections(lab),
+            connections=connections_for(lab, inventory),
         )
         if as_json:
             print_json(report.to_json())
@@ -120,11 +119,9 @@ def register(main: click.Group) -> None:
                 hint="use `sdd-build plan` for the rendered configs",
             )
         from sdd_build.plan.validate import validate
-        from sdd_build.plan.workspace import lab_connections
+        from sdd_build.plan.workspace import connections_for
 
-        report = validate(
-            design, inventory_dir=inventory, root=root, connections=lab_connections(lab)
-        )
+        report = validate(design, root=root, connections=connections_for(lab, inventory))
         if not report.ok or report.plan is None or report.workspace is None:
             _report_problems(report)
             sys.exit(EXIT_BAD_INPUT)

@@ -25,6 +25,7 @@ from nornir.core.inventory import (
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sdd_build.design.models import Targets
+from sdd_build.design.source import DiskSource, Source
 from sdd_build.design.yamlpos import LoadedYaml, YamlLoadError, load_yaml
 from sdd_build.errors import InventoryError, Problem
 
@@ -128,13 +129,20 @@ def _conn(data: Mapping[str, _ConnOpts]) -> dict[str, ConnectionOptions]:
 
 
 def _load_file(
-    directory: Path, name: str, display: str, problems: list[Problem], machine_written: bool
+    directory: Path,
+    name: str,
+    display: str,
+    problems: list[Problem],
+    machine_written: bool,
+    source: Source,
 ) -> LoadedYaml | None:
     path = directory / name
-    if not path.is_file():
+    if not source.is_file(path):
         return None
     try:
-        loaded = load_yaml(path, display=f"{display}/{name}", positions=not machine_written)
+        loaded = load_yaml(
+            path, display=f"{display}/{name}", positions=not machine_written, source=source
+        )
     except YamlLoadError as exc:
         problems.append(exc.problem)
         return None
@@ -170,7 +178,11 @@ def _validate(
 
 
 def load_inventory(
-    directory: Path, *, display: str | None = None, machine_written: bool = False
+    directory: Path,
+    *,
+    display: str | None = None,
+    machine_written: bool = False,
+    source: Source | None = None,
 ) -> LoadedInventory:
     """Load a SimpleInventory folder. Raises ``InventoryError`` listing every problem.
 
@@ -178,7 +190,8 @@ def load_inventory(
     fast and without line numbers (see ``load_yaml``).
     """
     display = display or str(directory)
-    if not (directory / "hosts.yaml").is_file():
+    source = source or DiskSource()
+    if not source.is_file(directory / "hosts.yaml"):
         raise InventoryError(
             "no hosts.yaml in the inventory folder",
             file=display,
@@ -187,7 +200,7 @@ def load_inventory(
     problems: list[Problem] = []
     files: dict[str, LoadedYaml] = {}
     for name in _FILES:
-        got = _load_file(directory, name, display, problems, machine_written)
+        got = _load_file(directory, name, display, problems, machine_written, source)
         if got is not None:
             files[name] = got
     if problems:

@@ -6,7 +6,8 @@ repository it lives in, and a locator that turns a data path into ``file:line:co
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,9 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from sdd_build.design.models import Design
+from sdd_build.design.source import DiskSource, Source, lexical
 from sdd_build.design.yamlpos import LoadedYaml, PathKey, YamlLoadError, load_yaml
-from sdd_build.errors import DesignError, Problem
+from sdd_build.errors import DesignError, Problem, SddBuildError
 
 __all__ = ["LoadedDesign", "Repository", "find_root", "load_design"]
 
@@ -34,9 +36,11 @@ def find_root(start: Path) -> Path:
 
 @dataclass(frozen=True)
 class Repository:
-    """Paths of one repository, and confinement of user-given paths to it."""
+    """Paths of one repository, confinement of user-given paths to it, and the ``Source`` its
+    files are read from (the disk, or the approved snapshot of a build)."""
 
     root: Path
+    source: Source = field(default_factory=DiskSource, compare=False)
 
     @property
     def templates(self) -> Path:
@@ -47,21 +51,49 @@ class Repository:
         return self.root / "parsers"
 
     def display(self, path: Path) -> str:
-        try:
-            return str(path.resolve().relative_to(self.root))
-        except ValueError:
-            return str(path)
+        for candidate in (lexical(path), path.resolve()):
+            try:
+                return candidate.relative_to(self.root).as_posix()
+            except ValueError:
+                continue
+        return str(path)
 
     def confine(self, base: Path, rel: str) -> Path | None:
-        """``base/rel`` resolved, or ``None`` if it escapes the repository (``../../etc``)."""
+        """``base/rel`` (lexical: a symlink keeps its own name), or ``None`` if it escapes the
+        repository (``../../etc``, or a symlink on disk pointing outside)."""
         if Path(rel).is_absolute():
             return None
-        target = (base / rel).resolve()
-        try:
-            target.relative_to(self.root)
-        except ValueError:
+        target = lexical(base / rel)
+        if not _within(target, self.root):
+            return None
+        if isinstance(self.source, DiskSource) and not _within(target.resolve(), self.root):
             return None
         return target
+
+    def read_bytes(self, path: Path) -> bytes:
+        """The file's bytes from this repository's source (``FileNotFoundError`` if none)."""
+        return self.source.read(path, display=self.display(path))
+
+    def is_file(self, path: Path) -> bool:
+        return self.source.is_file(path)
+
+    def sha256(self, path: Path) -> str | None:
+        """The sha256 of the file as this run sees it (the snapshot's bytes in a build)."""
+        try:
+            return hashlib.sha256(self.read_bytes(path)).hexdigest()
+        except (FileNotFoundError, SddBuildError):
+            return None
+
+    def with_source(self, source: Source) -> Repository:
+        return Repository(self.root, source)
+
+
+def _within(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -136,17 +168,26 @@ def _schema_problems(loaded: LoadedYaml, exc: ValidationError) -> list[Problem]:
     return problems
 
 
-def load_design(path: str | Path, *, root: Path | None = None) -> LoadedDesign:
-    """Load and schema-validate a design. Raises ``DesignError`` listing every problem."""
+def load_design(
+    path: str | Path, *, root: Path | None = None, repo: Repository | None = None
+) -> LoadedDesign:
+    """Load and schema-validate a design. Raises ``DesignError`` listing every problem.
+
+    ``repo`` (with its source, e.g. an approved snapshot) takes precedence over ``root``.
+    """
     path = Path(path)
-    if not path.exists():
-        raise DesignError(
-            "design file not found", file=str(path), hint="give the path to solution-design.yaml"
-        )
-    repo = Repository((root or find_root(path.parent)).resolve())
+    if repo is None:
+        if not path.exists():
+            raise DesignError(
+                "design file not found",
+                file=str(path),
+                hint="give the path to solution-design.yaml",
+            )
+        repo = Repository((root or find_root(path.resolve().parent)).resolve())
+    path = _entry_path(path, repo)
     display = repo.display(path)
     try:
-        loaded = load_yaml(path, display=display)
+        loaded = load_yaml(path, display=display, source=repo.source)
     except YamlLoadError as exc:
         raise DesignError.from_problems([exc.problem]) from None
     if loaded.data is None:
@@ -163,4 +204,11 @@ def load_design(path: str | Path, *, root: Path | None = None) -> LoadedDesign:
         model = Design.model_validate(loaded.data)
     except ValidationError as exc:
         raise DesignError.from_problems(_schema_problems(loaded, exc)) from None
-    return LoadedDesign(model=model, path=path.resolve(), display=display, repo=repo, yaml=loaded)
+    return LoadedDesign(model=model, path=path, display=display, repo=repo, yaml=loaded)
+
+
+def _entry_path(path: Path, repo: Repository) -> Path:
+    """The design path as named inside the repository: lexical when it is inside (a symlinked
+    design keeps its name), else resolved (a path given through a symlinked directory)."""
+    candidate = lexical(path)
+    return candidate if _within(candidate, repo.root) else path.resolve()

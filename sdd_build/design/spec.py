@@ -21,6 +21,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from sdd_build.design.source import DiskSource, Source
 from sdd_build.errors import DesignError, Problem
 
 __all__ = ["Requirement", "Spec", "load_spec", "parse_spec"]
@@ -110,12 +111,13 @@ def parse_spec(text: str, *, file: str) -> Spec:
     return Spec(file=file, title=title, requirements=requirements)
 
 
-def load_spec(path: Path, *, display: str) -> Spec:
-    if not path.is_file():
+def load_spec(path: Path, *, display: str, source: Source | None = None) -> Spec:
+    try:
+        raw = (source or DiskSource()).read(path, display=display)
+    except FileNotFoundError:
         raise DesignError(
             "spec file not found", file=display, hint="write the customer spec (sdd-build init)"
-        )
-    raw = path.read_bytes()
+        ) from None
     if len(raw) > MAX_SPEC_BYTES:
         raise DesignError(f"spec is larger than {MAX_SPEC_BYTES} bytes", file=display)
     if b"\x00" in raw:

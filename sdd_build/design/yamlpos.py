@@ -21,7 +21,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from sdd_build.errors import Problem
+from sdd_build.design.source import Source, read_file
+from sdd_build.errors import Problem, SddBuildError
 
 __all__ = ["MAX_NODES", "MAX_YAML_BYTES", "LoadedYaml", "PathKey", "YamlLoadError", "load_yaml"]
 
@@ -72,24 +73,24 @@ class LoadedYaml:
         return Problem(message, self.file, line, col)
 
 
-def _read_text(path: Path, display: str, max_bytes: int) -> str:
+def _read_text(path: Path, display: str, max_bytes: int, source: Source | None) -> str:
     try:
-        size = path.stat().st_size
+        if source is None:
+            raw = read_file(path, display=display, max_bytes=max_bytes)
+        else:
+            raw = source.read(path, display=display)
     except FileNotFoundError:
         raise YamlLoadError(Problem("file not found", display)) from None
-    except OSError as exc:
-        raise YamlLoadError(Problem(f"cannot read: {exc.strerror}", display)) from None
-    if path.is_dir():
-        raise YamlLoadError(Problem("is a directory, expected a YAML file", display))
-    if size > max_bytes:
+    except SddBuildError as exc:
+        raise YamlLoadError(exc.problems[0]) from None
+    if len(raw) > max_bytes:
         raise YamlLoadError(
             Problem(
-                f"file is {size} bytes, larger than the {max_bytes}-byte limit; "
+                f"file is {len(raw)} bytes, larger than the {max_bytes}-byte limit; "
                 "split it or check that this is the right file",
                 display,
             )
         )
-    raw = path.read_bytes()
     if b"\x00" in raw:
         raise YamlLoadError(
             Problem("binary file (contains NUL bytes), expected YAML text", display)
@@ -108,7 +109,12 @@ _DECLARES_YAML_1_1 = re.compile(r"\A(?:[ \t]*(?:#[^\n]*)?\n)*%YAML 1\.1[ \t]*\n"
 
 
 def load_yaml(
-    path: Path, *, display: str, max_bytes: int = MAX_YAML_BYTES, positions: bool = True
+    path: Path,
+    *,
+    display: str,
+    max_bytes: int = MAX_YAML_BYTES,
+    positions: bool = True,
+    source: Source | None = None,
 ) -> LoadedYaml:
     """Load one YAML document with positions. Raises ``YamlLoadError``.
 
@@ -118,7 +124,7 @@ def load_yaml(
     full path whatever ``positions`` says: for YAML 1.2 the two parsers disagree on scalars such
     as ``on`` or ``1:20``.
     """
-    text = _read_text(path, display, max_bytes)
+    text = _read_text(path, display, max_bytes, source)
     if not positions and _DECLARES_YAML_1_1.match(text):
         return _load_machine_written(text, display)
     yaml = YAML(typ="rt")

@@ -49,7 +49,7 @@ from sdd_build.execute.results import (
 from sdd_build.offline.runner import parser_template_path
 from sdd_build.parse import parse
 from sdd_build.plan.planner import BuildPlan, render_context
-from sdd_build.plan.validate import ValidationReport, sha256_file
+from sdd_build.plan.validate import ValidationReport
 from sdd_build.plan.workspace import Workspace
 
 __all__ = ["BuildOptions", "Emitter", "evaluate_outputs", "make_nornir", "run_build"]
@@ -470,6 +470,7 @@ def evaluate_outputs(
                     platform=parser.platform,
                     command=parser.command,
                     origin=f"{host}: {cmd}",
+                    source=ws.design.repo.source,
                 )
             except SddBuildError as exc:
                 data = None
@@ -576,7 +577,7 @@ def run_build(report: ValidationReport, opts: BuildOptions) -> tuple[AsBuilt, Pa
             version=model.version,
             hosts=ws.hosts,
             check=opts.check,
-            design_sha256=sha256_file(ws.design.path),
+            design_sha256=ws.design.repo.sha256(ws.design.path),
         )
         opts.emit(
             "build_started", build_id=build_id, hosts=ws.hosts, layers=plan.layers, check=opts.check
@@ -697,10 +698,13 @@ def _as_built(
         design={
             "id": model.design,
             "version": model.version,
-            "sha256": sha256_file(ws.design.path),
+            "sha256": ws.design.repo.sha256(ws.design.path),
             "path": ws.design.display,
         },
-        spec={"sha256": sha256_file(spec_path) if spec_path else None, "path": ws.spec.file},
+        spec={
+            "sha256": ws.design.repo.sha256(spec_path) if spec_path else None,
+            "path": ws.spec.file,
+        },
         approvals=opts.approvals,
         started=started,
         finished=finished,

@@ -21,7 +21,6 @@ from sdd_build.execute.journal import utcnow
 from sdd_build.execute.reconcile import config_paths, show_path
 from sdd_build.execute.results import DeviationLog
 from sdd_build.plan.planner import BuildPlan, render_context
-from sdd_build.plan.validate import sha256_file
 from sdd_build.plan.workspace import Workspace
 
 __all__ = ["DriftReport", "detect_drift"]
@@ -44,7 +43,7 @@ def detect_drift(
     out_dir = ws.design.directory / "drift" / run_id
     store = EvidenceStore(out_dir, secrets=secrets)
     deviations = DeviationLog("DRIFT")
-    same_design = baseline.get("design", {}).get("sha256") == sha256_file(ws.design.path)
+    same_design = baseline.get("design", {}).get("sha256") == ws.design.repo.sha256(ws.design.path)
     by_id = {c.id: c for c in ws.design.model.components}
 
     def deviate(

@@ -34,8 +34,8 @@ from sdd_build.execute.results import (
     Metrics,
 )
 from sdd_build.plan.day2 import DesignDelta, design_delta
-from sdd_build.plan.validate import ValidationReport, sha256_file, validate
-from sdd_build.plan.workspace import Workspace, lab_connections
+from sdd_build.plan.validate import ValidationReport, validate
+from sdd_build.plan.workspace import Workspace, connections_for, lab_connections
 
 __all__ = [
     "build_service",
@@ -62,9 +62,10 @@ def build_service(
     from sdd_build.gates.waivers import active_waivers
 
     # Gate first: an unapproved or stale design never gets as far as a device, or a lab lookup.
+    # From here on every input byte comes from the snapshot the gate verified.
     approved = check_gate2(design)
-    connections = lab_connections(lab)
-    report = validate(design, inventory_dir=inventory, connections=connections)
+    connections = connections_for(lab, inventory)
+    report = validate(approved.design.path, connections=connections, repo=approved.repo)
     if not report.ok:
         raise DesignError.from_problems(report.problems)
     assert report.workspace is not None
@@ -147,8 +148,8 @@ def drift_service(
     """Compare the devices now with the design's reconciled baseline (read-only)."""
     from sdd_build.audit import AuditLog
 
-    connections = lab_connections(lab)
-    report = validate(design, inventory_dir=inventory, connections=connections, offline=False)
+    connections = connections_for(lab, inventory)
+    report = validate(design, connections=connections, offline=False)
     if not report.ok or report.workspace is None or report.plan is None:
         raise DesignError.from_problems(report.problems)
     ws = report.workspace
@@ -167,7 +168,7 @@ def diff_service(
     design: Path, *, inventory: Path | None = None, baseline_path: Path | None = None
 ) -> tuple[DesignDelta, Path]:
     """What this design version changes relative to the reconciled baseline (no device)."""
-    report = validate(design, inventory_dir=inventory)
+    report = validate(design, connections=inventory)
     if not report.ok or report.workspace is None or report.plan is None:
         raise DesignError.from_problems(report.problems)
     ws = report.workspace
@@ -200,9 +201,9 @@ def discover_service(
     from sdd_build.gates import check_gate1
 
     check_gate1(artifact)
-    connections = lab_connections(lab)
+    connections = connections_for(lab, inventory)
     if artifact.name.endswith((".yaml", ".yml")):
-        report = validate(artifact, inventory_dir=inventory, connections=connections, offline=False)
+        report = validate(artifact, connections=connections, offline=False)
         if not report.ok or report.workspace is None:
             raise DesignError.from_problems(report.problems)
         ws = report.workspace
@@ -216,9 +217,12 @@ def discover_service(
         )
         directory, repo = ws.design.directory, ws.design.repo
     else:
+        # No design yet: the hosts to look at come from the repository's inventory (or the one
+        # given); a lab only says how to reach them. Read-only either way.
         repo = Repository(find_root(artifact.parent).resolve())
         inv_dir = inventory or repo.root / "inventory"
         inv = load_inventory(inv_dir, display=repo.display(inv_dir))
+        connections = lab_connections(lab)
         if connections is not None:
             inv = overlay_connections(inv, load_inventory(connections, machine_written=True))
         selected, bad_groups, bad_hosts = (
@@ -357,7 +361,7 @@ def recover_build(
             design={
                 "id": model.design,
                 "version": model.version,
-                "sha256": sha256_file(ws.design.path),
+                "sha256": ws.design.repo.sha256(ws.design.path),
                 "path": ws.design.display,
             },
             spec={"sha256": None, "path": ws.spec.file},

@@ -126,13 +126,14 @@ def _approve_spec(
     spec_rel = repo_relative(repo, spec_path)
     if spec_rel is None:
         raise DesignError(f"the spec is outside the repository {repo.root}", file=str(spec_path))
-    spec = load_spec(spec_path, display=spec_rel)  # >= 1 requirement, else DesignError
-
     ctx = _Context(repo)
+    ctx.capture([spec_rel])  # read once: the bytes checked are the bytes approved
+    spec = load_spec(spec_path, display=spec_rel, source=ctx.snapshot())  # >= 1 requirement
+
     signing_key = load_private_key(key) if key is not None else None
     _enforce_policy(ctx, gate="spec", by=by, author=None, signing_key=signing_key)
 
-    digest = ctx.hash(spec_path)
+    digest = ctx.hash(spec_rel)
     assert digest is not None  # load_spec just read it
     record = _base_record("spec", spec_rel, digest, by=by, note=note, now=_utc_now())
     record["files"] = {spec_rel: {"sha256": digest, "roles": ["spec"]}}
@@ -145,7 +146,13 @@ def _approve_design(
 ) -> ApprovalResult:
     from sdd_build.plan.validate import validate  # the whole offline pipeline: load lazily
 
-    report = validate(artifact, root=root)
+    # Read every file the design references once; validate those bytes, bind those bytes.
+    on_disk = load_design(artifact, root=root)
+    ctx = _Context(on_disk.repo)
+    ctx.capture(design_references(on_disk).paths)
+    ctx.capture([repo_relative(on_disk.repo, on_disk.path) or ""])
+    snapshot = ctx.snapshot()
+    report = validate(on_disk.path, repo=on_disk.repo.with_source(snapshot))
     if not report.ok or report.workspace is None:
         raise DesignError.from_problems(
             report.problems,
@@ -153,7 +160,6 @@ def _approve_design(
         )
     ws = report.workspace
     loaded: LoadedDesign = ws.design
-    ctx = _Context(loaded.repo)
     signing_key = load_private_key(key) if key is not None else None
 
     spec_path = loaded.repo.confine(loaded.directory, loaded.model.spec)
@@ -174,10 +180,13 @@ def _approve_design(
     if refs.problems:
         raise DesignError.from_problems(refs.problems)
     files: dict[str, dict[str, Any]] = {}
-    for rel, path in sorted(refs.paths.items()):
-        digest = ctx.hash(path)
+    for rel in sorted(refs.paths):
+        digest = snapshot.hashes.get(rel)
         if digest is None:
-            raise DesignError("referenced file not found", file=rel)
+            raise DesignError(
+                "referenced file not found (or it changed while being approved: try again)",
+                file=rel,
+            )
         files[rel] = {"sha256": digest, "roles": sorted(refs.roles[rel])}
     design_rel = repo_relative(loaded.repo, loaded.path)
     assert design_rel is not None

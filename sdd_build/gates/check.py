@@ -21,6 +21,8 @@ Nothing here contacts a device.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,11 +30,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sdd_build.design.loader import LoadedDesign, Repository, find_root, load_design
 from sdd_build.design.models import Design
+from sdd_build.design.source import Snapshot, lexical
 from sdd_build.errors import DesignError, GateError, Problem, SddBuildError
 from sdd_build.gates.models import ApproversFile, Gate
 from sdd_build.gates.policy import APPROVERS_FILE, load_policy, policy_violations
 from sdd_build.gates.records import Finding, GateApproval, approval_path, read_approval
-from sdd_build.gates.references import FileHasher, design_references, repo_relative
+from sdd_build.gates.references import design_references, repo_relative
 
 if TYPE_CHECKING:
     from sdd_build.design.inventory import LoadedInventory
@@ -105,6 +108,7 @@ class GatesReport:
     gate1: GateStatus
     gate2: GateStatus
     design: LoadedDesign | None = None
+    snapshot: Snapshot | None = None  # the bytes this check read, each file once
 
     @property
     def ok(self) -> bool:
@@ -131,6 +135,12 @@ class ApprovedBuild:
     spec_approval: GateApproval
     design_approval: GateApproval
     files: dict[str, str]  # repository-relative path -> sha256, verified just now
+    snapshot: Snapshot  # those files' bytes, read once: the only input of the build
+
+    @property
+    def repo(self) -> Repository:
+        """The repository as the build must see it: every read served by the snapshot."""
+        return self.design.repo.with_source(self.snapshot)
 
     @property
     def design_sha256(self) -> str:
@@ -149,15 +159,37 @@ class ApprovedBuild:
 
 
 class _Context:
-    """One check's repository, policy and file-hash cache."""
+    """One check's repository and policy, and the bytes it read: every file is read at most
+    once per check, and those very bytes are what is hashed, loaded and later built."""
 
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
         self.policy: ApproversFile | None = load_policy(repo.root)
-        self.hash = FileHasher()
+        self._files: dict[str, bytes] = {}
+        self._unreadable: dict[str, str] = {}
 
     def rel(self, path: Path) -> str:
         return repo_relative(self.repo, path) or str(path)
+
+    def capture(self, rels: Iterable[str]) -> None:
+        """Read every file of ``rels`` not read yet (once)."""
+        todo = {r for r in rels if r not in self._files and r not in self._unreadable}
+        if not todo:
+            return
+        snap, problems = Snapshot.capture(self.repo.root, todo)
+        self._files.update(snap.files)
+        self._unreadable.update(problems)
+
+    def hash(self, rel: str) -> str | None:
+        """sha256 of the captured bytes of ``rel`` (``None``: missing or unreadable)."""
+        data = self._files.get(rel)
+        return None if data is None else hashlib.sha256(data).hexdigest()
+
+    def why_unreadable(self, rel: str) -> str:
+        return self._unreadable.get(rel, "missing")
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(root=self.repo.root, files=self._files)
 
 
 def _policy_findings(
@@ -206,14 +238,18 @@ def _content_findings(ctx: _Context, approval: GateApproval, *, gate_name: str) 
                 )
             )
             continue
-        now = ctx.hash(path)
+        ctx.capture([rel])
+        now = ctx.hash(rel)
         if now is None:
+            why = ctx.why_unreadable(rel)
             findings.append(
                 Finding(
                     "stale",
                     Problem(
                         f"deleted since the {gate_name} was approved "
-                        f"(approved sha256 {_short(bound.sha256)})",
+                        f"(approved sha256 {_short(bound.sha256)})"
+                        if why == "missing"
+                        else f"cannot be read as approved: {why}",
                         rel,
                     ),
                 )
@@ -402,16 +438,25 @@ def gate_status(design_path: Path, *, root: Path | None = None) -> GatesReport:
         raise DesignError(
             "design file not found", file=str(design_path), hint="give solution-design.yaml"
         )
-    design_path = design_path.resolve()
+    repo = Repository((root or find_root(design_path.resolve().parent)).resolve())
+    design_path = _in_repo(design_path, repo)
+    ctx = _Context(repo)
+    # Read every byte the approvals bind (and the design) once, now; the design is loaded, its
+    # references are walked and (in a build) everything is rendered from these bytes only.
+    for gate in ("design", "spec"):
+        record_path = approval_path(design_path.parent, gate)
+        with contextlib.suppress(SddBuildError, OSError, ValueError, RecursionError):
+            approval, _ = read_approval(record_path, display=ctx.rel(record_path), gate=gate)
+            if approval is not None:
+                ctx.capture(rel for rel in approval.record.files if repo.confine(repo.root, rel))
+    ctx.capture([ctx.rel(design_path)])
+    snap_repo = repo.with_source(ctx.snapshot())
     loaded: LoadedDesign | None = None
     load_problems: list[Problem] = []
     try:
-        loaded = load_design(design_path, root=root)
-        repo = loaded.repo
+        loaded = load_design(design_path, repo=snap_repo)
     except SddBuildError as exc:
         load_problems = exc.problems
-        repo = Repository((root or find_root(design_path.parent)).resolve())
-    ctx = _Context(repo)
     gate2 = _gate2(ctx, design_path, loaded, load_problems)
 
     spec_path: Path | None = None
@@ -442,7 +487,14 @@ def gate_status(design_path: Path, *, root: Path | None = None) -> GatesReport:
         gate1=gate1,
         gate2=gate2,
         design=loaded,
+        snapshot=ctx.snapshot(),
     )
+
+
+def _in_repo(path: Path, repo: Repository) -> Path:
+    """``path`` as named inside the repository (lexical), else resolved."""
+    candidate = lexical(path)
+    return candidate if repo_relative(repo, candidate) is not None else path.resolve()
 
 
 def check_gate2(design_path: Path, *, root: Path | None = None) -> ApprovedBuild:
@@ -464,7 +516,19 @@ def check_gate2(design_path: Path, *, root: Path | None = None) -> ApprovedBuild
         spec_approval=report.gate1.approval,
         design_approval=report.gate2.approval,
         files={rel: f.sha256 for rel, f in report.gate2.approval.record.files.items()},
+        snapshot=_bound_only(report),
     )
+
+
+def _bound_only(report: GatesReport) -> Snapshot:
+    """The snapshot restricted to what the approvals bind (nothing else exists for a build)."""
+    assert report.snapshot is not None
+    assert report.gate2.approval is not None
+    bound = set(report.gate2.approval.record.files)
+    if report.gate1.approval is not None:
+        bound |= set(report.gate1.approval.record.files)
+    files = {rel: data for rel, data in report.snapshot.files.items() if rel in bound}
+    return Snapshot(root=report.snapshot.root, files=files)
 
 
 def _gate_error(findings: list[Finding], *, hint: str | None) -> GateError:

@@ -23,7 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from pydantic import ValidationError
 
 from sdd_build.audit.canonical import canonical_json
-from sdd_build.errors import Problem
+from sdd_build.design.source import read_file
+from sdd_build.errors import Problem, SddBuildError
 from sdd_build.gates.keys import (
     fingerprint,
     parse_public_key,
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 APPROVALS_DIR = "approvals"
+MAX_RECORD_BYTES = 4 * 1024 * 1024  # an approval binding tens of thousands of files
 HISTORY_DIR = "history"
 
 FindingKind = Literal["missing", "stale", "invalid"]
@@ -112,9 +114,12 @@ def read_approval(
     path: Path, *, display: str, gate: Gate
 ) -> tuple[GateApproval | None, list[Finding]]:
     """Read and authenticate one record. ``None`` with findings when it cannot be trusted."""
-    if not path.is_file():
+    try:
+        data = read_file(path, display=display, max_bytes=MAX_RECORD_BYTES)
+    except FileNotFoundError:
         return None, []
-    data = path.read_bytes()
+    except SddBuildError as exc:
+        return None, [Finding("invalid", exc.problems[0])]
     digest = hashlib.sha256(data).hexdigest()
 
     def invalid(message: str) -> tuple[None, list[Finding]]:

@@ -32,7 +32,8 @@ from sdd_build.design.models import (
     ParserTest,
     RenderTest,
 )
-from sdd_build.errors import Problem
+from sdd_build.design.source import lexical
+from sdd_build.errors import Problem, SddBuildError
 
 __all__ = ["INVENTORY_FILES", "FileHasher", "References", "design_references", "repo_relative"]
 
@@ -61,9 +62,10 @@ class FileHasher:
 
 
 def repo_relative(repo: Repository, path: Path) -> str | None:
-    """``path`` relative to the repository root, with '/' separators; ``None`` if outside."""
+    """``path`` relative to the repository root, with '/' separators (lexical: a symlink is
+    bound under its own name); ``None`` if outside."""
     try:
-        return path.resolve().relative_to(repo.root).as_posix()
+        return lexical(path).relative_to(repo.root).as_posix()
     except ValueError:
         return None
 
@@ -84,7 +86,7 @@ class References:
         if rel is None:
             self.problems.append(Problem(f"{what} is outside the repository", str(path)))
             return None
-        self.paths.setdefault(rel, path.resolve())
+        self.paths.setdefault(rel, lexical(path))
         self.roles.setdefault(rel, set()).add(role)
         return rel
 
@@ -126,11 +128,11 @@ class _TemplateWalker:
         self.seen.add(name)
         path = self.repo.confine(self.repo.templates, name)
         rel = self.refs.add(self.repo, path, "template", what=f"template '{name}'")
-        if rel is None or path is None or not path.is_file():
+        if rel is None or path is None or not self.repo.is_file(path):
             return
         try:
-            source = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            source = self.repo.read_bytes(path).decode("utf-8")
+        except (OSError, UnicodeDecodeError, SddBuildError):
             return
         self.from_source(source, file=rel, line=None)
 
@@ -175,7 +177,9 @@ def design_references(loaded: LoadedDesign) -> References:
         refs.problems.append(Problem(f"inventory '{inv_rel}' is outside the repository"))
     else:
         for name in INVENTORY_FILES:
-            if (inv_dir / name).is_file():
+            # on disk too: a design-data file that appeared after approval must be named
+            # (the snapshot of a build does not have it, so it could never be used unbound)
+            if repo.is_file(inv_dir / name) or (inv_dir / name).is_file():
                 refs.add(repo, inv_dir / name, "inventory", what=f"inventory file {name}")
 
     for index, comp in enumerate(model.components):

@@ -65,9 +65,21 @@ def parser_template_path(ws: Workspace, comp: Parser) -> Path | None:
 
 def _fixture(ws: Workspace, rel: str) -> Path:
     path = ws.design.repo.confine(ws.design.directory, rel)
-    if path is None or not path.is_file():
+    if path is None or not ws.design.repo.is_file(path):
         raise FileNotFoundError(rel)
     return path
+
+
+def fixture_text(ws: Workspace, path: Path) -> str:
+    """A fixture's text through the repository's source (the approved snapshot in a build)."""
+    display = ws.design.repo.display(path)
+    raw = ws.design.repo.read_bytes(path)
+    if b"\x00" in raw:
+        raise OfflineTestError("binary file (contains NUL bytes), expected text", file=display)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise OfflineTestError("not UTF-8 text; save the fixture as UTF-8", file=display) from None
 
 
 def _render_test(ws: Workspace, comp: ConfigTemplate | CommandTemplate, test: RenderTest) -> str:
@@ -80,7 +92,12 @@ def _render_test(ws: Workspace, comp: ConfigTemplate | CommandTemplate, test: Re
         assert test.host_vars is not None
         path = _fixture(ws, test.host_vars)
         try:
-            data = load_yaml(path, display=ws.design.repo.display(path)).data or {}
+            data = (
+                load_yaml(
+                    path, display=ws.design.repo.display(path), source=ws.design.repo.source
+                ).data
+                or {}
+            )
         except YamlLoadError as exc:
             raise OfflineTestError.from_problems([exc.problem]) from None
         if not isinstance(data, dict):
@@ -115,7 +132,7 @@ def run_offline(ws: Workspace) -> tuple[list[OfflineResult], list[Problem]]:
                 where = ("components", index, "tests", t)
                 try:
                     actual = _render_test(ws, comp, test)
-                    expected = _fixture(ws, test.expect).read_text(encoding="utf-8")
+                    expected = fixture_text(ws, _fixture(ws, test.expect))
                 except FileNotFoundError as exc:
                     problems.append(ws.design.problem(where, f"fixture file not found: {exc}"))
                     continue
@@ -146,19 +163,23 @@ def run_offline(ws: Workspace) -> tuple[list[OfflineResult], list[Problem]]:
                 try:
                     got = parse(
                         comp.engine,
-                        raw_path.read_text(encoding="utf-8"),
+                        fixture_text(ws, raw_path),
                         template=template,
                         platform=comp.platform,
                         command=comp.command,
                         origin=ptest.input,
                         display_template=f"parsers/{comp.template}" if comp.template else None,
+                        source=ws.design.repo.source,
                     )
                 except SddBuildError as exc:
                     problems.extend(exc.problems)
                     results.append(OfflineResult(cid, t, "parse", False, ptest.input, str(exc)))
                     continue
                 try:
-                    want = json.loads(exp_path.read_text(encoding="utf-8"))
+                    want = json.loads(fixture_text(ws, exp_path))
+                except SddBuildError as exc:
+                    problems.extend(exc.problems)
+                    continue
                 except json.JSONDecodeError as exc:
                     problems.append(
                         Problem(

@@ -29,6 +29,7 @@ are stateful, so each thread keeps its own instance per template and resets it b
 from __future__ import annotations
 
 import difflib
+import hashlib
 import io
 import json
 import logging
@@ -44,7 +45,8 @@ from typing import Any, Literal
 import textfsm
 from textfsm import clitable
 
-from sdd_build.errors import ParseError
+from sdd_build.design.source import DiskSource, Source
+from sdd_build.errors import ParseError, SddBuildError
 
 __all__ = [
     "ENGINES",
@@ -113,6 +115,7 @@ class _TextFSMTemplate:
     path: Path
     display: str
     text: str
+    key: tuple[Path, str]  # path and sha256 of the text: a changed file is another template
     header: tuple[str, ...]  # lower-cased value names
     rules: tuple[re.Pattern[str], ...]  # every rule's regex, to tell "recognised nothing"
 
@@ -129,8 +132,8 @@ class ParserCache:
     """
 
     def __init__(self) -> None:
-        self._textfsm: dict[Path, _TextFSMTemplate] = {}
-        self._ttp: dict[Path, str] = {}
+        self._textfsm: dict[tuple[Path, str], _TextFSMTemplate] = {}
+        self._ttp: dict[tuple[Path, str], str] = {}
         self._ntc: dict[tuple[str, str], tuple[Path, ...]] = {}
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -144,13 +147,17 @@ class ParserCache:
 
     # -- TextFSM ----------------------------------------------------------------------------
 
-    def textfsm_template(self, path: Path, *, display: str | None = None) -> _TextFSMTemplate:
-        """Read and validate a TextFSM template once; ``ParseError`` with ``file:line``."""
-        cached = self._textfsm.get(path)
+    def textfsm_template(
+        self, path: Path, *, display: str | None = None, source: Source | None = None
+    ) -> _TextFSMTemplate:
+        """Read (through ``source``) and validate a TextFSM template; compiled once per content;
+        ``ParseError`` with ``file:line``."""
+        shown = display or str(path)
+        text = _read(path, shown, source)
+        key = (path, hashlib.sha256(text.encode()).hexdigest())
+        cached = self._textfsm.get(key)
         if cached is not None:
             return cached
-        shown = display or str(path)
-        text = _read(path, shown)
         try:
             fsm = textfsm.TextFSM(io.StringIO(text))
         except textfsm.TextFSMTemplateError as exc:
@@ -162,19 +169,19 @@ class ParserCache:
             ) from None
         rules = tuple(rule.regex_obj for state in fsm.states.values() for rule in state)
         template = _TextFSMTemplate(
-            path, shown, text, tuple(name.lower() for name in fsm.header), rules
+            path, shown, text, key, tuple(name.lower() for name in fsm.header), rules
         )
         with self._lock:
-            self._textfsm.setdefault(path, template)
-        return self._textfsm[path]
+            self._textfsm.setdefault(key, template)
+        return self._textfsm[key]
 
     def _fsm(self, template: _TextFSMTemplate) -> Any:
-        instances: dict[Path, Any] | None = getattr(self._local, "textfsm", None)
+        instances: dict[tuple[Path, str], Any] | None = getattr(self._local, "textfsm", None)
         if instances is None:
             instances = self._local.textfsm = {}
-        fsm = instances.get(template.path)
+        fsm = instances.get(template.key)
         if fsm is None:
-            fsm = instances[template.path] = textfsm.TextFSM(io.StringIO(template.text))
+            fsm = instances[template.key] = textfsm.TextFSM(io.StringIO(template.text))
         else:
             fsm.Reset()
         return fsm
@@ -209,26 +216,32 @@ class ParserCache:
 
     # -- TTP --------------------------------------------------------------------------------
 
-    def ttp_template(self, path: Path, *, display: str | None = None) -> str:
-        """Read and validate a TTP template once; ``ParseError`` if TTP cannot load it."""
-        cached = self._ttp.get(path)
-        if cached is not None:
-            return cached
+    def ttp_template(
+        self, path: Path, *, display: str | None = None, source: Source | None = None
+    ) -> str:
+        """Read (through ``source``) and validate a TTP template; ``ParseError`` if TTP cannot
+        load it. Checked once per content."""
         shown = display or str(path)
-        text = _read(path, shown)
+        text = _read(path, shown, source)
+        key = (path, hashlib.sha256(text.encode()).hexdigest())
+        if key in self._ttp:
+            return self._ttp[key]
         _load_ttp(text, shown)
         with self._lock:
-            self._ttp.setdefault(path, text)
-        return self._ttp[path]
+            self._ttp.setdefault(key, text)
+        return self._ttp[key]
 
-    def parse_ttp(self, path: Path, raw: str, *, origin: str, display: str) -> Any:
-        text = self.ttp_template(path, display=display)
-        parsers: dict[Path, Any] | None = getattr(self._local, "ttp", None)
+    def parse_ttp(
+        self, path: Path, raw: str, *, origin: str, display: str, source: Source | None = None
+    ) -> Any:
+        text = self.ttp_template(path, display=display, source=source)
+        key = (path, hashlib.sha256(text.encode()).hexdigest())
+        parsers: dict[tuple[Path, str], Any] | None = getattr(self._local, "ttp", None)
         if parsers is None:
             parsers = self._local.ttp = {}
-        parser = parsers.get(path)
+        parser = parsers.get(key)
         if parser is None:
-            parser = parsers[path] = _load_ttp(text, display)
+            parser = parsers[key] = _load_ttp(text, display)
         try:
             # TTP treats an input that names a file or folder (or starts with ttp://) as a
             # path and reads it: a device answering "/etc/shadow" must not make us parse it.
@@ -279,13 +292,22 @@ def default_cache() -> ParserCache:
     return _DEFAULT_CACHE
 
 
-def _read(path: Path, display: str) -> str:
+def _read(path: Path, display: str, source: Source | None) -> str:
+    """A parser template's text, through ``source`` (an approved snapshot in a build)."""
     try:
-        return path.read_text(encoding="utf-8")
+        raw = (source or DiskSource()).read(path, display=display)
     except FileNotFoundError:
         raise ParseError("parser template not found", file=display) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except SddBuildError as exc:
+        raise ParseError(exc.problems[0].message, file=display) from None
+    except OSError as exc:
         raise ParseError(f"cannot read parser template: {exc}", file=display) from None
+    if b"\x00" in raw:
+        raise ParseError("binary file (contains NUL bytes), expected a template", file=display)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ParseError("not UTF-8 text; save the template as UTF-8", file=display) from None
 
 
 class _LogCollector(logging.Handler):
@@ -379,6 +401,7 @@ def parse(
     origin: str = "<output>",
     display_template: str | None = None,
     cache: ParserCache | None = None,
+    source: Source | None = None,
 ) -> Any:
     """Parse one command's output.
 
@@ -391,6 +414,7 @@ def parse(
         origin: what the output is, for messages: a fixture path or ``r1: show ip ospf ...``.
         display_template: the template path as shown to people (``parsers/frr/x.textfsm``).
         cache: compiled templates; default: the process-wide :func:`default_cache`.
+        source: where the template's bytes come from (an approved snapshot in a build).
 
     Returns:
         The structured data; see the module docstring for each engine's shape.
@@ -415,14 +439,14 @@ def parse(
         raise ParseError(f"the {engine} engine needs a template")
     shown = display_template or str(template)
     if engine == "textfsm":
-        compiled = cache.textfsm_template(template, display=shown)
+        compiled = cache.textfsm_template(template, display=shown, source=source)
         if not raw.strip():
             return []
         return cache.parse_textfsm(compiled, raw, origin=origin, display=shown)
-    cache.ttp_template(template, display=shown)
+    cache.ttp_template(template, display=shown, source=source)
     if not raw.strip():
         return {}
-    return cache.parse_ttp(template, raw, origin=origin, display=shown)
+    return cache.parse_ttp(template, raw, origin=origin, display=shown, source=source)
 
 
 def _parse_json(raw: str, origin: str) -> Any:
@@ -457,16 +481,16 @@ def _parse_ntc_merged(platform: str, command: str, raw: str, origin: str) -> Any
     return rows
 
 
-def check_template(engine: str, path: Path, *, display: str) -> None:
+def check_template(engine: str, path: Path, *, display: str, source: Source | None = None) -> None:
     """Validate a parser template offline: ``ParseError`` at ``display:line`` if it is bad.
 
     ``textfsm`` and ``ntc`` templates are TextFSM; ``ttp`` templates are loaded by TTP;
     ``json`` takes no template.
     """
     if engine in ("textfsm", "ntc"):
-        _DEFAULT_CACHE.textfsm_template(path, display=display)
+        _DEFAULT_CACHE.textfsm_template(path, display=display, source=source)
     elif engine == "ttp":
-        _DEFAULT_CACHE.ttp_template(path, display=display)
+        _DEFAULT_CACHE.ttp_template(path, display=display, source=source)
     elif engine == "json":
         raise ParseError("the json engine takes no template", file=display)
     else:

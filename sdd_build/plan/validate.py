@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sdd_build.checks import validate_check
+from sdd_build.design.loader import Repository
 from sdd_build.design.models import (
     CommandTemplate,
     ConfigTemplate,
@@ -76,17 +77,18 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
 def validate(
     design_path: Path,
     *,
-    inventory_dir: Path | None = None,
     root: Path | None = None,
     offline: bool = True,
     connections: Path | None = None,
+    repo: Repository | None = None,
 ) -> ValidationReport:
+    """Everything knowable without a device. ``repo`` carries the source every file is read
+    from: the disk, or (in a build) the snapshot the gate check verified. ``connections`` is
+    connection data only (a lab's inventory or ``--inventory``); design data is the design's."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     try:
-        ws = open_workspace(
-            design_path, inventory_dir=inventory_dir, root=root, connections=connections
-        )
+        ws = open_workspace(design_path, root=root, connections=connections, repo=repo)
     except SddBuildError as exc:
         return ValidationReport(ok=False, problems=_sorted(exc.problems))
     timings["load"] = time.perf_counter() - t0
@@ -133,7 +135,7 @@ def _reuse(ws: Workspace, reuse: Reuse, where: tuple[str | int, ...], used: Path
                 (*where, "asset"), f"reuse asset '{reuse.asset}' escapes the repository"
             )
         ]
-    if not asset.is_file():
+    if not repo.is_file(asset):
         return [ws.design.problem((*where, "asset"), f"reused asset not found: {reuse.asset}")]
     problems = []
     if asset != used:
@@ -143,7 +145,10 @@ def _reuse(ws: Workspace, reuse: Reuse, where: tuple[str | int, ...], used: Path
                 f"reuse names '{reuse.asset}' but the component uses '{repo.display(used)}'",
             )
         )
-    actual = sha256_file(asset)
+    try:
+        actual = hashlib.sha256(repo.read_bytes(asset)).hexdigest()
+    except (FileNotFoundError, SddBuildError) as exc:
+        return [ws.design.problem((*where, "asset"), f"reused asset cannot be read: {exc}")]
     if actual != reuse.sha256:
         problems.append(
             ws.design.problem(
@@ -163,7 +168,7 @@ def _existing(
     path = ws.design.repo.confine(base, rel)
     if path is None:
         return None, [ws.design.problem(where, f"{what} '{rel}' escapes the repository")]
-    if not path.is_file():
+    if not ws.design.repo.is_file(path):
         return None, [ws.design.problem(where, missing)]
     return path, []
 
@@ -198,7 +203,9 @@ def _references(ws: Workspace) -> list[Problem]:
             problems += found
             if path is not None:
                 try:
-                    check_template(comp.engine, path, display=repo.display(path))
+                    check_template(
+                        comp.engine, path, display=repo.display(path), source=repo.source
+                    )
                 except SddBuildError as exc:
                     problems += exc.problems
                 if comp.reuse is not None:

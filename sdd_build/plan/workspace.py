@@ -15,14 +15,14 @@ from sdd_build.design.inventory import (
     overlay_connections,
     resolve_targets,
 )
-from sdd_build.design.loader import LoadedDesign, load_design
+from sdd_build.design.loader import LoadedDesign, Repository, load_design
 from sdd_build.design.models import Parser, Workflow
 from sdd_build.design.spec import Spec, load_spec
 from sdd_build.errors import DesignError, Problem, SddBuildError
 from sdd_build.graph.compile import CompiledGraph, compile_graph
 from sdd_build.render import TemplateLibrary
 
-__all__ = ["Workspace", "lab_connections", "open_workspace"]
+__all__ = ["Workspace", "connections_for", "lab_connections", "open_workspace"]
 
 
 @dataclass
@@ -67,9 +67,22 @@ def lab_connections(lab: Path | None) -> Path | None:
     return path
 
 
-def _inventory_dir(loaded: LoadedDesign, override: Path | None) -> tuple[Path, str]:
-    if override is not None:
-        return override, str(override)
+def connections_for(lab: Path | None, inventory: Path | None) -> Path | None:
+    """Where connection data comes from: a running lab's inventory, or ``--inventory``.
+
+    Either only says how to reach the design's hosts (address, port, credentials, platform):
+    which hosts exist, their groups and data come from the design's own inventory, which the
+    Gate-2 approval binds. A targeted host the connection inventory lacks is refused.
+    """
+    if lab is not None and inventory is not None:
+        raise DesignError(
+            "--lab and --inventory both give connection data; use one",
+            hint="--lab <topology> for a running lab, --inventory <folder> for real devices",
+        )
+    return lab_connections(lab) if lab is not None else inventory
+
+
+def _inventory_dir(loaded: LoadedDesign) -> tuple[Path, str]:
     rel = loaded.model.inventory or "inventory"
     target = loaded.repo.confine(loaded.repo.root, rel)
     if target is None:
@@ -84,18 +97,22 @@ def _inventory_dir(loaded: LoadedDesign, override: Path | None) -> tuple[Path, s
 def open_workspace(
     design_path: Path,
     *,
-    inventory_dir: Path | None = None,
     root: Path | None = None,
     connections: Path | None = None,
+    repo: Repository | None = None,
 ) -> Workspace:
     """Load and cross-check design, spec, inventory and graph.
 
-    ``connections`` is a second inventory (a lab's) that says how to reach the hosts; design
-    data still comes from the design's inventory (see ``overlay_connections``).
+    Design data (hosts, groups, defaults, memberships) comes only from the design's own
+    inventory, read through the repository's source (an approved snapshot in a build): it is
+    bound by the Gate-2 approval. ``connections`` is a second inventory (a lab's, or one given
+    with ``--inventory``) that may only say how to reach those hosts (address, port,
+    credentials, platform); see ``overlay_connections``.
 
     Raises one ``SddBuildError`` carrying every problem found in the stages that could run.
     """
-    loaded = load_design(design_path, root=root)
+    loaded = load_design(design_path, root=root, repo=repo)
+    source = loaded.repo.source
     problems: list[Problem] = []
 
     spec: Spec | None = None
@@ -106,14 +123,14 @@ def open_workspace(
         )
     else:
         try:
-            spec = load_spec(spec_path, display=loaded.repo.display(spec_path))
+            spec = load_spec(spec_path, display=loaded.repo.display(spec_path), source=source)
         except SddBuildError as exc:
             problems.extend(exc.problems)
 
     inventory: LoadedInventory | None = None
     try:
-        inv_dir, inv_display = _inventory_dir(loaded, inventory_dir)
-        inventory = load_inventory(inv_dir, display=inv_display)
+        inv_dir, inv_display = _inventory_dir(loaded)
+        inventory = load_inventory(inv_dir, display=inv_display, source=source)
         if connections is not None:
             inventory = overlay_connections(
                 inventory,
@@ -164,7 +181,7 @@ def open_workspace(
     if problems or spec is None or inventory is None or graph is None:
         raise DesignError.from_problems(problems)
 
-    templates = TemplateLibrary(loaded.repo.templates, display_root=loaded.repo.root)
+    templates = TemplateLibrary(loaded.repo.templates, display_root=loaded.repo.root, source=source)
     return Workspace(
         design=loaded,
         spec=spec,

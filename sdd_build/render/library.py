@@ -32,7 +32,8 @@ from types import TracebackType
 from typing import Any
 
 from jinja2 import (
-    FileSystemLoader,
+    BaseLoader,
+    Environment,
     StrictUndefined,
     Template,
     TemplateNotFound,
@@ -42,9 +43,11 @@ from jinja2 import (
     nodes,
 )
 from jinja2.exceptions import SecurityError
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from sdd_build.errors import RenderError
+from sdd_build.design.source import DiskSource, Source
+from sdd_build.errors import RenderError, SddBuildError
 from sdd_build.render.filters import FILTERS, FilterError
 
 __all__ = ["TemplateLibrary"]
@@ -222,6 +225,33 @@ def _describe_value(value: str) -> str:
     return f"{what} ({shown!r})"
 
 
+class _SourceLoader(BaseLoader):
+    """Templates by name under one folder, read through a ``Source`` (the disk, or an approved
+    snapshot: then a template that was not bound by the approval does not exist)."""
+
+    def __init__(self, directory: Path, source: Source) -> None:
+        self.directory = directory
+        self.source = source
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Any]:
+        path = self.directory.joinpath(*split_template_path(template))  # refuses '..'
+        try:
+            raw = self.source.read(path, display=template)
+        except FileNotFoundError:
+            raise TemplateNotFound(template) from None
+        except SddBuildError as exc:
+            raise RenderError(str(exc.problems[0].message), file=template) from None
+        if b"\x00" in raw:
+            raise RenderError(
+                "binary file (contains NUL bytes), expected a template", file=template
+            )
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RenderError("not UTF-8 text; save the template as UTF-8", file=template) from None
+        return text, str(path), lambda: True
+
+
 class TemplateLibrary:
     """Compiled Jinja2 templates under one folder, plus inline design strings.
 
@@ -234,11 +264,18 @@ class TemplateLibrary:
     caches are filled under a lock.
     """
 
-    def __init__(self, templates_dir: Path, *, display_root: Path | None = None) -> None:
+    def __init__(
+        self,
+        templates_dir: Path,
+        *,
+        display_root: Path | None = None,
+        source: Source | None = None,
+    ) -> None:
         self.templates_dir = Path(templates_dir)
         self.display_root = display_root
+        self.source = source or DiskSource()
         self._env = _Environment(
-            loader=FileSystemLoader(self.templates_dir),
+            loader=_SourceLoader(self.templates_dir, self.source),
             undefined=StrictUndefined,
             keep_trailing_newline=True,
             trim_blocks=True,
@@ -464,8 +501,8 @@ class TemplateLibrary:
 
     def _chains_of_file(self, filename: str) -> dict[int, list[tuple[str, str]]]:
         try:
-            source = Path(filename).read_text(encoding="utf-8")
-        except OSError:
+            source = self.source.read(Path(filename)).decode("utf-8")
+        except (OSError, UnicodeDecodeError, SddBuildError):
             return {}
         return self._chains_of(source, key="file:" + filename)
 

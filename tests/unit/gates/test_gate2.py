@@ -4,7 +4,9 @@ build (exit 3) and names the file with its approved and current hash prefixes.""
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -163,17 +165,86 @@ def test_design_broken_after_approval_is_stale_not_bad_input(approved: Path) -> 
     assert "changed since the design was approved" in exc.problems[0].message
 
 
-def test_every_file_is_hashed_once(approved: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    real = hashlib.file_digest
+class _Opens:
+    """Every file opened under a folder, by any means (audit hook 'open': builtins.open,
+    os.open, io.open, Path.read_*)."""
 
-    def counting(fh, digest):
-        calls.append(fh.name)
-        return real(fh, digest)
+    active: ClassVar[_Opens | None] = None
+    installed: ClassVar[bool] = False
 
-    monkeypatch.setattr(hashlib, "file_digest", counting)
+    def __init__(self, root: Path) -> None:
+        self.root = str(root)
+        self.paths: list[str] = []
+
+    @staticmethod
+    def _hook(event: str, args: tuple) -> None:  # type: ignore[type-arg]
+        rec = _Opens.active
+        if rec is None or event != "open":
+            return
+        path = args[0]
+        if isinstance(path, bytes):
+            path = path.decode(errors="replace")
+        if isinstance(path, str | Path) and str(path).startswith(rec.root):
+            rec.paths.append(str(path))
+
+    def __enter__(self) -> _Opens:
+        if not _Opens.installed:
+            sys.addaudithook(_Opens._hook)
+            _Opens.installed = True
+        _Opens.active = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _Opens.active = None
+
+
+def test_every_bound_file_is_read_once_and_never_after_the_gate(
+    approved: Path, example_repo: Path
+) -> None:
+    """The gate reads each bound file exactly once; validate, render and the offline layer
+    then read nothing under the repository: they use the snapshot."""
+    from sdd_build.plan.validate import validate
+
+    root = example_repo.resolve()
+    with _Opens(root) as gate_opens:
+        build = check_gate2(approved)
+    bound = {str(root / rel) for rel in build.files}
+    reads = [p for p in gate_opens.paths if p in bound]
+    assert sorted(reads) == sorted(bound), "each bound file once"
+    with _Opens(root) as later:
+        report = validate(build.design.path, repo=build.repo)
+    assert report.ok, report.problems
+    assert report.plan is not None
+    assert report.offline
+    assert later.paths == []
+
+
+def test_a_file_swapped_after_the_gate_changes_nothing_rendered(
+    approved: Path, example_repo: Path
+) -> None:
+    """TOCTOU: replace a template (and retarget a symlink) right after the gate read it."""
+    from sdd_build.plan.validate import validate
+
     build = check_gate2(approved)
-    assert len(calls) == len(set(calls)) == len(build.files)
+    template = example_repo / "templates/frr/ospf_interfaces.j2"
+    original = template.read_text()
+    template.write_text(original + " ip ospf cost 999\n")
+    report = validate(build.design.path, repo=build.repo)
+    assert report.ok
+    assert report.plan is not None
+    rendered = "".join(step.config or "" for steps in report.plan.hosts.values() for step in steps)
+    assert "ospf cost 999" not in rendered
+    # a symlink retargeted at an unapproved file: the snapshot answers for the name it bound
+    evil = example_repo / "templates/frr/evil.j2"
+    evil.write_text("interface eth1\n ip ospf cost 999\n")
+    template.unlink()
+    template.symlink_to(evil)
+    report = validate(build.design.path, repo=build.repo)
+    rendered = "".join(step.config or "" for steps in report.plan.hosts.values() for step in steps)  # type: ignore[union-attr]
+    assert "ospf cost 999" not in rendered
+    # and the next gate check sees the change
+    exc = _refused(approved)
+    assert any(p.file == "templates/frr/ospf_interfaces.j2" for p in exc.problems)
 
 
 def test_tampered_unsigned_record_is_invalid(approved: Path) -> None:
