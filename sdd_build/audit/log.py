@@ -51,6 +51,7 @@ from typing import Any
 
 from sdd_build.audit.canonical import sha256_canonical
 from sdd_build.errors import GateError, Problem, SddBuildError
+from sdd_build.limits import json_loads
 
 __all__ = [
     "AUDIT_DIR",
@@ -243,7 +244,7 @@ class AuditLog:
         """Every entry, in file order (no verification; see :meth:`verify`)."""
         if not self.path.exists():
             return []
-        return [json.loads(line) for line in self.path.read_bytes().split(b"\n") if line.strip()]
+        return [json_loads(line) for line in self.path.read_bytes().split(b"\n") if line.strip()]
 
     def verify(self) -> AuditReport:
         """Check the whole chain; see :func:`verify_log`."""
@@ -273,7 +274,7 @@ class AuditLog:
                 break
         line = buf[buf.rfind(b"\n") + 1 :]
         try:
-            last = json.loads(line)
+            last = json_loads(line)
             seq, digest = last["seq"], last["hash"]
         except (ValueError, TypeError, KeyError):
             seq, digest = None, None
@@ -426,7 +427,7 @@ def verify_log(root: Path) -> AuditReport:
             report.problems.append(AuditProblem(number, None, "blank line inserted"))
             continue
         try:
-            obj = json.loads(raw)
+            obj = json_loads(raw)
         except ValueError:
             report.problems.append(AuditProblem(number, None, "not valid JSON: edited"))
             continue
@@ -533,7 +534,7 @@ def _check_head(log: AuditLog, report: AuditReport, first_hash: dict[int, tuple[
         return
     head: Any = None
     with contextlib.suppress(ValueError, OSError):
-        head = json.loads(log.head_path.read_text(encoding="utf-8"))
+        head = json_loads(log.head_path.read_text(encoding="utf-8"))
     seq = head.get("seq") if isinstance(head, dict) else None
     digest = head.get("hash") if isinstance(head, dict) else None
     if not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(digest, str):

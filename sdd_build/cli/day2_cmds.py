@@ -15,6 +15,7 @@ from rich.table import Table
 from sdd_build.cli._options import inventory_option, lab_option
 from sdd_build.errors import EXIT_DEVIATIONS, DesignError
 from sdd_build.execute.policy import amends_spec, is_open
+from sdd_build.limits import json_loads
 
 _out = Console(highlight=False, soft_wrap=True)
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -23,7 +24,7 @@ _err = Console(stderr=True, highlight=False, soft_wrap=True)
 def _latest_record(use_case: Path) -> dict[str, Any] | None:
     records = sorted((use_case / "builds").glob("*/as-built.json"))
     for path in reversed(records):
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json_loads(path.read_text(encoding="utf-8"))
         if data.get("mode") == "build":
             return dict(data)
     return None

@@ -21,6 +21,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from sdd_build import limits
 from sdd_build.design.source import Source, read_file
 from sdd_build.errors import Problem, SddBuildError
 
@@ -176,6 +177,14 @@ def _load_machine_written(text: str, display: str) -> LoadedYaml:
         ) from None
     except yaml.YAMLError as exc:
         raise YamlLoadError(Problem(f"invalid YAML: {exc}", display)) from None
+    except RecursionError:
+        too_deep = True
+    else:
+        too_deep = limits.nesting_exceeds(data)
+    if too_deep:
+        raise YamlLoadError(
+            Problem(f"YAML nested deeper than {limits.depth()} levels (SDD_MAX_DEPTH)", display)
+        )
     return LoadedYaml(data=data, file=display)
 
 
@@ -187,6 +196,10 @@ def _plain(
     display: str,
     stack: set[int],
 ) -> Any:
+    if len(path) > limits.depth():  # a path holds one key per level
+        raise YamlLoadError(
+            Problem(f"YAML nested deeper than {limits.depth()} levels (SDD_MAX_DEPTH)", display)
+        )
     budget[0] -= 1
     if budget[0] < 0:
         raise YamlLoadError(

@@ -18,6 +18,7 @@ from typing import Any
 from sdd_build.errors import DesignError
 from sdd_build.execute.policy import blocks_baseline, is_open
 from sdd_build.execute.results import AsBuilt
+from sdd_build.limits import json_loads
 from sdd_build.plan.planner import BuildPlan
 
 __all__ = ["BASELINE_FILE", "load_baseline", "qualifies", "write_baseline"]
@@ -81,7 +82,7 @@ def load_baseline(path: Path) -> dict[str, Any]:
             hint="a build that ends as designed writes it; build the design first",
         )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json_loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise DesignError(
             f"baseline is not JSON: {exc.msg}", file=str(path), line=exc.lineno

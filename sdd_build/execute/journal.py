@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sdd_build.errors import GateError
+from sdd_build.limits import json_loads
 
 __all__ = ["Journal", "build_lock", "find_unfinished", "read_journal", "utcnow"]
 
@@ -64,7 +65,7 @@ def read_journal(build_dir: Path) -> list[dict[str, Any]]:
     entries = []
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
-            entries.append(json.loads(line))
+            entries.append(json_loads(line))
         except json.JSONDecodeError:
             continue
     return entries

@@ -33,6 +33,7 @@ from sdd_build.gates.keys import (
     verify_signature,
 )
 from sdd_build.gates.models import Approval, Gate
+from sdd_build.limits import json_loads
 
 __all__ = [
     "APPROVALS_DIR",
@@ -126,7 +127,7 @@ def read_approval(
         return None, [Finding("invalid", Problem(message, display))]
 
     try:
-        raw = json.loads(data)
+        raw = json_loads(data)
     except ValueError:
         return invalid("approval record is not valid JSON: it was edited")
     if not isinstance(raw, dict):

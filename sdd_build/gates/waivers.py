@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sdd_build.design.loader import load_design
 from sdd_build.errors import DesignError, GateError
 from sdd_build.gates.policy import load_policy
+from sdd_build.limits import json_loads
 
 __all__ = ["WAIVERS_FILE", "Waiver", "active_waivers", "add_waiver", "load_waivers"]
 
@@ -51,7 +52,7 @@ def load_waivers(use_case_dir: Path) -> list[Waiver]:
     if not path.is_file():
         return []
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json_loads(path.read_text(encoding="utf-8"))
         return [Waiver.model_validate(item) for item in raw]
     except (json.JSONDecodeError, ValidationError, TypeError) as exc:
         raise DesignError(

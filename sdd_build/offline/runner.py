@@ -14,6 +14,7 @@ from typing import Any
 from sdd_build.design.models import CommandTemplate, ConfigTemplate, Parser, RenderTest
 from sdd_build.design.yamlpos import YamlLoadError, load_yaml
 from sdd_build.errors import OfflineTestError, Problem, SddBuildError
+from sdd_build.limits import json_loads
 from sdd_build.parse import parse
 from sdd_build.plan.planner import render_context
 from sdd_build.plan.workspace import Workspace
@@ -176,7 +177,7 @@ def run_offline(ws: Workspace) -> tuple[list[OfflineResult], list[Problem]]:
                     results.append(OfflineResult(cid, t, "parse", False, ptest.input, str(exc)))
                     continue
                 try:
-                    want = json.loads(fixture_text(ws, exp_path))
+                    want = json_loads(fixture_text(ws, exp_path))
                 except SddBuildError as exc:
                     problems.extend(exc.problems)
                     continue

@@ -47,6 +47,7 @@ from textfsm import clitable
 
 from sdd_build.design.source import DiskSource, Source
 from sdd_build.errors import ParseError, SddBuildError
+from sdd_build.limits import json_loads
 
 __all__ = [
     "ENGINES",
@@ -453,7 +454,7 @@ def _parse_json(raw: str, origin: str) -> Any:
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw)
+        return json_loads(raw)
     except json.JSONDecodeError as exc:
         raise ParseError(
             f"output is not valid JSON: {exc.msg}\n{_excerpt(raw)}",

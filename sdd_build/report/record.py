@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from sdd_build.errors import Problem, SddBuildError
 from sdd_build.execute.results import AsBuilt
+from sdd_build.limits import json_loads
 
 __all__ = ["RECORD_FILE", "load_record"]
 
@@ -44,7 +45,7 @@ def load_record(build_dir: Path) -> AsBuilt:
     except UnicodeDecodeError as exc:
         raise SddBuildError(f"not UTF-8 text: {exc.reason}", file=shown) from None
     try:
-        data = json.loads(text)
+        data = json_loads(text)
     except json.JSONDecodeError as exc:
         raise SddBuildError(
             f"malformed JSON: {exc.msg}", file=shown, line=exc.lineno, column=exc.colno
