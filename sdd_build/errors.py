@@ -13,6 +13,7 @@ else escapes the CLI as a traceback.
     ├── CheckError                acceptance check definitions (not failed checks)
     ├── OfflineTestError          golden render / parser fixture mismatches
     ├── GateError                 exit 3: unapproved, stale or tampered artifacts
+    │   └── HostLockedError       a target device is held by another build (nothing contacted)
     ├── LabError                  lab topologies and the lab runtime
     ├── StateError                the private state directory (backups): unusable or unsafe
     └── DeviceError(host=...)     exit 1: a device refused, timed out or was unreachable
@@ -29,6 +30,7 @@ __all__ = [
     "DeviceError",
     "GateError",
     "GraphError",
+    "HostLockedError",
     "InventoryError",
     "LabError",
     "OfflineTestError",
@@ -145,6 +147,17 @@ class GateError(SddBuildError):
     """Refused by a gate: unapproved, stale or tampered artifact, host outside targets."""
 
     exit_code = EXIT_GATE
+
+
+class HostLockedError(GateError):
+    """A target device is locked by another build, recovery, rollback or discovery."""
+
+    def __init__(
+        self, message: str, *, host: str, holder: dict[str, object] | None, **kwargs: object
+    ) -> None:
+        self.host = host
+        self.holder = holder
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
 
 
 class LabError(SddBuildError):

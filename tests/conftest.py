@@ -30,6 +30,21 @@ def private_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
         os.environ["SDD_STATE_DIR"] = old
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_lock_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Device locks of test builds live in a directory of this session (inherited by the CLI
+    subprocesses): a test run never waits for, or refuses because of, another run's routers
+    of the same name, nor leaves lock files in the machine's /run/sdd-build/locks."""
+    path = tmp_path_factory.mktemp("sdd-locks")
+    old = os.environ.get("SDD_LOCK_DIR")
+    os.environ["SDD_LOCK_DIR"] = str(path / "locks")
+    yield path / "locks"
+    if old is None:
+        os.environ.pop("SDD_LOCK_DIR", None)
+    else:
+        os.environ["SDD_LOCK_DIR"] = old
+
+
 @pytest.fixture
 def example_repo(tmp_path: Path) -> Path:
     """A private copy of the example (design, spec, fixtures, templates, parsers, inventory)."""

@@ -32,3 +32,12 @@ root_option = click.option(
     default=None,
     help="Repository root (default: nearest ancestor with templates/, parsers/ or inventory/).",
 )
+wait_lock_option = click.option(
+    "--wait-lock",
+    "wait_lock",
+    type=click.FloatRange(0, 86400),
+    default=0.0,
+    metavar="SECONDS",
+    help="When another build holds a target device: wait up to SECONDS for it (default: "
+    "refuse at once, exit 3).",
+)

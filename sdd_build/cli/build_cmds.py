@@ -13,7 +13,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from sdd_build.cli._options import design_argument, inventory_option, lab_option
+from sdd_build.cli._options import (
+    design_argument,
+    inventory_option,
+    lab_option,
+    wait_lock_option,
+)
 from sdd_build.cli._output import print_error
 from sdd_build.errors import EXIT_DEVIATIONS, EXIT_OK, SddBuildError
 from sdd_build.execute.policy import is_open, policy
@@ -116,6 +121,7 @@ def register(main: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="JSON events on stdout, one a line.")
     @click.option("--recover", "recover_id", default=None, help="Close an unfinished build.")
     @click.option("--accept", is_flag=True, help="With --recover: record the state as it is.")
+    @wait_lock_option
     def build_cmd(
         design: Path,
         check: bool,
@@ -125,6 +131,7 @@ def register(main: click.Group) -> None:
         as_json: bool,
         recover_id: str | None,
         accept: bool,
+        wait_lock: float,
     ) -> None:
         """The governed build: gates, offline layer, leaf-first apply + checks, as-built."""
         from sdd_build.execute.service import build_service
@@ -140,6 +147,7 @@ def register(main: click.Group) -> None:
                 emit=emit,
                 recover_id=recover_id,
                 accept=accept,
+                wait_lock_s=wait_lock,
             )
         except SddBuildError as exc:
             if as_json:
@@ -162,6 +170,7 @@ def register(main: click.Group) -> None:
     @click.option("--group", "groups", multiple=True, help="With a spec: target group(s).")
     @click.option("--host", "hosts", multiple=True, help="With a spec: target host(s).")
     @click.option("--json", "as_json", is_flag=True, help="Print feasibility.json to stdout.")
+    @wait_lock_option
     def discover_cmd(
         artifact: Path,
         lab: Path | None,
@@ -169,20 +178,28 @@ def register(main: click.Group) -> None:
         groups: tuple[str, ...],
         hosts: tuple[str, ...],
         as_json: bool,
+        wait_lock: float,
     ) -> None:
         """Feasibility facts from the devices (read-only); refused before Gate 1."""
         from sdd_build.execute.service import discover_service
 
         json_path, md_path, feas = discover_service(
-            artifact, lab=lab, inventory=inventory, groups=list(groups), hosts=list(hosts)
+            artifact,
+            lab=lab,
+            inventory=inventory,
+            groups=list(groups),
+            hosts=list(hosts),
+            wait_lock_s=wait_lock,
         )
         if as_json:
             sys.stdout.write(json.dumps(feas.as_dict(), indent=2) + "\n")
             return
         for host, entry in feas.hosts.items():
             state = "[green]reachable[/]" if entry.get("reachable") else "[red]unreachable[/]"
+            if entry.get("identity_mismatch"):
+                state = f"[red]identity mismatch[/]: {entry['identity_mismatch']}"
             facts = entry.get("facts", {})
             _err.print(f"{host}: {state} {facts.get('vendor', '')} {facts.get('os_version', '')}")
         _err.print(f"wrote {json_path} and {md_path}")
-        if any(not e.get("reachable") for e in feas.hosts.values()):
+        if any(not e.get("reachable") or e.get("identity_mismatch") for e in feas.hosts.values()):
             sys.exit(EXIT_DEVIATIONS)

@@ -35,7 +35,9 @@ from sdd_build.design.models import CommandTemplate, ConfigTemplate, Parser, Wor
 from sdd_build.errors import DesignError, GateError, SddBuildError
 from sdd_build.execute.device import DeviceSession, open_session, preload_drivers
 from sdd_build.execute.evidence import EvidenceStore
+from sdd_build.execute.identity import RecordedIdentities
 from sdd_build.execute.journal import Journal, build_lock, find_unfinished, utcnow
+from sdd_build.execute.locks import lock_hosts
 from sdd_build.execute.policy import build_result, is_open
 from sdd_build.execute.private import prepare_build, write_backup
 from sdd_build.execute.reconcile import reconcile
@@ -70,6 +72,7 @@ class BuildOptions:
     emit: Emitter = _quiet
     build_id: str | None = None
     waivers: list[Any] = field(default_factory=list)  # active gates.waivers.Waiver
+    wait_lock_s: float = 0.0  # how long to wait for hosts locked by another build
 
 
 @dataclass
@@ -101,6 +104,7 @@ class _Build:
         self.deviations = DeviationLog()
         self.summaries: dict[str, dict[str, Any]] = {}
         self.steps = {h: {s.component: s for s in plan.hosts.get(h, [])} for h in ws.hosts}
+        self.identities = RecordedIdentities.load(ws.design.directory)
 
     # ----- recording ---------------------------------------------------------------------
 
@@ -145,13 +149,27 @@ class _Build:
         st = self.hosts[task.host.name]
         try:
             st.session = open_session(task, self.model.build.timeout_s)
-            st.backup = st.session.running_config()
+            running = st.session.running_config()
+            refused = self.identities.verify(task.host, st.session.driver, running)
         except Exception as exc:
             st.stopped = "unreachable"
             reason = _oneline(exc)
             self.deviate("unreachable", None, st.name, f"cannot reach or read the device: {reason}")
             self.journal.write("host_unreachable", host=st.name, reason=reason)
             return Result(host=task.host, failed=True, result=reason)
+        if refused is not None:  # another host's device: no backup of it, nothing pushed to it
+            st.stopped = "identity_mismatch: the device answers as another host"
+            self.deviate(
+                "identity_mismatch",
+                None,
+                st.name,
+                refused.reason,
+                expected=refused.expected,
+                actual=refused.found,
+            )
+            self.journal.write("identity_mismatch", host=st.name, found=refused.found)
+            return Result(host=task.host, failed=True, result=refused.reason)
+        st.backup = running
         # the real backup (device secrets) goes to the private state dir, never under builds/
         path = write_backup(self.ws.design.repo.root, self.build_dir.name, st.name, st.backup)
         self.evidence.write(st.name, "pre.cfg", st.backup)
@@ -564,7 +582,18 @@ def run_build(report: ValidationReport, opts: BuildOptions) -> tuple[AsBuilt, Pa
     started = utcnow()
     build_id = opts.build_id or new_build_id()
     bdir = builds_dir(ws) / build_id
-    with build_lock(builds_dir(ws), model.design):
+    hosts = [ws.inventory.inventory.hosts[h] for h in ws.hosts]
+    with (
+        build_lock(builds_dir(ws), model.design, opts.wait_lock_s, build_id),
+        lock_hosts(
+            hosts,
+            "check" if opts.check else "build",
+            design=model.design,
+            build_id=build_id,
+            repository=ws.design.repo.root,
+            wait_s=opts.wait_lock_s,
+        ),
+    ):
         # Under the lock: a journal without an end is a crashed build, not a running one.
         refuse_if_unfinished(ws)
         prepare_build(ws.design.repo.root, build_id)  # unusable state dir: refused, no contact

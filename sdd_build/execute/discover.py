@@ -23,7 +23,9 @@ from sdd_build.design.loader import Repository
 from sdd_build.execute.build import make_nornir
 from sdd_build.execute.device import open_session
 from sdd_build.execute.evidence import mask_secrets
+from sdd_build.execute.identity import RecordedIdentities, check_identity, read_identity
 from sdd_build.execute.journal import utcnow
+from sdd_build.execute.locks import lock_hosts
 from sdd_build.execute.reconcile import config_paths
 from sdd_build.plan.planner import BuildPlan
 
@@ -87,6 +89,8 @@ def discover(
     source: str,
     timeout_s: float = 60.0,
     workers: int = 20,
+    design: str | None = None,
+    wait_lock_s: float = 0.0,
 ) -> Feasibility:
     touched: dict[str, set[str]] = {}
     if plan is not None:
@@ -107,11 +111,28 @@ def discover(
             session = open_session(task, timeout_s)
             facts = session.driver.get_facts()  # type: ignore[attr-defined]
             running = session.running_config()
+            found = read_identity(
+                session.driver,
+                task.host.platform or "",
+                running,
+                serial=True,
+                hardware=True,
+                facts=facts,
+            )
         except Exception as exc:
             entry["reachable"] = False
             entry["error"] = mask_secrets(f"{type(exc).__name__}: {exc}", secrets)
         else:
             entry["reachable"] = True
+            refused = check_identity(task.host, found, RecordedIdentities())
+            if refused is not None:  # another host's device: none of its facts are this host's
+                entry["identity_mismatch"] = refused[0]
+                entry["answers_as"] = found.hostname
+                with lock:
+                    result.hosts[host] = entry
+                return Result(host=task.host, failed=True, result=entry)
+            # what the build checks the device against (sdd_build.execute.identity)
+            entry["identity"] = found.as_dict()
             entry["facts"] = {
                 k: facts.get(k)
                 for k in ("hostname", "vendor", "model", "os_version", "uptime", "serial_number")
@@ -126,10 +147,14 @@ def discover(
         return Result(host=task.host, result=entry)
 
     nr = make_nornir(inventory, targets, workers)
-    try:
-        nr.run(task=probe, name="discover", on_failed=True)
-    finally:
-        nr.close_connections(on_failed=True)
+    # Read-only, but under the same per-device locks as builds: a device half-way through a
+    # build would give a feasibility (and a recorded identity) that is true of neither state.
+    hosts = [inventory.inventory.hosts[h] for h in targets]
+    with lock_hosts(hosts, "discover", design=design, repository=repo.root, wait_s=wait_lock_s):
+        try:
+            nr.run(task=probe, name="discover", on_failed=True)
+        finally:
+            nr.close_connections(on_failed=True)
     result.hosts = dict(sorted(result.hosts.items()))
     platforms = {str(e.get("platform")) for e in result.hosts.values() if e.get("platform")}
     result.reuse_candidates = _candidates(repo, platforms)
@@ -153,8 +178,11 @@ def write_feasibility(directory: Path, feas: Feasibility) -> tuple[Path, Path]:
     for host, e in feas.hosts.items():
         facts = e.get("facts", {})
         sections = ", ".join(sorted(e.get("existing_sections", {}))) or "-"
+        state = "yes" if e.get("reachable") else "NO: " + str(e.get("error", ""))
+        if e.get("identity_mismatch"):
+            state = f"ANSWERS AS '{e.get('answers_as')}': {e['identity_mismatch']}"
         lines.append(
-            f"| {host} | {'yes' if e.get('reachable') else 'NO: ' + str(e.get('error', ''))} | "
+            f"| {host} | {state} | "
             f"{facts.get('vendor', '-')} | {facts.get('os_version', '-')} | {sections} |"
         )
     lines += ["", "## Existing configuration the design touches", ""]

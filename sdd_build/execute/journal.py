@@ -16,6 +16,7 @@ import fcntl
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -86,23 +87,32 @@ def find_unfinished(builds_dir: Path) -> list[Path]:
 
 
 @contextmanager
-def build_lock(builds_dir: Path, design: str) -> Iterator[None]:
-    """Exclusive, non-blocking: a second build of the same design refuses (exit 3)."""
+def build_lock(
+    builds_dir: Path, design: str, wait_s: float = 0.0, build_id: str | None = None
+) -> Iterator[None]:
+    """Exclusive: a second build of the same design refuses (exit 3), or waits ``wait_s``."""
     builds_dir.mkdir(parents=True, exist_ok=True)
     path = builds_dir / ".lock"
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + max(0.0, wait_s)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = path.read_text(encoding="utf-8").strip() or "another process"
-            raise GateError(
-                f"another build of design '{design}' is running ({holder}); refusing to start",
-                file=str(path),
-                hint="wait for it to finish; builds of one design never run concurrently",
-            ) from None
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
+                holder = path.read_text(encoding="utf-8").strip() or "another process"
+                raise GateError(
+                    f"another build of design '{design}' is running ({holder}); refusing to start",
+                    file=str(path),
+                    hint="wait for it to finish, or retry with --wait-lock SECONDS",
+                ) from None
         os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} since {utcnow()}".encode())
+        label = f"build {build_id}, " if build_id else ""
+        os.write(fd, f"{label}pid {os.getpid()} since {utcnow()}".encode())
         yield
     finally:
         with contextlib.suppress(OSError):

@@ -24,7 +24,9 @@ from sdd_build.execute.build import (
 from sdd_build.execute.device import open_session
 from sdd_build.execute.discover import Feasibility, discover, write_feasibility
 from sdd_build.execute.drift import DriftReport, detect_drift
+from sdd_build.execute.identity import RecordedIdentities
 from sdd_build.execute.journal import Journal, build_lock, read_journal, utcnow
+from sdd_build.execute.locks import lock_hosts
 from sdd_build.execute.private import read_backup
 from sdd_build.execute.results import (
     AsBuilt,
@@ -56,6 +58,7 @@ def build_service(
     emit: Emitter | None = None,
     recover_id: str | None = None,
     accept: bool = False,
+    wait_lock_s: float = 0.0,
 ) -> tuple[AsBuilt, Path]:
     from sdd_build.audit import AuditLog
     from sdd_build.gates import check_gate2, check_targets
@@ -73,7 +76,9 @@ def build_service(
     check_targets(ws, ws.hosts)
     audit = AuditLog(ws.root)
     if recover_id is not None:
-        asbuilt, path = recover_build(report, recover_id, accept=accept, emit=emit)
+        asbuilt, path = recover_build(
+            report, recover_id, accept=accept, emit=emit, wait_lock_s=wait_lock_s
+        )
         audit.append(
             "build_recovered",
             design=ws.design.model.design,
@@ -91,6 +96,7 @@ def build_service(
         spec_approved_at=approved.spec_approval.record.approved_at,
         emit=emit or (lambda event, **data: None),
         waivers=active_waivers(ws.design.directory),
+        wait_lock_s=wait_lock_s,
     )
     asbuilt, path = run_build(report, opts)
     audit.append(
@@ -195,6 +201,7 @@ def discover_service(
     inventory: Path | None = None,
     groups: list[str] | None = None,
     hosts: list[str] | None = None,
+    wait_lock_s: float = 0.0,
 ) -> tuple[Path, Path, Feasibility]:
     """Gate 1, then read-only discovery; writes feasibility.{json,md} beside the spec."""
     from sdd_build.audit import AuditLog
@@ -214,6 +221,8 @@ def discover_service(
             report.plan,
             source=ws.design.display,
             timeout_s=ws.design.model.build.timeout_s,
+            design=ws.design.model.design,
+            wait_lock_s=wait_lock_s,
         )
         directory, repo = ws.design.directory, ws.design.repo
     else:
@@ -234,7 +243,9 @@ def discover_service(
             raise DesignError(
                 f"not in the inventory: {', '.join(bad_groups + bad_hosts)}", file=inv.display
             )
-        feas = discover(inv, selected, repo, None, source=repo.display(artifact))
+        feas = discover(
+            inv, selected, repo, None, source=repo.display(artifact), wait_lock_s=wait_lock_s
+        )
         directory = artifact.parent
     json_path, md_path = write_feasibility(directory, feas)
     AuditLog(repo.root).append(
@@ -264,7 +275,12 @@ def _write_reports(path: Path, emit: Emitter | None) -> None:
 
 
 def recover_build(
-    report: ValidationReport, build_id: str, *, accept: bool, emit: Emitter | None = None
+    report: ValidationReport,
+    build_id: str,
+    *,
+    accept: bool,
+    emit: Emitter | None = None,
+    wait_lock_s: float = 0.0,
 ) -> tuple[AsBuilt, Path]:
     """Close a build that was killed: roll the touched hosts back to their backups, or with
     ``accept`` record their state as it is; either way a deviation per touched host."""
@@ -294,7 +310,19 @@ def recover_build(
         dev = deviations.add(cls, None, host, reason, expected=expected)
         journal.write("deviation", **dev.dump())
 
-    with build_lock(builds_dir(ws), model.design):
+    identities = RecordedIdentities.load(ws.design.directory)
+    contacted = [] if accept else [ws.inventory.inventory.hosts[h] for h in sorted(touched)]
+    with (
+        build_lock(builds_dir(ws), model.design, wait_lock_s),
+        lock_hosts(
+            contacted,
+            "recover",
+            design=model.design,
+            build_id=build_id,
+            repository=ws.design.repo.root,
+            wait_s=wait_lock_s,
+        ),
+    ):
         journal.write("recover_started", accept=accept, hosts=sorted(touched))
         if accept:
             for host, comps in touched.items():
@@ -323,6 +351,17 @@ def recover_build(
                     )
                     return Result(host=task.host, failed=True)
                 session = open_session(task, model.build.timeout_s)
+                refused = identities.verify(task.host, session.driver, session.running_config())
+                if refused is not None:  # never restore one host's backup onto another
+                    deviations.add(
+                        "identity_mismatch",
+                        None,
+                        host,
+                        refused.reason,
+                        expected=refused.expected,
+                        actual=refused.found,
+                    )
+                    return Result(host=task.host, failed=True)
                 error = session.restore(backup)
                 for cid in touched[host]:
                     records.setdefault(cid, {})[host] = HostRecord(
