@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib.abc
 import importlib.util
+import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -30,10 +31,15 @@ __all__ = [
 ]
 
 
+#: ``hostname NAME`` at the top level: how most platforms' running configs name the device
+HOSTNAME_LINE = re.compile(r"^hostname\s+(\S+)\s*$", re.M)
+
+
 @dataclass(frozen=True)
 class PlatformInfo:
     connection: str  # nornir connection plugin
     volatile_prefixes: tuple[str, ...]
+    hostname: re.Pattern[str] = HOSTNAME_LINE  # names the device in its running config
 
 
 PLATFORMS: dict[str, PlatformInfo] = {
@@ -42,7 +48,9 @@ PLATFORMS: dict[str, PlatformInfo] = {
     ),
     "ios": PlatformInfo("napalm", ("Building configuration", "Current configuration", "!Time:")),
     "eos": PlatformInfo("napalm", ("! Command:", "! device:", "! boot system")),
-    "junos": PlatformInfo("napalm", ("## Last commit",)),
+    "junos": PlatformInfo(
+        "napalm", ("## Last commit",), re.compile(r"^\s*host-name\s+([^;\s]+);", re.M)
+    ),
     "nxos": PlatformInfo("napalm", ("!Command:", "!Time:")),
 }
 

@@ -23,8 +23,6 @@ Expected:
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,11 +30,13 @@ from typing import Any
 
 from nornir.core.inventory import Host
 
+from sdd_build.design.source import read_file
 from sdd_build.errors import DesignError
+from sdd_build.execute.device import PLATFORMS
+from sdd_build.limits import json_loads
 
 __all__ = [
     "FEASIBILITY",
-    "HOSTNAME_PATTERNS",
     "Identity",
     "Mismatch",
     "RecordedIdentities",
@@ -47,16 +47,6 @@ __all__ = [
 ]
 
 FEASIBILITY = "feasibility.json"
-_MAX_FEASIBILITY = 32 * 1024 * 1024
-
-#: Where a platform's running configuration names the device (platform knowledge is data).
-HOSTNAME_PATTERNS: dict[str, re.Pattern[str]] = {
-    "frr": re.compile(r"^hostname\s+(\S+)\s*$", re.M),
-    "ios": re.compile(r"^hostname\s+(\S+)\s*$", re.M),
-    "eos": re.compile(r"^hostname\s+(\S+)\s*$", re.M),
-    "nxos": re.compile(r"^hostname\s+(\S+)\s*$", re.M),
-    "junos": re.compile(r"^\s*host-name\s+([^;\s]+);", re.M),
-}
 
 
 @dataclass(frozen=True)
@@ -85,8 +75,9 @@ def expected_identity(host: Host) -> str:
 
 
 def hostname_in_config(platform: str, config: str) -> str | None:
-    pattern = HOSTNAME_PATTERNS.get(platform)
-    found = pattern.search(config) if pattern else None
+    """The device's name in its running config, by the platform's ``PlatformInfo.hostname``."""
+    info = PLATFORMS.get(platform)
+    found = info.hostname.search(config) if info else None
     return found.group(1) if found else None
 
 
@@ -143,21 +134,19 @@ class RecordedIdentities:
     @classmethod
     def load(cls, directory: Path) -> RecordedIdentities:
         path = directory / FEASIBILITY
-        if not path.is_file():
+        try:
+            raw = read_file(path)  # bounded, regular files only (a FIFO never blocks)
+        except FileNotFoundError:
             return cls()
         try:
-            with path.open("rb") as fh:
-                raw = fh.read(_MAX_FEASIBILITY + 1)
-            if len(raw) > _MAX_FEASIBILITY:
-                raise ValueError(f"larger than {_MAX_FEASIBILITY} bytes")
-            data = json.loads(raw)
+            data = json_loads(raw)
             hosts = data.get("hosts", {}) if isinstance(data, dict) else {}
             by_host = {
                 str(h): e["identity"]
                 for h, e in hosts.items()
                 if isinstance(e, dict) and isinstance(e.get("identity"), dict)
             }
-        except (OSError, ValueError, RecursionError) as exc:
+        except (ValueError, AttributeError) as exc:
             raise DesignError(
                 f"the identities discover recorded cannot be read: {exc}",
                 file=str(path),

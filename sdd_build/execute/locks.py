@@ -49,6 +49,7 @@ from sdd_build.errors import HostLockedError, InventoryError
 from sdd_build.execute.device import PLATFORMS
 from sdd_build.execute.identity import expected_identity
 from sdd_build.execute.journal import utcnow
+from sdd_build.limits import json_loads
 
 __all__ = [
     "Holder",
@@ -87,7 +88,7 @@ class Holder:
     @classmethod
     def read(cls, text: str) -> Holder | None:
         try:
-            data = json.loads(text)
+            data = json_loads(text)
             return cls(**{k: data[k] for k in data if k in cls.__dataclass_fields__})
         except (ValueError, TypeError):
             return None
