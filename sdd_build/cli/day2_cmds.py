@@ -91,14 +91,29 @@ def register(main: click.Group) -> None:
         default=None,
         help="Last day the waiver applies (YYYY-MM-DD).",
     )
+    @click.option(
+        "--key",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Sign the waiver with this Ed25519 private key (required where approvers.yaml "
+        "requires signatures).",
+    )
     def waive_cmd(
-        design: Path, check: str, host: str | None, by: str, reason: str, expires: datetime | None
+        design: Path,
+        check: str,
+        host: str | None,
+        by: str,
+        reason: str,
+        expires: datetime | None,
+        key: Path | None,
     ) -> None:
         """Record an approved, audited waiver of one acceptance check."""
         from sdd_build.gates.waivers import add_waiver
 
         until: date | None = expires.date() if expires else None
-        waiver = add_waiver(design, check=check, by=by, reason=reason, host=host, expires=until)
+        waiver = add_waiver(
+            design, check=check, by=by, reason=reason, host=host, expires=until, key=key
+        )
         where = f"on {waiver.host}" if waiver.host else "on every host"
         _err.print(
             f"waived {waiver.check} {where} by {waiver.by}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from nornir.core.task import Result, Task
 
@@ -62,7 +63,6 @@ def build_service(
 ) -> tuple[AsBuilt, Path]:
     from sdd_build.audit import AuditLog
     from sdd_build.gates import check_gate2, check_targets
-    from sdd_build.gates.waivers import active_waivers
 
     # Gate first: an unapproved or stale design never gets as far as a device, or a lab lookup.
     # From here on every input byte comes from the snapshot the gate verified.
@@ -95,7 +95,7 @@ def build_service(
         approvals=approved.approvals(),
         spec_approved_at=approved.spec_approval.record.approved_at,
         emit=emit or (lambda event, **data: None),
-        waivers=active_waivers(ws.design.directory),
+        waivers=_waivers(ws, audit, emit),
         wait_lock_s=wait_lock_s,
     )
     asbuilt, path = run_build(report, opts)
@@ -255,6 +255,27 @@ def discover_service(
         unreachable=sorted(h for h, e in feas.hosts.items() if not e.get("reachable")),
     )
     return json_path, md_path, feas
+
+
+def _waivers(ws: Workspace, audit: Any, emit: Emitter | None) -> list[Any]:
+    """The verified waivers of this design version; every other entry of waivers.json is
+    ignored out loud (warning, audit entry) and the failure it would cover stands."""
+    from sdd_build.gates.waivers import WAIVERS_FILE, verify_waivers
+
+    good, ignored = verify_waivers(ws.design.directory, ws.design.model, ws.root)
+    shown = ws.design.repo.display(ws.design.directory / WAIVERS_FILE)
+    for item in ignored:
+        if emit is not None:
+            emit("warning", message=item.message(shown))
+        audit.append(
+            "waiver_ignored",
+            design=ws.design.model.design,
+            index=item.index,
+            check=item.check,
+            by=item.by,
+            why=item.reason,
+        )
+    return good
 
 
 def _write_reports(path: Path, emit: Emitter | None) -> None:

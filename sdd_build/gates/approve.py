@@ -28,6 +28,7 @@ from sdd_build.audit.log import AuditLog
 from sdd_build.design.loader import LoadedDesign, Repository, find_root, load_design
 from sdd_build.design.spec import load_spec
 from sdd_build.errors import DesignError, GateError, Problem
+from sdd_build.gates.chain import verified_chain
 from sdd_build.gates.check import _Context, _gate1, _gate_error, _hint
 from sdd_build.gates.keys import fingerprint, load_private_key
 from sdd_build.gates.models import APPROVAL_FORMAT, Gate
@@ -244,6 +245,7 @@ def _commit(
     *,
     design_id: str | None,
 ) -> ApprovalResult:
+    verified_chain(ctx.repo.root)  # exit 3 on an altered log: nothing is approved over it
     data = render_record(record, signing_key)
     record_sha256 = hashlib.sha256(data).hexdigest()
     stamp = record["approved_at"].replace("-", "").replace(":", "")

@@ -32,6 +32,7 @@ from sdd_build.design.loader import LoadedDesign, Repository, find_root, load_de
 from sdd_build.design.models import Design
 from sdd_build.design.source import Snapshot, lexical
 from sdd_build.errors import DesignError, GateError, Problem, SddBuildError
+from sdd_build.gates.chain import chain_problems, in_chain
 from sdd_build.gates.models import ApproversFile, Gate
 from sdd_build.gates.policy import APPROVERS_FILE, load_policy, policy_violations
 from sdd_build.gates.records import Finding, GateApproval, approval_path, read_approval
@@ -167,6 +168,7 @@ class _Context:
         self.policy: ApproversFile | None = load_policy(repo.root)
         self._files: dict[str, bytes] = {}
         self._unreadable: dict[str, str] = {}
+        self._chain: tuple[list[dict[str, Any]], list[Problem]] | None = None
 
     def rel(self, path: Path) -> str:
         return repo_relative(self.repo, path) or str(path)
@@ -190,6 +192,12 @@ class _Context:
 
     def snapshot(self) -> Snapshot:
         return Snapshot(root=self.repo.root, files=self._files)
+
+    def chain(self) -> tuple[list[dict[str, Any]], list[Problem]]:
+        """The verified audit chain (once per check) and, if broken, why."""
+        if self._chain is None:
+            self._chain = chain_problems(self.repo.root)
+        return self._chain
 
 
 def _policy_findings(
@@ -280,6 +288,8 @@ def _open_gate(
     approval, findings = read_approval(record_path, display=status.record, gate=gate)
     status.approval = approval
     status.findings.extend(findings)
+    if approval is not None:
+        status.findings.extend(_chain_findings(ctx, approval))
     if approval is None and not findings:
         number = 1 if gate == "spec" else 2
         status.findings.append(
@@ -292,6 +302,37 @@ def _open_gate(
             )
         )
     return status, bool(findings)
+
+
+def _chain_findings(ctx: _Context, approval: GateApproval) -> list[Finding]:
+    """The audit chain verifies, and this approval record is one it recorded."""
+    entries, broken = ctx.chain()
+    if broken:
+        first = broken[0]
+        return [
+            Finding(
+                "invalid",
+                Problem(
+                    f"the audit chain does not verify ({first.message}); nothing acts on an "
+                    "altered log",
+                    first.file or "audit/audit.jsonl",
+                    first.line,
+                ),
+            )
+        ]
+    if in_chain(entries, "approval", approval.record_sha256, gate=approval.gate) is None:
+        return [
+            Finding(
+                "invalid",
+                Problem(
+                    "this approval record is not in the audit chain (no approval entry with "
+                    f"its sha256 {approval.record_sha256[:12]}): written by hand, or the log "
+                    "was cut or deleted",
+                    approval.display,
+                ),
+            )
+        ]
+    return []
 
 
 def _approves(status: GateStatus, approval: GateApproval, artifact_rel: str) -> bool:

@@ -45,6 +45,7 @@ any byte of meaning in the record — a hash, the approver, the time — breaks 
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -149,6 +150,16 @@ class Approver(_Strict):
         return value
 
 
+def identity(name: str) -> str:
+    """A person's name as identities compare: Unicode-normalised (NFKC), case-folded, without
+    surrounding space. ``J.Doe``, ``j.doe`` and ``J.DOE`` are one person (four eyes)."""
+    return unicodedata.normalize("NFKC", name).casefold().strip()
+
+
+def same_person(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and identity(a) == identity(b)
+
+
 class ApproversFile(_Strict):
     """``approvers.yaml``: who may approve which gate, and how."""
 
@@ -159,10 +170,21 @@ class ApproversFile(_Strict):
     @field_validator("approvers")
     @classmethod
     def _unique(cls, value: list[Approver]) -> list[Approver]:
-        names = [a.name for a in value]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        names = [identity(a.name) for a in value]
+        dupes = sorted({a.name for a in value if names.count(identity(a.name)) > 1})
         if dupes:
-            raise ValueError(f"approver listed more than once: {', '.join(dupes)}")
+            raise ValueError(
+                "approver listed more than once (names compare without case): " + ", ".join(dupes)
+            )
+        keys = [a.public_key.strip() for a in value if a.public_key]
+        shared = sorted(
+            {a.name for a in value if a.public_key and keys.count(a.public_key.strip()) > 1}
+        )
+        if shared:
+            raise ValueError(
+                "one public key is listed for several approvers (one person, one key): "
+                + ", ".join(shared)
+            )
         return value
 
     @model_validator(mode="after")
@@ -177,4 +199,6 @@ class ApproversFile(_Strict):
         return self
 
     def approver(self, name: str) -> Approver | None:
-        return next((a for a in self.approvers if a.name == name), None)
+        """The listed approver ``name`` is, compared canonically (see ``identity``)."""
+        wanted = identity(name)
+        return next((a for a in self.approvers if identity(a.name) == wanted), None)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sdd_build.design.yamlpos import YamlLoadError, load_yaml
 from sdd_build.errors import Problem, SddBuildError
 from sdd_build.gates.keys import fingerprint, parse_public_key
-from sdd_build.gates.models import ApproversFile, Gate
+from sdd_build.gates.models import ApproversFile, Gate, same_person
 
 __all__ = ["APPROVERS_FILE", "PolicyError", "load_policy", "policy_violations"]
 
@@ -86,8 +86,16 @@ def policy_violations(
         out.append(
             f"{approver} may not approve the {gate} gate (listed for: {', '.join(entry.gates)})"
         )
-    if policy.four_eyes and gate == "design" and author is not None and author == approver:
-        out.append(f"four-eyes policy: {approver} is the design's author")
+    if policy.four_eyes and gate == "design" and author is not None:
+        author_entry = policy.approver(author)
+        same_key = (
+            signer is not None
+            and author_entry is not None
+            and author_entry.public_key is not None
+            and fingerprint(parse_public_key(author_entry.public_key)) == fingerprint(signer)
+        )
+        if same_person(author, approver) or same_key:
+            out.append(f"four-eyes policy: {approver} is the design's author ({author})")
     if signer is None:
         if policy.require_signatures and not signed:
             out.append(f"{APPROVERS_FILE} requires signed approvals and this one is unsigned")

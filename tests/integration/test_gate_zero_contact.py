@@ -160,10 +160,12 @@ def test_forged_signed_approval(
     key = tmp_path / "lead.key"
     gen = cli("keys", "generate", "--out", key)
     public = gen.stdout.strip().splitlines()[-1]
+    other = cli("keys", "generate", "--out", tmp_path / "mallory.key")
+    mallory = other.stdout.strip().splitlines()[-1]
     (repo / "approvers.yaml").write_text(
         "require_signatures: true\nfour_eyes: true\napprovers:\n"
         f"  - {{name: a.lead, public_key: '{public}', gates: [spec, design]}}\n"
-        f"  - {{name: mallory, public_key: '{public}', gates: [spec, design]}}\n"
+        f"  - {{name: mallory, public_key: '{mallory}', gates: [spec, design]}}\n"
     )
     for artifact, gate in ((S, "spec"), (D, "design")):
         res = cli("approve", repo / artifact, "--gate", gate, "--by", "a.lead", "--key", key)

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from sdd_build.cli.day2_cmds import append_amendments
+from sdd_build.design.loader import load_design
 from sdd_build.errors import DesignError, GateError
 from sdd_build.execute.baseline import qualifies
 from sdd_build.execute.results import AsBuilt, Deviation, Metrics
-from sdd_build.gates.waivers import active_waivers, add_waiver, load_waivers
+from sdd_build.gates.waivers import add_waiver, load_waivers, verify_waivers
 from sdd_build.plan.day2 import design_delta
 from sdd_build.plan.validate import validate
 from tests.conftest import EXAMPLE, CliRun
@@ -57,8 +58,13 @@ def test_waiver_lifecycle(example_repo: Path, cli: CliRun) -> None:
     )
     assert w.covers("AC-2", "r3")
     assert not w.covers("AC-2", "r1")
-    assert active_waivers(design.parent) == [w]
-    assert active_waivers(design.parent, today=date.today() + timedelta(days=8)) == []
+    model = load_design(design).model
+    assert verify_waivers(design.parent, model, example_repo)[0] == [w]
+    good, ignored = verify_waivers(
+        design.parent, model, example_repo, today=date.today() + timedelta(days=8)
+    )
+    assert good == []
+    assert "expired" in ignored[0].reason
     with pytest.raises(DesignError, match="no acceptance check 'AC-9'"):
         add_waiver(design, check="AC-9", by="ops.lead", reason="no such check at all")
     with pytest.raises(DesignError, match="in the past"):
@@ -75,7 +81,7 @@ def test_waiver_lifecycle(example_repo: Path, cli: CliRun) -> None:
     )
     with pytest.raises(GateError, match="four-eyes"):
         add_waiver(design, check="AC-1", by="j.doe", reason="the author waives own check")
-    with pytest.raises(GateError, match="not a design approver"):
+    with pytest.raises(GateError, match="someone is not listed in approvers.yaml"):
         add_waiver(design, check="AC-1", by="someone", reason="not listed in approvers")
     res = cli(
         "waive", design, "--check", "AC-1", "--by", "ops.lead", "--reason", "tracked in CHG-1234"
