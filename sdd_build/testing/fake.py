@@ -226,6 +226,23 @@ class FakeDriver:
         self._leave(fault, "get_config")
         return {"running": text, "startup": "", "candidate": ""}
 
+    def get_facts(self) -> dict[str, Any]:
+        """NAPALM-shaped facts: the host name from the running config (identity checks)."""
+        fault = self._enter("get_facts")
+        text = self.device.running()
+        self._leave(fault, "get_facts")
+        names = [ln.split()[1] for ln in text.splitlines() if ln.startswith("hostname ")]
+        return {
+            "hostname": names[0] if names else "",
+            "serial_number": "",
+            "vendor": "sdd-build fake",
+            "model": "fake",
+            "os_version": "0.0-fake",
+        }
+
+    def get_interfaces(self) -> dict[str, Any]:
+        return {}
+
     def _load(self, op: str, config: str | None, replace: bool) -> None:
         fault = self._enter(op, config or "")
         refused = self.device.refused(config or "")

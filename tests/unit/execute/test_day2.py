@@ -81,7 +81,7 @@ def test_waiver_lifecycle(example_repo: Path, cli: CliRun) -> None:
     )
     with pytest.raises(GateError, match="four-eyes"):
         add_waiver(design, check="AC-1", by="j.doe", reason="the author waives own check")
-    with pytest.raises(GateError, match="someone is not listed in approvers.yaml"):
+    with pytest.raises(GateError, match=r"someone is not listed in approvers\.yaml"):
         add_waiver(design, check="AC-1", by="someone", reason="not listed in approvers")
     res = cli(
         "waive", design, "--check", "AC-1", "--by", "ops.lead", "--reason", "tracked in CHG-1234"
