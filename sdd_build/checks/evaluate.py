@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sdd_build.design.models import AcceptanceCheck
 from sdd_build.errors import CheckError
+from sdd_build.parse.bounded import TimedPattern
 
 __all__ = ["EXCERPT_LIMIT", "CheckResult", "evaluate", "validate_check"]
 
@@ -198,11 +199,14 @@ def _compare(op: str, found: Any, expected: Any) -> tuple[bool, Any, str | None]
         if not isinstance(expected, str):
             return False, expected, f"pattern {_show(expected)} is not a string"
         try:
-            pattern = re.compile(expected)
+            pattern = TimedPattern(expected)
         except re.error as exc:
             return False, expected, f"pattern {expected!r} is not a valid regular expression: {exc}"
         subject = found if isinstance(found, str) else _show(found, limit=1_000_000)
-        return pattern.search(subject) is not None, expected, None
+        try:
+            return pattern.search(subject) is not None, expected, None
+        except TimeoutError:
+            return False, expected, f"pattern {expected!r} ran out of time (SDD_PARSE_SECONDS)"
     raise CheckError(f"unknown comparison {op!r}")  # pragma: no cover - the model forbids it
 
 

@@ -48,6 +48,8 @@ from textfsm import clitable
 from sdd_build.design.source import DiskSource, Source
 from sdd_build.errors import ParseError, SddBuildError
 from sdd_build.limits import json_loads
+from sdd_build.parse.bounded import TimedPattern, deadline
+from sdd_build.parse.ttp_policy import safe_template
 
 __all__ = [
     "ENGINES",
@@ -160,7 +162,7 @@ class ParserCache:
         if cached is not None:
             return cached
         try:
-            fsm = textfsm.TextFSM(io.StringIO(text))
+            fsm = _timed_fsm(textfsm.TextFSM(io.StringIO(text)))
         except textfsm.TextFSMTemplateError as exc:
             message = str(exc)
             raise ParseError(
@@ -182,7 +184,7 @@ class ParserCache:
             instances = self._local.textfsm = {}
         fsm = instances.get(template.key)
         if fsm is None:
-            fsm = instances[template.key] = textfsm.TextFSM(io.StringIO(template.text))
+            fsm = instances[template.key] = _timed_fsm(textfsm.TextFSM(io.StringIO(template.text)))
         else:
             fsm.Reset()
         return fsm
@@ -199,7 +201,9 @@ class ParserCache:
         shown = display or template.display
         fsm = self._fsm(template)
         try:
-            rows = fsm.ParseText(raw)
+            with deadline(f"{engine} template {shown} on {origin}", file=shown):
+                rows = fsm.ParseText(raw)
+                recognised = bool(rows) or template.recognises_any(raw)
         except textfsm.TextFSMError as exc:
             message = str(exc)
             found = _RULE_LINE.search(message)
@@ -210,7 +214,7 @@ class ParserCache:
                 hint="the output is not what the template expects: check the command, "
                 "or extend the template",
             ) from None
-        if not rows and not template.recognises_any(raw):
+        if not recognised:
             raise _nothing(engine, shown, origin, raw)
         header = template.header
         return [dict(zip(header, row, strict=True)) for row in rows]
@@ -244,15 +248,15 @@ class ParserCache:
         if parser is None:
             parser = parsers[key] = _load_ttp(text, display)
         try:
-            # TTP treats an input that names a file or folder (or starts with ttp://) as a
-            # path and reads it: a device answering "/etc/shadow" must not make us parse it.
-            # A leading newline makes the input plain text and changes no match.
-            parser.add_input("\n" + raw)
-            parser.parse(one=True)
-            results = parser.result()
+            with deadline(f"ttp template {display} on {origin}", file=display):
+                _feed_ttp(parser, raw)
+                parser.parse(one=True)
+                results = parser.result()
             # results[template][input]: one template, one input. Take it before clear_result()
             # empties TTP's structures in place.
             result = results[0][0] if results and results[0] else {}
+        except ParseError:
+            raise
         except Exception as exc:
             raise ParseError(
                 f"ttp template {display} failed on {origin}: {type(exc).__name__}: {exc}\n"
@@ -339,18 +343,47 @@ def _collect_logs(name: str) -> Iterator[_LogCollector]:
 
 
 def _load_ttp(text: str, display: str) -> Any:
+    """The one place a TTP parser is made: from the allow-listed re-serialisation of ``text``
+    (:mod:`sdd_build.parse.ttp_policy`), its line patterns time-bounded."""
     from ttp import ttp  # heavy import, only when a TTP parser is used
 
+    checked = safe_template(text, display=display)
     # TTP reports most template problems through logging rather than exceptions.
     with _collect_logs("ttp") as logs:
         try:
-            parser = ttp(template=text)
+            parser = ttp(template=checked)
         except (Exception, SystemExit) as exc:  # TTP exits on some template errors
             detail = "; ".join(logs.messages) or f"{type(exc).__name__}: {exc}"
             raise ParseError(f"invalid TTP template: {detail}", file=display) from None
     if logs.messages:
         raise ParseError(f"invalid TTP template: {'; '.join(logs.messages)}", file=display)
+    for template in parser._templates:
+        _timed_groups(template.groups)
     return parser
+
+
+def _timed_groups(groups: list[Any]) -> None:
+    """TTP's compiled line patterns, swapped for time-bounded ones (``bounded.TimedPattern``)."""
+    for group in groups:
+        for patterns in (group.start_re, group.re, group.end_re):
+            for entry in patterns:
+                entry["REGEX"] = TimedPattern(entry["REGEX"].pattern, entry["REGEX"].flags)
+        _timed_groups(group.children)
+
+
+def _feed_ttp(parser: Any, raw: str) -> None:
+    """Give TTP ``raw`` as text. Its ``add_input`` would first try ``raw`` as a file or folder
+    path (or a ttp:// reference) and read that instead: a device answering ``/etc/shadow``."""
+    for template in parser._templates:
+        template.update_input(data=[("text_data", raw)], input_name="Default_Input", groups=["all"])
+
+
+def _timed_fsm(fsm: Any) -> Any:
+    """A TextFSM state machine whose rules match on time-bounded patterns."""
+    for state in fsm.states.values():
+        for rule in state:
+            rule.regex_obj = TimedPattern(rule.regex)
+    return fsm
 
 
 def _ntc_template_dir() -> str:

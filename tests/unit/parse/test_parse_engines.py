@@ -286,11 +286,14 @@ def test_missing_template(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ('<group name="x">\n{{ a }} {{ b }}\n', "ParseError"),
-        ('<group name="x">\n{{ a }\n</group>\n', "variable not found in line"),
-        ("<vars>\nX = (\n</vars>\n", "Unable to load Python formatted data"),
-        ('<group name="x">\n{{ a | re("(") }}\n</group>\n', "error"),
-        ('<group name="x">\n{{ a | ignore(x y) }}\n</group>\n', "Failed to load arg/kwargs"),
+        ('<group name="x">\n{{ a }} {{ b }}\n', "TTP template is not valid XML: mismatched tag"),
+        ('<group name="x">\n{{ a }\n</group>\n', "invalid TTP template: group.get_regexes"),
+        ("<vars>\nX = (\n</vars>\n", "TTP template refused: <vars> is not Python literals"),
+        ('<group name="x">\n{{ a | re("(") }}\n</group>\n', "invalid TTP template: "),
+        (
+            '<group name="x">\n{{ a | ignore(x y) }}\n</group>\n',
+            "TTP template refused: arguments of 'ignore' must be literals",
+        ),
     ],
 )
 def test_bad_ttp_template(tmp_path: Path, text: str, words: str) -> None:
@@ -298,8 +301,7 @@ def test_bad_ttp_template(tmp_path: Path, text: str, words: str) -> None:
     path.write_text(text)
     message, file, _, _ = parse_error(lambda: check_template("ttp", path, display="p/bad.ttp"))
     assert file == "p/bad.ttp"
-    assert message.startswith("invalid TTP template: ")
-    assert words in message
+    assert message.startswith(words)
 
 
 def test_json_takes_no_template(tmp_path: Path) -> None:
