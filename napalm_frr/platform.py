@@ -65,6 +65,15 @@ VTYSH_FILE_ERROR: Final = re.compile(
     r"^line (?P<lineno>\d+): (?P<message>%[^\[\n]*?)(?:\[\d+\])?: ?(?P<line>.*)$", re.M
 )
 
+#: ``vtysh -f`` for a line a daemon refused with a warning of its own (``% Specify remote-as or
+#: peer-group commands first``, printed apart, not tied to the line):
+#: ``line N: Failure to communicate[13] to bgpd, line: neighbor 10.0.0.9 bfd``.
+VTYSH_FILE_FAILURE: Final = re.compile(
+    r"^line (?P<lineno>\d+): (?P<message>[^%\[\n][^\[\n]*)\[\d+\](?: to (?P<daemon>\S+))?,"
+    r" line: ?(?P<line>.*)$",
+    re.M,
+)
+
 #: Lines that open a configuration context, by parent context (``""`` is the top level).
 #: Only needed for candidates written without indentation; indented text (what FRR prints)
 #: is scoped by its indentation.

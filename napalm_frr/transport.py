@@ -76,12 +76,32 @@ def classify(output: str) -> str:
 
 def parse_vtysh_file_errors(output: str, lines: list[str]) -> list[LineResult]:
     """Refused lines from the output of ``vtysh -C -f`` / ``vtysh -f``."""
-    results: list[LineResult] = []
-    for match in platform.VTYSH_FILE_ERROR.finditer(output.replace("\r", "")):
-        number = int(match["lineno"])
-        line = lines[number - 1] if 0 < number <= len(lines) else match["line"].strip()
-        message = f"{match['message'].strip()}: {match['line'].strip()}"
-        results.append(LineResult(line.strip(), message, classify(match["message"]) or "error"))
+    return [result for _index, result in vtysh_file_errors(output, lines)]
+
+
+def vtysh_file_errors(output: str, lines: list[str]) -> list[tuple[int, LineResult]]:
+    """Refused lines from the output of ``vtysh -f`` / ``vtysh -C -f``, each with its index in
+    ``lines``. A daemon's own words for a line it refused (``% Specify remote-as ...``) come
+    apart from vtysh's ``line N: Failure to communicate[13] to bgpd, line: ...``; they are paired
+    in order."""
+    rows = output.replace("\r", "").splitlines()
+    numbered = [
+        (row, platform.VTYSH_FILE_ERROR.match(row) or platform.VTYSH_FILE_FAILURE.match(row))
+        for row in rows
+    ]
+    said = [row.strip() for row, match in numbered if match is None and row.startswith("%")]
+    results: list[tuple[int, LineResult]] = []
+    for _row, match in numbered:
+        if match is None:
+            continue
+        index = int(match["lineno"]) - 1
+        line = lines[index] if 0 <= index < len(lines) else match["line"].strip()
+        words = match["message"].strip()
+        if not words.startswith("%"):
+            daemon = match.groupdict().get("daemon")
+            words = said.pop(0) if said else f"% {words}" + (f" to {daemon}" if daemon else "")
+        message = f"{words}: {match['line'].strip()}"
+        results.append((index, LineResult(line.strip(), message, classify(words) or "error")))
     return results
 
 

@@ -2,35 +2,93 @@
 
 Configurations are read as indentation hierarchies (IOS/FRR style): each line is identified by
 its path of parent stanzas, so ``ip ospf area 0`` under ``interface eth1`` differs from the same
-line under ``interface eth2``. Then, per host:
+line under ``interface eth2``. Then, per host, an intended line the device does not show is:
 
-* an intended line absent from the running config, with a *new* line in the same stanza that
-  resembles it, was **rewritten** by the device (both forms are recorded);
-* otherwise it was **rejected** (silently dropped, or refused);
-* a line that changed between the pre-build and post-build config and that no component
-  intended is an **unexpected change** (a default the device added, or someone else's change).
+* ``default_elided`` (informational) when the device's own software, asked about it, leaves it
+  out of its running config: the value is its default (BFD ``detect-multiplier 3``);
+* ``rewritten_line`` when the device (or its software, asked) stores it in another form: a new
+  line in the same stanza that resembles it (both forms recorded);
+* ``rejected_line`` otherwise: refused, or silently dropped.
+
+A line that changed between the pre- and post-build config that no component intended is an
+``unexpected_change`` -- unless the device's software itself adds or removes it as a
+consequence of the design (``neighbor X bfd profile P`` brings ``neighbor X bfd``).
+
+What "the device's software itself does" is a :class:`Truth`: FRR's rendering of the same
+configuration on the same version (a scratch instance, see ``execute/truth.py``), or verdicts
+remembered from an earlier one. Without it, a missing line can only be called rejected or
+rewritten, and the finding says why defaults could not be consulted.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
-__all__ = ["Finding", "config_paths", "reconcile", "show_path"]
+__all__ = [
+    "ConfigPath",
+    "Finding",
+    "Questions",
+    "Truth",
+    "config_paths",
+    "questions",
+    "reconcile",
+    "show_path",
+]
 
 _IGNORED = {"!", "exit", "end", "exit-address-family", "exit-vrf", "exit-vnc", "quit"}
-_VOLATILE_PREFIXES = ("frr version", "Building configuration", "Current configuration")
+_VOLATILE_PREFIXES = (
+    "frr version",
+    "frr defaults",
+    "Building configuration",
+    "Current configuration",
+)
 _SIMILARITY = 0.6
 
 ConfigPath = tuple[str, ...]
+#: (component id, its rendered config), in the order the build applied them
+Intended = Sequence[tuple[str | None, str]]
 
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # "rejected_line" | "rewritten_line" | "unexpected_change"
+    kind: str  # "rejected_line" | "rewritten_line" | "default_elided" | "unexpected_change"
     expected: str | None
     actual: str | None
     reason: str
+    component: str | None = None
+    #: the configuration line the finding is about, with its stanzas (``bfd / profile P / ...``)
+    line: str | None = None
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What the device's own software does with the pre-build config plus the intended ones.
+
+    ``paths``: its running config after applying them (a scratch instance), when it was asked;
+    ``elided`` / ``kept``: paths known (remembered per software version) to be left out as
+    defaults / shown; ``refused``: paths it refuses, with its words; ``unavailable``: why it
+    could not be asked (then only the other fields, possibly empty, speak)."""
+
+    source: str = ""
+    paths: frozenset[ConfigPath] | None = None
+    elided: frozenset[ConfigPath] = frozenset()
+    kept: frozenset[ConfigPath] = frozenset()
+    refused: Mapping[ConfigPath, str] = field(default_factory=dict)
+    unavailable: str | None = None
+
+    def shows(self, path: ConfigPath) -> bool | None:
+        """Whether the software shows ``path`` after applying it; ``None``: unknown."""
+        if path in self.refused:
+            return False
+        if self.paths is not None:
+            return path in self.paths
+        if path in self.elided:
+            return False
+        if path in self.kept:
+            return True
+        return None
 
 
 def config_paths(text: str) -> list[ConfigPath]:
@@ -75,88 +133,181 @@ def show_path(path: ConfigPath) -> str:
     return " / ".join(path)
 
 
-def reconcile(intended: list[str], pre: str, post: str) -> list[Finding]:
-    """Compare the rendered configs applied to a host with its pre- and post-build configs."""
-    post_paths = config_paths(post)
-    post_set = set(post_paths)
-    pre_set = set(config_paths(pre))
-    intended_paths: list[ConfigPath] = []
-    for text in intended:
-        intended_paths.extend(p for p in config_paths(text) if p not in intended_paths)
-    intended_set = set(intended_paths)
-    new_lines = [p for p in post_paths if p not in pre_set and p not in intended_set]
-    claimed: set[ConfigPath] = set()
-    findings: list[Finding] = []
+@dataclass
+class Questions:
+    """What the configs alone cannot explain: the paths to ask the device's software about."""
 
-    for path in intended_paths:
-        leaf = path[-1]
-        if leaf.startswith("no "):
-            positive = (*path[:-1], leaf[3:])
-            if positive in post_set:
-                findings.append(
-                    Finding(
-                        "rejected_line",
-                        show_path(path),
-                        show_path(positive),
-                        "the device still has the line the design removes",
-                    )
-                )
-            continue
-        if path in post_set:
-            continue
-        siblings = [p for p in new_lines if p[:-1] == path[:-1] and p not in claimed]
-        best, score = None, 0.0
-        for candidate in siblings:
-            ratio = difflib.SequenceMatcher(None, leaf, candidate[-1]).ratio()
-            if ratio > score:
-                best, score = candidate, ratio
-        if best is not None and score >= _SIMILARITY:
-            claimed.add(best)
-            findings.append(
-                Finding(
-                    "rewritten_line",
-                    show_path(path),
-                    show_path(best),
-                    "the device stored the line in another form",
-                )
-            )
-        else:
-            findings.append(
-                Finding(
-                    "rejected_line",
-                    show_path(path),
-                    None,
-                    "the line is not in the running configuration after apply",
-                )
-            )
+    missing: list[ConfigPath]  # intended, not shown by the device
+    new: list[ConfigPath]  # shown by the device, neither there before nor intended
+    gone: list[ConfigPath]  # there before, no longer shown, not removed by the design
 
-    for path in new_lines:
-        if path in claimed:
-            continue
-        # A new child under a stanza the design created is the device's rendering of it
-        # only when claimed above; anything else is outside the design.
-        findings.append(
-            Finding(
-                "unexpected_change",
-                None,
-                show_path(path),
-                "line appeared in the running configuration but no component intended it",
-            )
-        )
-    negated = {(*p[:-1], p[-1][3:]) for p in intended_paths if p[-1].startswith("no ")}
-    superseded = {(*p[:-1], _attribute(p[-1])) for p in intended_paths}
-    for path in config_paths(pre):
-        if path not in post_set and path not in negated and path[:-1] not in negated:
-            if any(path[: len(n)] == n for n in negated):
+    def __bool__(self) -> bool:
+        return bool(self.missing or self.new or self.gone)
+
+
+@dataclass
+class _Configs:
+    intended: list[ConfigPath]
+    owner: dict[ConfigPath, str | None]
+    pre: list[ConfigPath]
+    post: list[ConfigPath]
+
+    @classmethod
+    def read(cls, intended: Intended, pre: str, post: str) -> _Configs:
+        paths: list[ConfigPath] = []
+        owner: dict[ConfigPath, str | None] = {}
+        for component, text in intended:
+            for p in config_paths(text):
+                if p not in owner:
+                    owner[p] = component
+                    paths.append(p)
+        return cls(paths, owner, config_paths(pre), config_paths(post))
+
+
+def _positive(path: ConfigPath) -> ConfigPath:
+    return (*path[:-1], path[-1][3:])
+
+
+def _questions(c: _Configs, strategy: str) -> Questions:
+    post, pre, intended = set(c.post), set(c.pre), set(c.intended)
+    missing = [p for p in c.intended if not p[-1].startswith("no ") and p not in post]
+    new = [p for p in c.post if p not in pre and p not in intended]
+    gone: list[ConfigPath] = []
+    if strategy != "replace":  # a replace removes whatever it does not name, by design
+        negated = {_positive(p) for p in c.intended if p[-1].startswith("no ")}
+        superseded = {(*p[:-1], _attribute(p[-1])) for p in c.intended}
+        for path in c.pre:
+            if path in post or any(path[: len(n)] == n for n in negated):
                 continue
             if (*path[:-1], _attribute(path[-1])) in superseded:
                 continue  # a single-valued attribute the design set to a new value
-            findings.append(
-                Finding(
-                    "unexpected_change",
-                    show_path(path),
-                    None,
-                    "line disappeared from the running configuration; no component removed it",
-                )
+            gone.append(path)
+    return Questions(missing, new, gone)
+
+
+def questions(intended: Intended, pre: str, post: str, strategy: str = "merge") -> Questions:
+    """The lines reconciliation cannot explain from the configs alone (empty: nothing to ask)."""
+    return _questions(_Configs.read(intended, pre, post), strategy)
+
+
+def _similar(path: ConfigPath, candidates: list[ConfigPath]) -> ConfigPath | None:
+    best, score = None, 0.0
+    for candidate in candidates:
+        if candidate[:-1] != path[:-1]:
+            continue
+        ratio = difflib.SequenceMatcher(None, path[-1], candidate[-1]).ratio()
+        if ratio > score:
+            best, score = candidate, ratio
+    return best if score >= _SIMILARITY else None
+
+
+def _missing(
+    path: ConfigPath, c: _Configs, truth: Truth, device_new: list[ConfigPath]
+) -> tuple[str, str, ConfigPath | None]:
+    """(class, reason, the line the device shows instead) for an intended line it does not show."""
+    source = truth.source or "the device's software"
+    refusal = truth.refused.get(path)
+    if refusal is not None:
+        return "rejected_line", f"{source} refuses the line: {refusal}", None
+    shows = truth.shows(path)
+    if shows is False and truth.paths is not None:
+        # the software itself may store it in another form: look among its own new lines
+        own = _similar(path, [p for p in truth.paths if p not in c.pre and p not in c.owner])
+        if own is not None and own in device_new:
+            return "rewritten_line", f"{source} stores the line in another form", own
+        if own is not None:
+            return (
+                "rejected_line",
+                f"{source} stores it as '{own[-1]}'; the device shows neither",
+                None,
             )
+    if shows is False:
+        reason = f"{source} leaves it out of the running config after applying it: its default"
+        return "default_elided", reason, None
+    rewritten = _similar(path, device_new)
+    if rewritten is not None:
+        return "rewritten_line", "the device stored the line in another form", rewritten
+    if shows is True:
+        reason = (
+            f"{source} shows the line after applying it; the device does not: refused or dropped"
+        )
+        return "rejected_line", reason, None
+    reason = (
+        "the line is not in the running configuration after apply (whether it is a default "
+        f"could not be checked: {truth.unavailable})"
+    )
+    return "rejected_line", reason, None
+
+
+def reconcile(
+    intended: Intended,
+    pre: str,
+    post: str,
+    *,
+    strategy: str = "merge",
+    truth: Truth | None = None,
+) -> list[Finding]:
+    """Compare the rendered configs applied to a host with its pre- and post-build configs.
+
+    ``truth`` is what the device's software does with them (see :class:`Truth`)."""
+    c = _Configs.read(intended, pre, post)
+    q = _questions(c, strategy)
+    post_set = set(c.post)
+    truth = truth or Truth(unavailable="the device's software was not asked")
+    findings: list[Finding] = []
+    claimed: set[ConfigPath] = set()
+
+    def add(
+        kind: str,
+        path: ConfigPath,
+        reason: str,
+        *,
+        expected: ConfigPath | None = None,
+        actual: ConfigPath | None = None,
+        component: str | None = None,
+    ) -> None:
+        findings.append(
+            Finding(
+                kind,
+                expected and show_path(expected),
+                actual and show_path(actual),
+                reason,
+                component,
+                show_path(path),
+            )
+        )
+
+    for path in c.intended:
+        if path[-1].startswith("no ") and _positive(path) in post_set:
+            add(
+                "rejected_line",
+                path,
+                "the device still has the line the design removes",
+                expected=path,
+                actual=_positive(path),
+                component=c.owner[path],
+            )
+    for path in q.missing:
+        kind, reason, actual = _missing(path, c, truth, [p for p in q.new if p not in claimed])
+        if actual is not None:
+            claimed.add(actual)
+        add(kind, path, reason, expected=path, actual=actual, component=c.owner[path])
+    for path in q.new:
+        if path in claimed or (truth.paths is not None and path in truth.paths):
+            continue  # the device's rendering of an intended line, or its own consequence
+        add(
+            "unexpected_change",
+            path,
+            "line appeared in the running configuration but no component intended it",
+            actual=path,
+        )
+    for path in q.gone:
+        if truth.paths is not None and path not in truth.paths:
+            continue  # the device's software removes it too: a consequence of the design
+        add(
+            "unexpected_change",
+            path,
+            "line disappeared from the running configuration; no component removed it",
+            expected=path,
+        )
     return findings

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sdd_build.execute.reconcile import config_paths, reconcile
+from sdd_build.execute.reconcile import Truth, config_paths, questions, reconcile
 
 PRE = """\
 frr version 8.4.4
@@ -33,7 +33,8 @@ def test_paths_follow_indentation_and_exit() -> None:
 def test_as_designed_has_no_findings() -> None:
     intended = "interface eth1\n description core\n ip ospf area 0.0.0.0\nexit\n"
     post = PRE.replace(" description to r2\n", " description core\n ip ospf area 0.0.0.0\n")
-    assert reconcile([intended], PRE, post) == []
+    assert reconcile([("ospf", intended)], PRE, post) == []
+    assert not questions([("ospf", intended)], PRE, post)
 
 
 def test_rewritten_rejected_and_unexpected() -> None:
@@ -42,7 +43,7 @@ def test_rewritten_rejected_and_unexpected() -> None:
         PRE.replace(" description to r2\n", " description to r2\n ip ospf area 0.0.0.0\n")
         + "interface eth2\n ip ospf cost 99\nexit\n"
     ).replace(" ip address 10.1.13.0/31\n", "")
-    kinds = {(f.kind, f.expected, f.actual) for f in reconcile([intended], PRE, post)}
+    kinds = {(f.kind, f.expected, f.actual) for f in reconcile([("ospf", intended)], PRE, post)}
     assert (
         "rewritten_line",
         "interface eth1 / ip ospf area 0",
@@ -55,5 +56,81 @@ def test_rewritten_rejected_and_unexpected() -> None:
 
 def test_negation_that_did_not_take() -> None:
     intended = "interface eth1\n no description to r2\nexit\n"
-    findings = reconcile([intended], PRE, PRE)
+    findings = reconcile([("ospf", intended)], PRE, PRE)
     assert [f.kind for f in findings] == ["rejected_line"]
+
+
+BFD = "bfd\n profile slow\n  detect-multiplier 3\n  receive-interval 250\n exit\nexit\n"
+BFD_POST = PRE + "bfd\n profile slow\n  receive-interval 250\n exit\n !\nexit\n"
+SOURCE = "FRR 8.4.4 (scratch instance)"
+
+
+def test_without_the_devices_software_a_default_is_a_rejected_line_that_says_why() -> None:
+    findings = reconcile([("bfd", BFD)], PRE, BFD_POST)
+    assert [(f.kind, f.component, f.line) for f in findings] == [
+        ("rejected_line", "bfd", "bfd / profile slow / detect-multiplier 3")
+    ]
+    assert "could not be checked" in findings[0].reason
+
+
+def test_a_line_the_software_elides_is_default_elided_with_component_and_line() -> None:
+    truth = Truth(source=SOURCE, paths=frozenset(config_paths(BFD_POST)))
+    findings = reconcile([("bfd", BFD)], PRE, BFD_POST, truth=truth)
+    assert [(f.kind, f.component, f.line) for f in findings] == [
+        ("default_elided", "bfd", "bfd / profile slow / detect-multiplier 3")
+    ]
+    assert SOURCE in findings[0].reason
+
+
+def test_remembered_verdicts_stand_in_for_the_software() -> None:
+    elided = ("bfd", "profile slow", "detect-multiplier 3")
+    assert [
+        f.kind
+        for f in reconcile([("bfd", BFD)], PRE, BFD_POST, truth=Truth(elided=frozenset({elided})))
+    ] == ["default_elided"]
+    kept = reconcile(
+        [("bfd", BFD)], PRE, BFD_POST, truth=Truth(source=SOURCE, kept=frozenset({elided}))
+    )
+    assert [f.kind for f in kept] == ["rejected_line"]
+    assert "refused or dropped" in kept[0].reason
+
+
+def test_a_line_the_software_refuses_is_rejected_with_its_words() -> None:
+    words = "% Unknown command: detect-multiplier 3"
+    path = ("bfd", "profile slow", "detect-multiplier 3")
+    truth = Truth(source=SOURCE, paths=frozenset(config_paths(BFD_POST)), refused={path: words})
+    (finding,) = reconcile([("bfd", BFD)], PRE, BFD_POST, truth=truth)
+    assert finding.kind == "rejected_line" and words in finding.reason
+
+
+def test_lines_the_software_adds_or_removes_itself_are_not_unexpected() -> None:
+    intended = "router bgp 65001\n neighbor 10.0.0.2 remote-as 65002\n neighbor 10.0.0.2 bfd profile slow\nexit\n"
+    post = (
+        PRE
+        + "router bgp 65001\n neighbor 10.0.0.2 remote-as 65002\n neighbor 10.0.0.2 bfd\n neighbor 10.0.0.2 bfd profile slow\nexit\n"
+    )
+    (finding,) = reconcile([("bgp", intended)], PRE, post)
+    assert (finding.kind, finding.actual) == (
+        "unexpected_change",
+        "router bgp 65001 / neighbor 10.0.0.2 bfd",
+    )
+    truth = Truth(source=SOURCE, paths=frozenset(config_paths(post)))
+    assert reconcile([("bgp", intended)], PRE, post, truth=truth) == []
+
+
+def test_the_software_rewriting_a_line_is_rewritten_not_elided() -> None:
+    intended = "interface eth1\n ip ospf area 0\nexit\n"
+    post = PRE.replace(" description to r2\n", " description to r2\n ip ospf area 0.0.0.0\n")
+    truth = Truth(source=SOURCE, paths=frozenset(config_paths(post)))
+    (finding,) = reconcile([("ospf", intended)], PRE, post, truth=truth)
+    assert (finding.kind, finding.actual) == (
+        "rewritten_line",
+        "interface eth1 / ip ospf area 0.0.0.0",
+    )
+
+
+def test_replace_removes_what_it_does_not_name() -> None:
+    intended = "interface eth1\n ip address 10.1.12.0/31\nexit\n"
+    post = "interface eth1\n ip address 10.1.12.0/31\nexit\n"
+    assert reconcile([("all", intended)], PRE, post, strategy="replace") == []
+    assert {f.kind for f in reconcile([("all", intended)], PRE, post)} == {"unexpected_change"}

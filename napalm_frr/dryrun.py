@@ -1,0 +1,321 @@
+"""What FRR would do with configuration lines, asked of FRR itself (a scratch instance).
+
+Two uses, both through :class:`napalm_frr.scratch.Scratch` (the build machine's FRR, checked
+to be the device's version):
+
+* :func:`validate` -- the honest dry run: the device's running config is replayed on a scratch
+  instance, then exactly the commands a commit would send; every line FRR refuses comes back
+  with FRR's words, and every line whose owning daemon does not run on the device (``show
+  daemons``) comes back as ``daemon_not_running`` (on the device, vtysh would answer ``bfdd is
+  not running``, or drop the line without a word). The device is never changed.
+* :func:`expected` -- what ``show running-config`` shows after a base config plus the intended
+  ones on this FRR version: a line absent there that FRR did not refuse is one FRR elides
+  (its default); a line present there and not intended is one FRR adds itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from napalm_frr import config as cfg
+from napalm_frr import platform, scratch
+from napalm_frr.transport import LineResult
+
+__all__ = [
+    "Expected",
+    "Oracle",
+    "Refusal",
+    "Validation",
+    "config_paths",
+    "expected",
+    "identity",
+    "line_paths",
+    "parse_daemons",
+    "unavailable_for",
+    "validate",
+]
+
+Path = tuple[str, ...]
+
+_EXIT = {*platform.EXIT_LINES, platform.END_LINE}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A line FRR refuses (or would silently drop), with its stanza path (line last)."""
+
+    path: Path
+    reason: str
+    kind: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "path": list(self.path),
+            "line": self.path[-1],
+            "reason": self.reason,
+            "kind": self.kind,
+        }
+
+
+@dataclass
+class Validation:
+    """The dry run of one candidate: what would be sent, and what FRR would refuse."""
+
+    commands: list[str]
+    refused: list[Refusal] = field(default_factory=list)
+
+
+@dataclass
+class Expected:
+    """FRR's own rendering of ``base`` + the intended configs, and the lines it refused."""
+
+    running: str
+    paths: set[Path]
+    refused: dict[Path, Refusal]
+
+
+def config_paths(text: str) -> list[Path]:
+    """Every configuration line of ``text`` as its stanza path (FRR's text, indented or not)."""
+    out: list[Path] = []
+
+    def walk(node: cfg.Node, path: Path) -> None:
+        for line, child in node.children.items():
+            out.append((*path, line))
+            walk(child, (*path, line))
+
+    walk(cfg.parse(text), ())
+    return out
+
+
+def line_paths(lines: list[str]) -> list[Path | None]:
+    """The stanza path of each line of a vtysh command list (``None`` for exit markers).
+
+    Indented text is scoped by its indentation, flat text by FRR's context openers and exit
+    lines -- the same rules as :func:`napalm_frr.config.parse`."""
+    indented = any(ln[:1] in (" ", "\t") for ln in lines if ln.strip())
+    stack: list[tuple[int, str]] = []
+    out: list[Path | None] = []
+    for raw in lines:
+        line = " ".join(raw.split())
+        indent = len(raw) - len(raw.lstrip())
+        if not line or line.startswith("!"):
+            out.append(None)
+            continue
+        if line in _EXIT:
+            if line == platform.END_LINE:
+                stack.clear()
+            elif indented:
+                while stack and stack[-1][0] >= indent:
+                    stack.pop()
+            elif stack:
+                stack.pop()
+            out.append(None)
+            continue
+        if indented:
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+        elif stack and cfg.is_opener(line, []):
+            stack.clear()  # a new top-level context closes the open ones
+        parents = [s for _, s in stack]
+        out.append((*parents, line))
+        if cfg.is_opener(line, parents) or indented:
+            stack.append((indent, line))
+    return out
+
+
+_DAEMON = re.compile(r"\b([a-z0-9]+d|zebra)\b")
+
+
+def parse_daemons(show_daemons: str) -> set[str]:
+    """The daemons ``show daemons`` names (``zebra ospfd bgpd staticd``)."""
+    return set(_DAEMON.findall(show_daemons))
+
+
+_FRR_VERSION = re.compile(r"^frr version (\S+)", re.M)
+_FRR_DEFAULTS = re.compile(r"^frr defaults (\S+)", re.M)
+_SHOW_VERSION = re.compile(r"FRRouting (\S+)")
+
+
+def identity(running: str, show_version: str = "") -> tuple[str | None, str]:
+    """(FRR version, ``frr defaults`` profile) of a device, from its running config (or
+    ``show version``); the profile is ``traditional`` when the config does not name one."""
+    version = _FRR_VERSION.search(running) or _SHOW_VERSION.search(show_version)
+    profile = _FRR_DEFAULTS.search(running)
+    return (version[1] if version else None), (profile[1] if profile else "traditional")
+
+
+def unavailable_for(device_version: str | None) -> str | None:
+    """Why the build machine's FRR cannot answer for a device running ``device_version``."""
+    reason = scratch.unavailable()
+    if reason:
+        return reason
+    local = scratch.local_version()
+    if local is None:
+        return "the build machine's FRR version is unknown"
+    if device_version is None:
+        return "the device's FRR version is unknown (no 'frr version' line)"
+    if local != device_version:
+        return (
+            f"the build machine runs FRR {local}, the device FRR {device_version}: install "
+            f"FRR {device_version} on the build machine to ask the device's own version"
+        )
+    return None
+
+
+def _refusals(answers: Iterable[tuple[int, LineResult]], lines: list[str]) -> list[Refusal]:
+    paths = line_paths(lines)
+    out = []
+    for index, result in answers:
+        path = paths[index] or (" ".join(result.line.split()),)
+        out.append(Refusal(path, result.output.strip(), result.kind or "refused"))
+    return out
+
+
+def _owners(instance: scratch.Scratch) -> dict[str, set[Path]]:
+    """Per daemon of the scratch instance, the stanza paths of its own running config."""
+    args: list[str] = []
+    for daemon in instance.running_daemons:
+        args += ["-c", f"show running-config {daemon}"]
+    out = instance.vtysh(*args)
+    parts = out.split("Building configuration...")[1:]
+    return {
+        daemon: set(config_paths(text))
+        for daemon, text in zip(instance.running_daemons, parts, strict=False)
+    }
+
+
+def validate(
+    base: str, commands: list[str], *, profile: str, device_daemons: set[str] | None
+) -> Validation:
+    """Every line of ``commands`` (a vtysh command list, as a commit sends it after ``base``,
+    the device's running config) that FRR would refuse, without touching the device."""
+    result = Validation(commands=list(commands))
+    if not commands:
+        return result
+    with scratch.borrow(profile) as instance:
+        instance.load(base)
+        sent, refused = instance.load("\n".join(commands))
+        result.refused = _refusals(refused, sent)
+        if device_daemons is None:
+            return result
+        owners = _owners(instance)
+        running = set().union(*(p for d, p in owners.items() if d in device_daemons))
+        missing = {d: p for d, p in owners.items() if d not in device_daemons}
+        already = {r.path for r in result.refused}
+        for path in line_paths(sent):
+            if path is None or path in already or path in running:
+                continue
+            absent = sorted(d for d, paths in missing.items() if path in paths)
+            if absent:
+                already.add(path)
+                names = " / ".join(absent)
+                result.refused.append(
+                    Refusal(path, f"{names} is not running on the device", "daemon_not_running")
+                )
+    return result
+
+
+def expected(base: str, configs: list[str], *, profile: str) -> Expected:
+    """``show running-config`` of this FRR version after ``base`` and then ``configs``."""
+    with scratch.borrow(profile) as instance:
+        instance.load(base)
+        refused: dict[Path, Refusal] = {}
+        for text in configs:
+            sent, answers = instance.load(text)
+            for refusal in _refusals(answers, sent):
+                refused.setdefault(refusal.path, refusal)
+        running = instance.running()
+    return Expected(running=running, paths=set(config_paths(running)), refused=refused)
+
+
+class Oracle:
+    """FRR's answers about one device, through an open :class:`napalm_frr.frr.FRRDriver`
+    (the engine's dry run and reconciliation use it; the driver's NAPALM API stays NAPALM's).
+
+    Reads of the device: its running config (the driver's, reused when fresh), ``show daemons``
+    once, ``show version`` when the config names no version. Nothing is ever configured on it.
+    """
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+        #: the running config as the candidates checked so far would leave it (dry run)
+        self._dry_base: str | None = None
+        self._daemons: set[str] | None = None
+
+    def _identity(self, running: str) -> tuple[str | None, str]:
+        version, profile = identity(running)
+        if version is None:
+            version, profile = identity(running, self.driver._show("show version"))
+        return version, profile
+
+    def check(self, config: str, mode: str = "merge") -> dict[str, Any]:
+        """Check a candidate without changing the device: the diff, the commands a commit would
+        send, and every line FRR would refuse (asked of a scratch FRR instance of the device's
+        version, loaded with the device's running config, judged against the daemons the
+        device runs).
+
+        Candidates checked one after the other build on each other (a second component sees
+        the first one's lines), as a build commits them. Returns ``diff``, ``commands``,
+        ``refused`` [{``path``, ``line``, ``reason``, ``kind``}], ``validated_by`` (what
+        answered) and ``unvalidated`` (why nothing could answer, else ``None``)."""
+        if mode not in ("merge", "replace"):
+            raise ValueError(f"mode must be merge or replace, not {mode!r}")
+        with self.driver._lock:
+            device = self.driver._running(reuse=True)
+            base = self._dry_base if self._dry_base is not None else device
+            candidate = cfg.parse(config)
+            target = cfg.merge(cfg.parse(base), candidate) if mode == "merge" else candidate
+            change = cfg.diff(cfg.parse(base), target)
+            commands = change.commands()
+            version, profile = self._identity(device)
+            out: dict[str, Any] = {
+                "diff": change.text(),
+                "commands": commands,
+                "refused": [],
+                "validated_by": None,
+                "unvalidated": unavailable_for(version),
+            }
+            if out["unvalidated"] is None and commands:
+                if self._daemons is None:
+                    self._daemons = parse_daemons(self.driver._show("show daemons"))
+                try:
+                    checked = validate(
+                        base, commands, profile=profile, device_daemons=self._daemons
+                    )
+                except scratch.ScratchError as exc:
+                    out["unvalidated"] = f"the scratch FRR instance failed: {exc}"
+                else:
+                    out["refused"] = [r.as_dict() for r in checked.refused]
+                    out["validated_by"] = (
+                        f"FRR {version} (scratch instance, profile {profile}); device daemons: "
+                        f"{' '.join(sorted(self._daemons)) or 'none'}"
+                    )
+            self._dry_base = "\n".join(target.render()) + "\n"
+            return out
+
+    def expected(self, base: str, configs: list[str]) -> dict[str, Any]:
+        """``show running-config`` as the device's FRR version renders ``base`` and then
+        ``configs`` (on a scratch instance): what reconciliation compares the device with.
+        Returns ``running`` (``None`` when it cannot be known), ``refused`` [{``path``,
+        ``line``, ``reason``, ``kind``}], ``version`` and ``unavailable`` (why not)."""
+        with self.driver._lock:
+            version, profile = self._identity(self.driver._running(reuse=True))
+        out: dict[str, Any] = {
+            "running": None,
+            "refused": [],
+            "version": version,
+            "unavailable": unavailable_for(version),
+        }
+        if out["unavailable"] is not None:
+            return out
+        try:
+            result = expected(base, configs, profile=profile)
+        except scratch.ScratchError as exc:
+            out["unavailable"] = f"the scratch FRR instance failed: {exc}"
+            return out
+        out["running"] = result.running
+        out["refused"] = [r.as_dict() for r in result.refused.values()]
+        return out
