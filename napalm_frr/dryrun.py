@@ -188,22 +188,27 @@ def _owners(instance: scratch.Scratch) -> dict[str, set[Path]]:
 
 
 def validate(
-    base: str, commands: list[str], *, profile: str, device_daemons: set[str] | None
-) -> Validation:
-    """Every line of ``commands`` (a vtysh command list, as a commit sends it after ``base``,
-    the device's running config) that FRR would refuse, without touching the device."""
-    result = Validation(commands=list(commands))
-    if not commands:
-        return result
+    base: str, batches: list[list[str]], *, profile: str, device_daemons: set[str] | None
+) -> list[Validation]:
+    """Every line of each command list in ``batches`` (vtysh commands, as commits would send
+    them one after the other after ``base``, the device's running config) that FRR would
+    refuse, without touching the device: one scratch instance for them all."""
+    results = [Validation(commands=list(commands)) for commands in batches]
+    if not any(batches):
+        return results
     with scratch.borrow(profile) as instance:
         instance.load(base)
-        sent, refused = instance.load("\n".join(commands))
-        result.refused = _refusals(refused, sent)
+        sent_by: list[list[str]] = []
+        for result in results:
+            sent, refused = instance.load("\n".join(result.commands))
+            sent_by.append(sent)
+            result.refused = _refusals(refused, sent)
         if device_daemons is None:
-            return result
+            return results
         owners = _owners(instance)
-        running = set().union(*(p for d, p in owners.items() if d in device_daemons))
-        missing = {d: p for d, p in owners.items() if d not in device_daemons}
+    running = set().union(*(p for d, p in owners.items() if d in device_daemons))
+    missing = {d: p for d, p in owners.items() if d not in device_daemons}
+    for result, sent in zip(results, sent_by, strict=True):
         already = {r.path for r in result.refused}
         for path in line_paths(sent):
             if path is None or path in already or path in running:
@@ -215,7 +220,7 @@ def validate(
                 result.refused.append(
                     Refusal(path, f"{names} is not running on the device", "daemon_not_running")
                 )
-    return result
+    return results
 
 
 def expected(base: str, configs: list[str], *, profile: str) -> Expected:
@@ -243,6 +248,7 @@ class Oracle:
         self.driver = driver
         #: the running config as the candidates checked so far would leave it (dry run)
         self._dry_base: str | None = None
+        self._pending: list[list[str]] = []
         self._daemons: set[str] | None = None
 
     def _identity(self, running: str) -> tuple[str | None, str]:
@@ -251,62 +257,75 @@ class Oracle:
             version, profile = identity(running, self.driver._show("show version"))
         return version, profile
 
+    def identity(self, running: str) -> tuple[str | None, str]:
+        """(FRR version, defaults profile) named by a running config, without asking."""
+        return identity(running)
+
     def check(self, config: str, mode: str = "merge") -> dict[str, Any]:
-        """Check a candidate without changing the device: the diff, the commands a commit would
-        send, and every line FRR would refuse (asked of a scratch FRR instance of the device's
-        version, loaded with the device's running config, judged against the daemons the
-        device runs).
+        """The diff of a candidate and the commands a commit would send, without changing the
+        device; the candidate is queued for :meth:`validate`.
 
         Candidates checked one after the other build on each other (a second component sees
-        the first one's lines), as a build commits them. Returns ``diff``, ``commands``,
-        ``refused`` [{``path``, ``line``, ``reason``, ``kind``}], ``validated_by`` (what
-        answered) and ``unvalidated`` (why nothing could answer, else ``None``)."""
+        the first one's lines), as a build commits them. Returns ``diff``, ``commands``."""
         if mode not in ("merge", "replace"):
             raise ValueError(f"mode must be merge or replace, not {mode!r}")
         with self.driver._lock:
-            device = self.driver._running(reuse=True)
-            base = self._dry_base if self._dry_base is not None else device
+            base = self._dry_base if self._dry_base is not None else self.driver._running(True)
             candidate = cfg.parse(config)
             target = cfg.merge(cfg.parse(base), candidate) if mode == "merge" else candidate
             change = cfg.diff(cfg.parse(base), target)
             commands = change.commands()
+            self._pending.append(commands)
+            self._dry_base = "\n".join(target.render()) + "\n"
+            return {"diff": change.text(), "commands": commands}
+
+    def validate(self) -> dict[str, Any]:
+        """Every line of the candidates checked so far that FRR would refuse (one scratch FRR
+        instance of the device's version, loaded with the device's running config, judged
+        against the daemons the device runs), in the order they were checked; clears them.
+
+        Returns ``refused`` (per candidate, [{``path``, ``line``, ``reason``, ``kind``}]),
+        ``validated_by`` (what answered) and ``unvalidated`` (why nothing could)."""
+        with self.driver._lock:
+            batches, self._pending = self._pending, []
+            device = self.driver._running(reuse=True)
             version, profile = self._identity(device)
             out: dict[str, Any] = {
-                "diff": change.text(),
-                "commands": commands,
-                "refused": [],
+                "refused": [[] for _ in batches],
                 "validated_by": None,
                 "unvalidated": unavailable_for(version),
             }
-            if out["unvalidated"] is None and commands:
-                if self._daemons is None:
-                    self._daemons = parse_daemons(self.driver._show("show daemons"))
-                try:
-                    checked = validate(
-                        base, commands, profile=profile, device_daemons=self._daemons
-                    )
-                except scratch.ScratchError as exc:
-                    out["unvalidated"] = f"the scratch FRR instance failed: {exc}"
-                else:
-                    out["refused"] = [r.as_dict() for r in checked.refused]
-                    out["validated_by"] = (
-                        f"FRR {version} (scratch instance, profile {profile}); device daemons: "
-                        f"{' '.join(sorted(self._daemons)) or 'none'}"
-                    )
-            self._dry_base = "\n".join(target.render()) + "\n"
+            if out["unvalidated"] is not None or not any(batches):
+                return out
+            if self._daemons is None:
+                self._daemons = parse_daemons(self.driver._show("show daemons"))
+            daemons = self._daemons
+        try:
+            checked = validate(device, batches, profile=profile, device_daemons=daemons)
+        except scratch.ScratchError as exc:
+            out["unvalidated"] = f"the scratch FRR instance failed: {exc}"
             return out
+        out["refused"] = [[r.as_dict() for r in v.refused] for v in checked]
+        out["validated_by"] = (
+            f"FRR {version} (a scratch instance, defaults {profile}); the device runs "
+            f"{' '.join(sorted(daemons)) or 'no daemon'}"
+        )
+        return out
 
     def expected(self, base: str, configs: list[str]) -> dict[str, Any]:
         """``show running-config`` as the device's FRR version renders ``base`` and then
         ``configs`` (on a scratch instance): what reconciliation compares the device with.
         Returns ``running`` (``None`` when it cannot be known), ``refused`` [{``path``,
-        ``line``, ``reason``, ``kind``}], ``version`` and ``unavailable`` (why not)."""
+        ``line``, ``reason``, ``kind``}], ``version``, ``profile``, ``source`` (who answered)
+        and ``unavailable`` (why nobody could)."""
         with self.driver._lock:
             version, profile = self._identity(self.driver._running(reuse=True))
         out: dict[str, Any] = {
             "running": None,
             "refused": [],
             "version": version,
+            "profile": profile,
+            "source": f"FRR {version} (a scratch instance, defaults {profile})",
             "unavailable": unavailable_for(version),
         }
         if out["unavailable"] is not None:

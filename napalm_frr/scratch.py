@@ -159,18 +159,31 @@ class Scratch:
                 shutil.chown(path, "frr", "frr")
             (etc / "vtysh.conf").write_text("service integrated-vtysh-config\n")
             shutil.chown(etc / "vtysh.conf", "frr", "frr")
-            for daemon in DAEMONS:
-                _run(
-                    [
-                        "ip", "netns", "exec", self.name, "unshare", "--uts",
-                        str(FRR_LIB / daemon), "-N", self.name, "-d", "-A", "127.0.0.1",
-                        "-F", self.profile,
-                    ]
-                )  # fmt: skip
+            # all at once (zebra first): the daemons connect to zebra when it is up
+            procs = [
+                subprocess.Popen(
+                    self._daemon_argv(daemon),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                for daemon in DAEMONS
+            ]
+            for proc in procs:
+                try:
+                    proc.wait(timeout=TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    raise ScratchError("a scratch FRR daemon did not start in time") from None
             self._wait_ready()
         except BaseException:
             self.stop()
             raise
+
+    def _daemon_argv(self, daemon: str) -> list[str]:
+        return [
+            "ip", "netns", "exec", self.name, "unshare", "--uts",
+            str(FRR_LIB / daemon), "-N", self.name, "-d", "-A", "127.0.0.1", "-F", self.profile,
+        ]  # fmt: skip
 
     def _wait_ready(self) -> None:
         run_dir = FRR_RUN / self.name

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sdd_build.cli._options import (
@@ -70,11 +71,40 @@ class _HumanProgress:
             elif event == "warning":
                 self.console.print(f"{elapsed} [yellow]warning[/]: {data['message']}")
             elif event == "deviation" and not policy(data["class"]).derived:
-                style = SEVERITY_STYLE[policy(data["class"]).severity]
-                self.console.print(
-                    f"{elapsed}   [{style}]deviation[/] {data['id']} {data['class']} "
-                    f"{data.get('component') or ''} @ {data.get('host') or ''}: {data['reason']}"
-                )
+                self.console.print(f"{elapsed}   {deviation_line(data)}")
+
+
+def deviation_line(dev: dict[str, Any]) -> str:
+    """One deviation as a terminal line (rich markup): class, component @ host, the check or
+    configuration line it is about, the reason."""
+    style = SEVERITY_STYLE[policy(dev["class"]).severity]
+    subject = dev.get("check") or dev.get("line")
+    about = f" [bold]{escape(subject)}[/]" if subject else ""
+    where = f"{dev.get('component') or '(no component)'} @ {dev.get('host') or '(no host)'}"
+    return (
+        f"[{style}]{dev['class']}[/] {dev['id']} {escape(where)}:{about} — "
+        f"{escape(str(dev['reason']))}"
+    )
+
+
+def _dry_run(console: Console, asbuilt: Any) -> None:
+    """Per host: the diff of each component and what the device's parser would refuse."""
+    for host, summary in sorted(asbuilt.hosts.items()):
+        diffs = {c: d for c, d in (summary.get("diff") or {}).items() if d.strip()}
+        said = (
+            f"validated by {summary['validated_by']}"
+            if summary.get("validated_by")
+            else f"NOT validated: {summary['unvalidated']}"
+            if summary.get("unvalidated")
+            else "nothing to validate"
+        )
+        console.print(f"[bold]{escape(host)}[/] — {len(diffs)} component(s) change; {escape(said)}")
+        for component, diff in diffs.items():
+            console.print(f"  [bold]{escape(component)}[/]")
+            for line in diff.rstrip("\n").splitlines():
+                style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+                text = escape(line)
+                console.print(f"    [{style}]{text}[/]" if style else f"    {text}")
 
 
 class _JsonEvents:
@@ -106,8 +136,13 @@ def _summary(console: Console, asbuilt: Any, path: Path) -> None:
             cells.append(f"[{_STYLE.get(rec.status, 'white')}]{rec.status}[/]" if rec else "-")
         table.add_row(str(comp.layer), comp.id, *cells)
     console.print(table)
+    if asbuilt.mode == "check":
+        _dry_run(console, asbuilt)
     if asbuilt.deviations:
         console.print(f"[red]{len(asbuilt.deviations)} deviation(s)[/] recorded")
+        for dev in asbuilt.deviations:
+            if not policy(dev.class_).derived:
+                console.print("  " + deviation_line(dev.dump()))
     console.print(f"record: {path}")
 
 

@@ -30,6 +30,18 @@ def _latest_record(use_case: Path) -> dict[str, Any] | None:
     return None
 
 
+def _builds(use_case: Path) -> int:
+    """How many builds a use case has had: a dry run (``build --check``) is not a build."""
+    count = 0
+    for path in (use_case / "builds").glob("*/as-built.json"):
+        try:
+            mode = json.loads(path.read_text(encoding="utf-8")).get("mode")
+        except (OSError, ValueError):
+            mode = None
+        count += mode != "check"
+    return count
+
+
 def append_amendments(spec: Path, record: dict[str, Any], design: str, version: int) -> list[str]:
     """Append a dated '## Amendments' entry for requirements whose checks were waived or
     failed in ``record`` (the classes that amend the spec: ``execute.policy``). Additive:
@@ -191,7 +203,7 @@ def register(main: click.Group) -> None:
         rows: list[dict[str, Any]] = []
         for use_case in sorted(p for p in directory.iterdir() if p.is_dir()):
             record = _latest_record(use_case)
-            builds = len(list((use_case / "builds").glob("*/as-built.json")))
+            builds = _builds(use_case)
             if record is None:
                 rows.append({"use_case": use_case.name, "builds": builds, "latest": None})
                 continue

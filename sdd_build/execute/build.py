@@ -40,7 +40,7 @@ from sdd_build.execute.journal import Journal, build_lock, find_unfinished, utcn
 from sdd_build.execute.locks import lock_hosts
 from sdd_build.execute.policy import build_result, is_open
 from sdd_build.execute.private import prepare_build, write_backup
-from sdd_build.execute.reconcile import reconcile
+from sdd_build.execute.reconcile import show_path
 from sdd_build.execute.results import (
     AsBuilt,
     ComponentRecord,
@@ -48,6 +48,7 @@ from sdd_build.execute.results import (
     HostRecord,
     Metrics,
 )
+from sdd_build.execute.truth import reconcile_host
 from sdd_build.offline.runner import parser_template_path
 from sdd_build.parse import parse
 from sdd_build.plan.planner import BuildPlan, render_context
@@ -82,7 +83,7 @@ class _HostState:
     wait_s: float = 0.0  # declared waiting for convergence (design 'wait')
     backup: str | None = None
     stopped: str | None = None  # why nothing more runs on this host
-    intended: list[str] = field(default_factory=list)
+    intended: list[tuple[str, str]] = field(default_factory=list)  # (component, config)
     committed: list[str] = field(default_factory=list)
 
 
@@ -125,9 +126,10 @@ class _Build:
         actual: Any = None,
         evidence: list[str] | None = None,
         check: str | None = None,
+        line: str | None = None,
     ) -> None:
         data = self.deviations.add(
-            cls, component, host, reason, expected, actual, evidence, check=check
+            cls, component, host, reason, expected, actual, evidence, check=check, line=line
         ).dump()
         self.journal.write("deviation", **data)
         self.opts.emit("deviation", **data)
@@ -230,13 +232,14 @@ class _Build:
         config = step.config or ""
         assert st.session is not None
         rendered = self.evidence.write(st.name, f"{comp.id}.rendered.cfg", config)
-        commit = not self.opts.check
-        if commit:
-            self.journal.write("apply_started", host=st.name, component=comp.id)
+        if self.opts.check:
+            self._check_config(comp, st, config, rendered, started)
+            return
+        self.journal.write("apply_started", host=st.name, component=comp.id)
         outcome = st.session.apply(
             config,
             strategy=self.model.build.strategy,
-            commit=commit,
+            commit=True,
             message=f"sdd-build {self.model.design} v{self.model.version} {comp.id}",
         )
         diff = self.evidence.write(st.name, f"{comp.id}.diff", outcome.diff)
@@ -261,7 +264,7 @@ class _Build:
         if outcome.committed:
             st.committed.append(comp.id)
             self.journal.write("apply_committed", host=st.name, component=comp.id)
-        st.intended.append(config)
+        st.intended.append((comp.id, config))
         self.record(
             comp.id,
             st.name,
@@ -270,9 +273,76 @@ class _Build:
                 changed=bool(outcome.diff.strip()),
                 evidence=evidence,
                 duration_s=time.perf_counter() - started,
-                reason="dry run: not committed" if self.opts.check else None,
             ),
         )
+
+    def _check_config(
+        self, comp: ConfigTemplate, st: _HostState, config: str, rendered: str, started: float
+    ) -> None:
+        """Dry run of one component: its diff now; what the device's own parser (and its
+        running daemons) would refuse is asked for all of a host's components at once when
+        the host finishes (:meth:`_validate`). Nothing is sent to the device."""
+        assert st.session is not None
+        outcome = st.session.check(config, strategy=self.model.build.strategy)
+        diff = self.evidence.write(st.name, f"{comp.id}.diff", outcome.diff)
+        evidence = [rendered, diff]
+        with self.lock:
+            summary = self.summaries.setdefault(st.name, {})
+            summary.setdefault("diff", {})[comp.id] = self.evidence.mask(outcome.diff)
+        if outcome.error is not None:
+            self._fail(comp.id, st, "apply_failed", outcome.error, started, evidence=evidence)
+            return
+        st.intended.append((comp.id, config))
+        self.record(
+            comp.id,
+            st.name,
+            HostRecord(
+                status="built",
+                changed=bool(outcome.diff.strip()),
+                evidence=evidence,
+                duration_s=time.perf_counter() - started,
+                reason="dry run: diff computed, nothing sent",
+            ),
+        )
+
+    def _validate(self, st: _HostState) -> None:
+        """Ask the device's own parser about every line the dry run would push on a host."""
+        assert st.session is not None
+        result = st.session.validate()
+        with self.lock:
+            summary = self.summaries.setdefault(st.name, {})
+            summary["validated_by"] = result.validated_by
+            summary["unvalidated"] = result.unvalidated
+        for (cid, _config), refused in zip(st.intended, result.refused, strict=False):
+            rec = self.records[cid][st.name]
+            for refusal in refused:
+                line = show_path(tuple(refusal["path"]))
+                self.deviate(
+                    "rejected_line",
+                    cid,
+                    st.name,
+                    f"the device would refuse it: {refusal['reason']}",
+                    expected=line,
+                    evidence=rec.evidence,
+                    line=line,
+                )
+            if result.unvalidated:
+                self.deviate(
+                    "unvalidated",
+                    cid,
+                    st.name,
+                    f"not validated with the device's own parser: {result.unvalidated}",
+                    evidence=rec.evidence,
+                )
+            reason = (
+                f"dry run: {len(refused)} line(s) would be refused"
+                if refused
+                else "dry run: not validated"
+                if result.unvalidated
+                else "dry run: every line validated, nothing sent"
+            )
+            status = "failed" if refused else "built"
+            self.record(cid, st.name, rec.model_copy(update={"status": status, "reason": reason}))
 
     def _command(self, comp: CommandTemplate, st: _HostState, started: float) -> None:
         step = self.steps[st.name][comp.id]
@@ -435,6 +505,7 @@ class _Build:
         post = st.session.running_config()
         post_ref = self.evidence.write(st.name, "post.cfg", post)
         if self.opts.check:
+            self._validate(st)
             unchanged = st.session.normalise(post) == st.session.normalise(st.backup)
             with self.lock:
                 self.summaries.setdefault(st.name, {})["unchanged"] = unchanged
@@ -449,15 +520,22 @@ class _Build:
             return Result(host=task.host, result="checked")
         if st.stopped:
             return Result(host=task.host, result="stopped")
-        for finding in reconcile(st.intended, st.backup, post):
+        findings, summary = reconcile_host(
+            st.session, st.intended, st.backup, post, strategy=self.model.build.strategy
+        )
+        if summary:
+            with self.lock:
+                self.summaries.setdefault(st.name, {})["reconciliation"] = summary
+        for finding in findings:
             self.deviate(
                 finding.kind,
-                None,
+                finding.component,
                 st.name,
                 finding.reason,
                 expected=finding.expected,
                 actual=finding.actual,
                 evidence=[post_ref],
+                line=finding.line,
             )
         return Result(host=task.host, result="reconciled")
 
@@ -705,7 +783,7 @@ def _as_built(
         dry_run=opts.check,
     )
     ttv = None
-    if opts.spec_approved_at:
+    if opts.spec_approved_at and not opts.check:  # a dry run delivers nothing: no time to value
         try:
             t0 = datetime.fromisoformat(opts.spec_approved_at.replace("Z", "+00:00"))
             t1 = datetime.fromisoformat(finished.replace("Z", "+00:00"))

@@ -8,6 +8,7 @@ candidate semantics: load, compare, commit, restore. Platform knowledge is data
 from __future__ import annotations
 
 import contextlib
+import importlib
 import importlib.abc
 import importlib.util
 import re
@@ -24,8 +25,11 @@ from nornir.core.task import Task
 __all__ = [
     "PLATFORMS",
     "ApplyOutcome",
+    "CheckOutcome",
     "DeviceSession",
+    "Oracle",
     "PlatformInfo",
+    "Validation",
     "open_session",
     "preload_drivers",
 ]
@@ -40,11 +44,16 @@ class PlatformInfo:
     connection: str  # nornir connection plugin
     volatile_prefixes: tuple[str, ...]
     hostname: re.Pattern[str] = HOSTNAME_LINE  # names the device in its running config
+    #: ``module:Class`` built around the open driver that asks the device's own software what
+    #: it does with lines (dry-run validation, defaults it elides); see :class:`Oracle`
+    oracle: str | None = None
 
 
 PLATFORMS: dict[str, PlatformInfo] = {
     "frr": PlatformInfo(
-        "napalm", ("frr version", "Building configuration", "Current configuration")
+        "napalm",
+        ("frr version", "Building configuration", "Current configuration"),
+        oracle="napalm_frr.dryrun:Oracle",
     ),
     "ios": PlatformInfo("napalm", ("Building configuration", "Current configuration", "!Time:")),
     "eos": PlatformInfo("napalm", ("! Command:", "! device:", "! boot system")),
@@ -119,6 +128,40 @@ class _Driver(Protocol):
     def cli(self, commands: list[str]) -> dict[str, Any]: ...
 
 
+class Oracle(Protocol):
+    """The device's own software, asked without changing the device (``PlatformInfo.oracle``).
+
+    ``check``: ``diff``, ``commands`` of a candidate (queued for ``validate``); ``validate``:
+    ``refused`` (per queued candidate, [{``path``, ``line``, ``reason``, ``kind``}]),
+    ``validated_by``, ``unvalidated``; ``expected``: ``running`` (or ``None``), ``refused``,
+    ``version``, ``profile``, ``source``, ``unavailable``; ``identity``: (version, profile)
+    named by a running config."""
+
+    def identity(self, running: str) -> tuple[str | None, str]: ...
+    def check(self, config: str, mode: str = ...) -> dict[str, Any]: ...
+    def validate(self) -> dict[str, Any]: ...
+    def expected(self, base: str, configs: list[str]) -> dict[str, Any]: ...
+
+
+@dataclass
+class CheckOutcome:
+    """The dry run of one config on one host: its diff (``error``: it could not be loaded)."""
+
+    diff: str
+    error: str | None = None
+
+
+@dataclass
+class Validation:
+    """What the device's own software says of the configs checked on a host, in order:
+    the lines it would refuse, per config. ``unvalidated`` says why it could not be asked
+    (then nothing is known about refusals)."""
+
+    refused: list[list[dict[str, Any]]]
+    validated_by: str | None = None
+    unvalidated: str | None = None
+
+
 @dataclass
 class ApplyOutcome:
     diff: str
@@ -133,6 +176,8 @@ class DeviceSession:
         self.driver = driver
         self.platform = platform
         self.device_s = 0.0
+        self._oracle: Oracle | None = None
+        self._unchecked = 0  # configs checked without an oracle since the last validate()
 
     def _timed(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         start = time.perf_counter()
@@ -186,6 +231,48 @@ class DeviceSession:
         if self.normalise(now) != self.normalise(backup):
             return "the running config differs from the backup after restore"
         return None
+
+    def oracle(self) -> Oracle | None:
+        """The platform's :class:`Oracle` around this session's driver (``None``: none)."""
+        if self._oracle is None and self.platform.oracle:
+            module, _, name = self.platform.oracle.partition(":")
+            self._oracle = getattr(importlib.import_module(module), name)(self.driver)
+        return self._oracle
+
+    def check(self, config: str, *, strategy: str) -> CheckOutcome:
+        """Dry run of one config: its diff; the device is only read. The platform's
+        :class:`Oracle` queues it for :meth:`validate`."""
+        oracle = self.oracle()
+        if oracle is None:
+            out = self.apply(config, strategy=strategy, commit=False, message="")
+            self._unchecked += 1
+            return CheckOutcome(out.diff, error=out.error)
+        try:
+            res = self._timed(oracle.check, config, strategy)
+        except Exception as exc:  # a device read failed: the driver's words
+            return CheckOutcome("", error=_words(exc))
+        return CheckOutcome(str(res["diff"]))
+
+    def validate(self) -> Validation:
+        """The lines the device's own software would refuse, for every config :meth:`check`
+        saw since the last call (in that order)."""
+        oracle = self.oracle()
+        if oracle is None:
+            count, self._unchecked = self._unchecked, 0
+            reason = "this platform's driver cannot validate lines without applying them"
+            return Validation([[] for _ in range(count)], unvalidated=reason)
+        res = oracle.validate()
+        return Validation(
+            [list(r) for r in res["refused"]],
+            validated_by=res.get("validated_by"),
+            unvalidated=res.get("unvalidated"),
+        )
+
+    def expected(self, base: str, configs: list[str]) -> dict[str, Any] | None:
+        """The device software's own running config after ``base`` + ``configs`` (asked of a
+        stand-in, never the device); ``None`` when the platform has no :class:`Oracle`."""
+        oracle = self.oracle()
+        return None if oracle is None else oracle.expected(base, configs)
 
     def commands(self, commands: list[str]) -> dict[str, str]:
         out = self._timed(self.driver.cli, list(commands))

@@ -65,6 +65,7 @@ DeviationClass = Literal[
     "rolled_back",
     "rollback_failed",
     "worker_lost",
+    "unvalidated",
 ]
 DEVIATION_CLASSES: tuple[str, ...] = get_args(DeviationClass)
 
@@ -178,6 +179,12 @@ POLICY: dict[str, ClassPolicy] = {
         "restore",
         "the restore left the device differing from its backup",
         host_changed=True,
+    ),
+    "unvalidated": _row(
+        "with_deviations",
+        "warning",
+        "apply",
+        "a dry run could not ask the device's own parser about the lines",
     ),
     "worker_lost": _row(
         "failed",

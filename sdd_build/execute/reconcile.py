@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "ConfigPath",
     "Finding",
+    "Intended",
     "Questions",
     "Truth",
     "config_paths",
@@ -269,8 +270,8 @@ def reconcile(
         findings.append(
             Finding(
                 kind,
-                expected and show_path(expected),
-                actual and show_path(actual),
+                None if expected is None else show_path(expected),
+                None if actual is None else show_path(actual),
                 reason,
                 component,
                 show_path(path),

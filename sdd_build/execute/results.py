@@ -35,13 +35,15 @@ class Deviation(_Model):
 
     What a class means for the build (fails it, can be waived, blocks the baseline, ...) is
     ``sdd_build.execute.policy``; ``check`` is the acceptance check id where a check failed
-    or was waived."""
+    or was waived; ``line`` the configuration line (with its stanzas, ``bfd / profile P /
+    detect-multiplier 3``) where the deviation is about one."""
 
     id: str
     component: str | None
     host: str | None
     class_: DeviationClass = Field(alias="class")
     check: str | None = None
+    line: str | None = None
     expected: Any = None
     actual: Any = None
     reason: str
@@ -49,6 +51,11 @@ class Deviation(_Model):
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, mode="json")
+
+    @property
+    def subject(self) -> str | None:
+        """What the deviation is about on its component and host: the check or the line."""
+        return self.check or self.line
 
 
 class DeviationLog:
@@ -70,6 +77,7 @@ class DeviationLog:
         actual: Any = None,
         evidence: list[str] | None = None,
         check: str | None = None,
+        line: str | None = None,
     ) -> Deviation:
         with self._lock:
             dev = Deviation.model_validate(
@@ -83,6 +91,7 @@ class DeviationLog:
                     "reason": reason,
                     "evidence": evidence or [],
                     "check": check,
+                    "line": line,
                 }
             )
             self.items.append(dev)

@@ -48,7 +48,9 @@ def _case(parent: ET.Element, case: Case) -> tuple[int, int, int, int]:
     if rolled_back and case.outcome in ("failed", "error"):
         message += _x("; " + "; ".join(rolled_back))
     if case.outcome == "failed":
-        kind = "apply_failed" if case.kind == "apply" else "acceptance_failed"
+        kind = {"apply": "apply_failed", "reconcile": "reconcile"}.get(
+            case.kind, "acceptance_failed"
+        )
         child = ET.SubElement(el, "failure", {"message": message, "type": kind})
         child.text = _x(case.detail)
         failures = 1
@@ -88,8 +90,11 @@ def render_junit(view: ReportView) -> str:
         "design.sha256": str(rec.design.get("sha256")),
         "spec.sha256": str(rec.spec.get("sha256")),
     }
-    for index, layer in enumerate(view.layers):
-        suite = ET.SubElement(root, "testsuite", {"name": f"layer {index}"})
+    suites = [(f"layer {index}", layer) for index, layer in enumerate(view.layers)]
+    if any(case.kind == "reconcile" for case in view.cases):
+        suites.append(("reconciliation", []))  # what changed on a host outside any component
+    for index, (suite_name, layer) in enumerate(suites):
+        suite = ET.SubElement(root, "testsuite", {"name": suite_name})
         properties = ET.SubElement(suite, "properties")
         for name, value in props.items():
             ET.SubElement(properties, "property", {"name": name, "value": _x(value)})

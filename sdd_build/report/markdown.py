@@ -203,13 +203,14 @@ def _deviations(view: ReportView) -> list[str]:
     if not devs:
         return ["None: built as designed."]
     lines = [
-        "| id | class | component | host | reason | evidence |",
-        "|---|---|---|---|---|---|",
+        "| id | class | component | host | check / line | reason | evidence |",
+        "|---|---|---|---|---|---|---|",
     ]
     for d in devs:
         lines.append(
             f"| {code(d.id)} | `{d.class_}` | {code(d.component) if d.component else '-'}"
-            f" | {cell(d.host) or '-'} | {cell(d.reason)} | {links(view.evidence(d.evidence))} |"
+            f" | {cell(d.host) or '-'} | {code(d.subject) if d.subject else '-'}"
+            f" | {cell(d.reason)} | {links(view.evidence(d.evidence))} |"
         )
     detailed = [d for d in devs if d.expected is not None or d.actual is not None]
     for d in detailed:

@@ -81,8 +81,8 @@ class EvidenceRef:
 class Case:
     """One test case: a config component applied on a host, or an acceptance check on a host."""
 
-    kind: Literal["apply", "check"]
-    name: str  # "apply" or the check id
+    kind: Literal["apply", "check", "reconcile"]
+    name: str  # "apply", the check id, or "reconcile" (lines of a host no component owns)
     component: str
     host: str
     layer: int
@@ -199,7 +199,40 @@ class ReportView:
         notes += [
             f"waived ({d.id}): {text(d.reason)}" for d in self._waivers(component, host, check_id)
         ]
+        if check_id is None:
+            notes += [line_note(d) for d in self._deviations(component, host, "reconcile")]
         return tuple(notes)
+
+    def _reconcile_cases(self) -> list[Case]:
+        """Per host, the reconciliation findings no component owns (lines that changed
+        outside the design): one case, failed when one of them is open."""
+        cases: list[Case] = []
+        for host in self.hosts:
+            devs = [
+                d
+                for d in self.record.deviations
+                if d.host == host and d.component is None and policy(d.class_).stage == "reconcile"
+            ]
+            if not devs:
+                continue
+            open_ = [d for d in devs if policy(d.class_).open]
+            notes = tuple(line_note(d) for d in devs)
+            cases.append(
+                Case(
+                    kind="reconcile",
+                    name="reconcile",
+                    component="(no component)",
+                    host=host,
+                    layer=len(self.layers),
+                    outcome="failed" if open_ else "passed",
+                    message="; ".join(f"{d.class_}: {text(d.line)}" for d in open_),
+                    detail="\n".join(notes),
+                    evidence=self.evidence([e for d in devs for e in d.evidence]),
+                    duration_s=0.0,
+                    notes=notes,
+                )
+            )
+        return cases
 
     def _cases(self) -> list[Case]:
         cases: list[Case] = []
@@ -217,7 +250,7 @@ class ReportView:
                     ]
                 for acc in checks_of.get(node, []):
                     cases += self._check_cases(acc, comp, layer_index)
-        return cases
+        return cases + self._reconcile_cases()
 
     def _hosts_of(self, comp: ComponentRecord | None) -> list[str]:
         """The hosts a component ran on; all of the build's when it ran nowhere (a component
@@ -228,7 +261,12 @@ class ReportView:
         notes = self._notes(comp.id, host)
         reason = text(rec.reason)
         outcome: Outcome
-        if rec.status == "built":
+        lines = [d for d in self._deviations(comp.id, host, "reconcile") if policy(d.class_).open]
+        if rec.status == "built" and lines:
+            # applied, but the device does not show what was intended
+            outcome = "failed"
+            message = "; ".join(f"{d.class_}: {text(d.line)}" for d in lines)
+        elif rec.status == "built":
             outcome, message = "passed", ""
         elif rec.status == "failed":
             outcome = "waived" if self._waivers(comp.id, host, None) else "failed"
@@ -371,6 +409,11 @@ class ReportView:
 
     def deviation_counts(self) -> Counter[str]:
         return Counter(d.class_ for d in self.record.deviations)
+
+
+def line_note(dev: Deviation) -> str:
+    """A reconciliation deviation as a note: class, id, the configuration line, the reason."""
+    return f"{dev.class_.replace('_', ' ')} ({dev.id}): {text(dev.line) or '-'}: {text(dev.reason)}"
 
 
 def worst_status(comp: ComponentRecord) -> str:

@@ -35,7 +35,8 @@ PRODUCT_CLASSES = {
 
 
 def test_every_class_of_the_product_has_exactly_one_row() -> None:
-    assert set(DEVIATION_CLASSES) == PRODUCT_CLASSES
+    # PRODUCT §6 lists classes "at least"; beyond them: a dry run that could not validate
+    assert set(DEVIATION_CLASSES) == PRODUCT_CLASSES | {"unvalidated"}
     assert set(POLICY) == set(DEVIATION_CLASSES)
     for row in POLICY.values():
         assert row.severity in SEVERITIES

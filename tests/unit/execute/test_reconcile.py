@@ -100,7 +100,8 @@ def test_a_line_the_software_refuses_is_rejected_with_its_words() -> None:
     path = ("bfd", "profile slow", "detect-multiplier 3")
     truth = Truth(source=SOURCE, paths=frozenset(config_paths(BFD_POST)), refused={path: words})
     (finding,) = reconcile([("bfd", BFD)], PRE, BFD_POST, truth=truth)
-    assert finding.kind == "rejected_line" and words in finding.reason
+    assert finding.kind == "rejected_line"
+    assert words in finding.reason
 
 
 def test_lines_the_software_adds_or_removes_itself_are_not_unexpected() -> None:
