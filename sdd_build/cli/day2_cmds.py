@@ -35,7 +35,7 @@ def _builds(use_case: Path) -> int:
     count = 0
     for path in (use_case / "builds").glob("*/as-built.json"):
         try:
-            mode = json.loads(path.read_text(encoding="utf-8")).get("mode")
+            mode = json_loads(path.read_text(encoding="utf-8")).get("mode")
         except (OSError, ValueError):
             mode = None
         count += mode != "check"

@@ -34,6 +34,7 @@ from sdd_build.execute.reconcile import (
     reconcile,
     show_path,
 )
+from sdd_build.limits import json_loads
 
 __all__ = ["VerdictCache", "cache_dir", "reconcile_host"]
 
@@ -63,7 +64,7 @@ class VerdictCache:
 
     def _read(self) -> dict[str, str]:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = json_loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
         if not isinstance(data, dict):
