@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import (
     BaseLoader,
@@ -48,6 +48,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from sdd_build.design.source import DiskSource, Source
 from sdd_build.errors import RenderError, SddBuildError
+from sdd_build.render import bounds
 from sdd_build.render.filters import FILTERS, FilterError
 
 __all__ = ["TemplateLibrary"]
@@ -156,12 +157,21 @@ class _TemplateMeta:
 class _Environment(ImmutableSandboxedEnvironment):
     """Sandboxed environment that instruments every parsed template with the output guard."""
 
+    intercepted_binops = frozenset({"*", "**"})  # bounded: see render/bounds.py
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.template_meta: dict[str, _TemplateMeta] = {}
 
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        return bounds.binop(operator, left, right)
+
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):  # every iteration checks the render's deadline
+            loop.iter = self._filtered(
+                cast(nodes.Expr, loop.iter), bounds.LOOP_FILTER, [loop.lineno]
+            )
         text_names = _text_names(tree)
         for output in tree.find_all(nodes.Output):
             output.nodes = [
@@ -185,16 +195,12 @@ class _Environment(ImmutableSandboxedEnvironment):
         return tree
 
     def _wrap(self, expr: nodes.Expr) -> nodes.Expr:
+        return self._filtered(expr, _GUARD, [_label(expr), expr.lineno])
+
+    def _filtered(self, expr: nodes.Expr, name: str, args: list[Any]) -> nodes.Expr:
         lineno = expr.lineno
-        wrapped = nodes.Filter(
-            expr,
-            _GUARD,
-            [nodes.Const(_label(expr), lineno=lineno), nodes.Const(lineno, lineno=lineno)],
-            [],
-            None,
-            None,
-            lineno=lineno,
-        )
+        consts: list[nodes.Expr] = [nodes.Const(arg, lineno=lineno) for arg in args]
+        wrapped = nodes.Filter(expr, name, consts, [], None, None, lineno=lineno)
         wrapped.set_environment(self)
         return wrapped
 
@@ -286,6 +292,7 @@ class TemplateLibrary:
         )
         self._env.filters.update(FILTERS)
         self._env.filters[_GUARD] = _guard
+        self._env.filters[bounds.LOOP_FILTER] = bounds.loop_guard
         self._templates: dict[str, Template] = {}
         self._strings: dict[str, Template] = {}
         self._chains: dict[str, dict[int, list[tuple[str, str]]]] = {}
@@ -323,9 +330,10 @@ class TemplateLibrary:
         """Render the template file ``name`` for ``host`` with ``context``."""
         template = self._templates.get(name) or self.get(name)
         try:
-            return template.render(context)
+            return bounds.run(template, context)
         except Exception as exc:
-            raise self._render_error(exc, host=host, origin=None, origin_line=None) from None
+            shown = self._display_name(name)  # for errors outside any template line
+            raise self._render_error(exc, host=host, origin=shown, origin_line=None) from None
 
     def render_string(
         self,
@@ -344,7 +352,7 @@ class TemplateLibrary:
         if template is None:
             template = self._compile_string(source, origin=origin, origin_line=origin_line)
         try:
-            return template.render(context)
+            return bounds.run(template, context)
         except Exception as exc:
             raise self._render_error(
                 exc, host=host, origin=origin, origin_line=origin_line, source=source
@@ -445,6 +453,12 @@ class TemplateLibrary:
                 file=where.file,
                 line=line,
                 hint="fix the host/design data; to emit several lines, loop in the template",
+            )
+        if isinstance(exc, bounds.RenderLimit):
+            return RenderError(
+                f"host {host}: {exc}{in_expr}; bound the loops and sizes in the template",
+                file=where.file,
+                line=where.line if inline or exc.line is None else exc.line,
             )
         if isinstance(exc, UndefinedError):
             variable = self._undefined_variable(exc, where, source)
