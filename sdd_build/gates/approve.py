@@ -28,12 +28,18 @@ from sdd_build.audit.log import AuditLog
 from sdd_build.design.loader import LoadedDesign, Repository, find_root, load_design
 from sdd_build.design.spec import load_spec
 from sdd_build.errors import DesignError, GateError, Problem
-from sdd_build.gates.chain import verified_chain
+from sdd_build.gates.chain import in_chain, verified_chain
 from sdd_build.gates.check import _Context, _gate1, _gate_error, _hint
 from sdd_build.gates.keys import fingerprint, load_private_key
 from sdd_build.gates.models import APPROVAL_FORMAT, Gate
 from sdd_build.gates.policy import APPROVERS_FILE, PolicyError, policy_violations
-from sdd_build.gates.records import GateApproval, read_approval, render_record, write_record
+from sdd_build.gates.records import (
+    GateApproval,
+    approval_path,
+    read_approval,
+    render_record,
+    write_record,
+)
 from sdd_build.gates.references import design_references, repo_relative
 
 __all__ = ["ApprovalResult", "approve"]
@@ -245,7 +251,22 @@ def _commit(
     *,
     design_id: str | None,
 ) -> ApprovalResult:
-    verified_chain(ctx.repo.root)  # exit 3 on an altered log: nothing is approved over it
+    # exit 3 on an altered log, or on a current record the log never recorded (forged, or the
+    # log was cut): nothing is approved over either
+    entries = verified_chain(ctx.repo.root)
+    for current_gate in ("spec", "design"):
+        path = approval_path(use_case, current_gate)
+        if not path.exists():
+            continue
+        existing, _ = read_approval(path, display=ctx.rel(path), gate=current_gate)
+        if existing is None or in_chain(entries, "approval", existing.record_sha256) is None:
+            raise GateError(
+                f"the current {current_gate} approval record is not in the audit chain "
+                "(forged, edited, or the log was cut)",
+                file=ctx.rel(path),
+                hint="investigate; restore audit/ and approvals/ from a trusted copy, or "
+                "remove the record if it is known to be forged",
+            )
     data = render_record(record, signing_key)
     record_sha256 = hashlib.sha256(data).hexdigest()
     stamp = record["approved_at"].replace("-", "").replace(":", "")

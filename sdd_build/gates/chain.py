@@ -10,6 +10,7 @@ unsigned forgery without ``approvers.yaml`` is as dead as a forged signature.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,22 @@ def verified_chain(root: Path) -> list[dict[str, Any]]:
     """
     report = verify_log(root)
     report.raise_for_problems()
+    log = AuditLog(root)
     if not report.exists:
+        records = _records_needing_a_log(root)
+        if records:
+            raise AuditChainError(
+                f"the audit log is missing, but {records[0]} exists: the log was deleted",
+                file="audit/audit.jsonl",
+                hint="restore audit/ from a trusted copy; records outside the chain are void",
+            )
         return []
+    if report.entries and not log.head_path.exists():
+        raise AuditChainError(
+            "audit/audit.head.json is missing: entries cut from the end could not be detected",
+            file="audit/audit.head.json",
+            hint="restore audit/ from a trusted copy and investigate who changed it",
+        )
     try:
         entries = AuditLog(root).read()
     except ValueError:
@@ -42,6 +57,28 @@ def verified_chain(root: Path) -> list[dict[str, Any]]:
             hint="run the command again; if it repeats, someone is writing the log",
         )
     return entries
+
+
+_SKIP_DIRS = frozenset({".git", "node_modules", "builds", "__pycache__", ".venv", "audit"})
+_MAX_WALK = 20_000  # directories looked at: bounded on a huge checkout
+
+
+def _records_needing_a_log(root: Path) -> list[str]:
+    """Records sdd-build writes only after logging them (approvals, waivers): if any exists,
+    a log must exist too."""
+    found: list[str] = []
+    for seen, (current, dirs, files) in enumerate(os.walk(root), start=1):
+        if seen > _MAX_WALK:
+            break
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+        here = Path(current)
+        if here.name == "approvals" and any(f.endswith(".json") for f in files):
+            found.append(here.relative_to(root).as_posix() + "/")
+        if "waivers.json" in files:
+            found.append((here / "waivers.json").relative_to(root).as_posix())
+        if found:
+            break
+    return found
 
 
 def chain_problems(root: Path) -> tuple[list[dict[str, Any]], list[Problem]]:
