@@ -16,6 +16,7 @@ else escapes the CLI as a traceback.
     │   └── HostLockedError       a target device is held by another build (nothing contacted)
     ├── LabError                  lab topologies and the lab runtime
     ├── StateError                the private state directory (backups): unusable or unsafe
+    ├── RecordError               exit 1: the journal or record could not be written (disk full)
     └── DeviceError(host=...)     exit 1: a device refused, timed out or was unreachable
 """
 
@@ -36,6 +37,7 @@ __all__ = [
     "OfflineTestError",
     "ParseError",
     "Problem",
+    "RecordError",
     "RenderError",
     "SddBuildError",
     "StateError",
@@ -166,6 +168,14 @@ class LabError(SddBuildError):
 
 class StateError(SddBuildError):
     """The private state directory (pre-build backups) is unusable or unsafe to write."""
+
+
+class RecordError(SddBuildError):
+    """The build's journal or record could not be written (disk full, read-only file system).
+    No commit is made without its journaled intent; devices changed before are compared with
+    their backups by ``build --recover``."""
+
+    exit_code = EXIT_DEVIATIONS
 
 
 class DeviceError(SddBuildError):

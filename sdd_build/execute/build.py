@@ -13,7 +13,9 @@ Nothing here adapts silently: every surprise becomes a ``Deviation`` with eviden
 from __future__ import annotations
 
 import json
+import os
 import secrets as pysecrets
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -32,7 +34,7 @@ from nornir.plugins.runners import ThreadedRunner
 from sdd_build.checks import evaluate
 from sdd_build.design.inventory import LoadedInventory
 from sdd_build.design.models import CommandTemplate, ConfigTemplate, Parser, Workflow
-from sdd_build.errors import DesignError, GateError, SddBuildError
+from sdd_build.errors import DesignError, GateError, RecordError, SddBuildError
 from sdd_build.execute.device import DeviceSession, open_session, preload_drivers
 from sdd_build.execute.evidence import EvidenceStore
 from sdd_build.execute.identity import RecordedIdentities
@@ -85,6 +87,9 @@ class _HostState:
     stopped: str | None = None  # why nothing more runs on this host
     intended: list[tuple[str, str]] = field(default_factory=list)  # (component, config)
     committed: list[str] = field(default_factory=list)
+    # An intent to commit was journaled: from then on the device may differ from its backup
+    # (a commit can take effect and still fail on the wire), so any failure compares them.
+    touched: bool = False
 
 
 class _Build:
@@ -112,6 +117,13 @@ class _Build:
     def record(self, component: str, host: str, rec: HostRecord) -> None:
         with self.lock:
             self.records[component][host] = rec
+        # what ``--recover`` keeps of an interrupted build: statuses and the checks that ran
+        self.journal.write(
+            "component_result",
+            component=component,
+            host=host,
+            **self.evidence.mask_data(rec.model_dump(mode="json")),
+        )
         self.opts.emit(
             "component_host", component=component, host=host, status=rec.status, reason=rec.reason
         )
@@ -138,13 +150,22 @@ class _Build:
 
     def host_step(self, task: Task, layer: list[str], first: bool, last: bool) -> Result:
         """One host's share of a layer; the first also connects, the last also reconciles."""
-        if first:
-            self.connect(task)
-        if layer:
-            self.run_layer(task, layer)
-        if last:
-            self.finish_host(task)
-            task.host.close_connections()
+        st = self.hosts[task.host.name]
+        try:
+            if first:
+                self.connect(task)
+            if layer:
+                self.run_layer(task, layer)
+            if last:
+                self.finish_host(task)
+        except Exception as exc:  # e.g. evidence on a full disk: the host stops, recorded
+            reason = f"the build stopped on this host: {_oneline(exc)}"
+            st.stopped = st.stopped or reason
+            self.deviate("apply_failed", None, st.name, reason)
+            return Result(host=task.host, failed=True, result=reason)
+        finally:
+            if last:
+                task.host.close_connections()
         return Result(host=task.host, result="done")
 
     def connect(self, task: Task) -> Result:
@@ -172,9 +193,14 @@ class _Build:
             self.journal.write("identity_mismatch", host=st.name, found=refused.found)
             return Result(host=task.host, failed=True, result=refused.reason)
         st.backup = running
-        # the real backup (device secrets) goes to the private state dir, never under builds/
-        path = write_backup(self.ws.design.repo.root, self.build_dir.name, st.name, st.backup)
-        self.evidence.write(st.name, "pre.cfg", st.backup)
+        try:
+            # the real backup (device secrets) goes to the private state dir, never builds/
+            path = write_backup(self.ws.design.repo.root, self.build_dir.name, st.name, st.backup)
+            self.evidence.write(st.name, "pre.cfg", st.backup)
+        except Exception as exc:  # no durable backup: the host is never changed
+            st.stopped = f"the pre-build backup could not be written: {_oneline(exc)}"
+            self.deviate("apply_failed", None, st.name, st.stopped + "; nothing was pushed")
+            return Result(host=task.host, failed=True, result=st.stopped)
         self.journal.write("host_backup", host=st.name, backup=str(path))
         return Result(host=task.host, result="connected")
 
@@ -235,7 +261,13 @@ class _Build:
         if self.opts.check:
             self._check_config(comp, st, config, rendered, started)
             return
-        self.journal.write("apply_started", host=st.name, component=comp.id)
+        try:
+            self.journal.write_ahead("commit_intent", host=st.name, component=comp.id)
+        except RecordError as exc:  # no journaled intent, no commit
+            self._fail(comp.id, st, "apply_failed", f"{exc}: nothing was pushed", started)
+            st.stopped = st.stopped or "the build journal cannot be written"
+            return
+        st.touched = True
         outcome = st.session.apply(
             config,
             strategy=self.model.build.strategy,
@@ -464,7 +496,9 @@ class _Build:
         assert st.session is not None
         assert st.backup is not None
         self.journal.write("rollback_started", host=st.name, component=failed)
-        error = st.session.restore(st.backup) if st.committed else None
+        # Touched: compare with the backup and restore (DeviceSession.restore reads back);
+        # untouched: no intent was journaled, so no commit was ever made on this host.
+        error = st.session.restore(st.backup) if st.touched else None
         with self.lock:
             for cid, hosts in self.records.items():
                 rec = hosts.get(st.name)
@@ -488,15 +522,16 @@ class _Build:
             "rolled_back",
             failed,
             st.name,
-            "rolled back to the pre-build config (rollback: on_failure)"
-            if st.committed
-            else "nothing was committed; the device is unchanged",
+            "rolled back to the pre-build config and read back (rollback: on_failure)"
+            if st.touched
+            else "no commit was made on this host; the device is unchanged",
             expected="pre-build config",
             actual="pre-build config",
             evidence=["evidence/" + st.name + "/pre.cfg"],
         )
         st.committed.clear()
         st.intended.clear()
+        st.touched = False
 
     def finish_host(self, task: Task) -> Result:
         st = self.hosts[task.host.name]
@@ -675,17 +710,7 @@ def run_build(report: ValidationReport, opts: BuildOptions) -> tuple[AsBuilt, Pa
         # Under the lock: a journal without an end is a crashed build, not a running one.
         refuse_if_unfinished(ws)
         prepare_build(ws.design.repo.root, build_id)  # unusable state dir: refused, no contact
-        bdir.mkdir(parents=True, exist_ok=False)
-        b = _Build(ws, plan, opts, bdir)
-        b.journal.write(
-            "build_started",
-            build_id=build_id,
-            design=model.design,
-            version=model.version,
-            hosts=ws.hosts,
-            check=opts.check,
-            design_sha256=ws.design.repo.sha256(ws.design.path),
-        )
+        b = _start(ws, plan, opts, bdir)
         opts.emit(
             "build_started", build_id=build_id, hosts=ws.hosts, layers=plan.layers, check=opts.check
         )
@@ -730,10 +755,18 @@ def run_build(report: ValidationReport, opts: BuildOptions) -> tuple[AsBuilt, Pa
         asbuilt = _as_built(
             b, build_id, started, finished, opts, time.perf_counter() - t_start, device_s, busiest
         )
-        (bdir / "as-built.json").write_text(
-            json.dumps(asbuilt.dump(), indent=2, sort_keys=False) + "\n", encoding="utf-8"
-        )
-        b.journal.write("build_finished", result=asbuilt.result)
+        try:
+            write_record(bdir, asbuilt)
+            b.journal.write_ahead("build_finished", result=asbuilt.result)
+        except (OSError, RecordError) as exc:
+            b.journal.close()
+            raise RecordError(
+                f"build {build_id} ran but its record could not be written ({_oneline(exc)}); "
+                "it stays unfinished",
+                file=str(bdir / "as-built.json"),
+                hint=f"free space, then `sdd-build build <design> --recover {build_id}`: every "
+                "host is compared with its backup and restored (or --accept records it as is)",
+            ) from None
         b.journal.close()
     opts.emit(
         "build_finished",
@@ -743,6 +776,81 @@ def run_build(report: ValidationReport, opts: BuildOptions) -> tuple[AsBuilt, Pa
         path=str(bdir),
     )
     return asbuilt, bdir
+
+
+def _start(ws: Workspace, plan: BuildPlan, opts: BuildOptions, bdir: Path) -> _Build:
+    """The build folder and its journal's first entry, written ahead of any device contact;
+    if they cannot be written, nothing is left behind that reads as an unfinished build."""
+    model = ws.design.model
+    try:
+        bdir.mkdir(parents=True, exist_ok=False)
+        b = _Build(ws, plan, opts, bdir)
+        b.journal.write_ahead(
+            "build_started",
+            build_id=bdir.name,
+            design=model.design,
+            version=model.version,
+            hosts=ws.hosts,
+            check=opts.check,
+            design_sha256=ws.design.repo.sha256(ws.design.path),
+            approvals=opts.approvals,  # a recovered record embeds them
+        )
+    except (OSError, RecordError) as exc:
+        shutil.rmtree(bdir, ignore_errors=True)
+        raise RecordError(
+            f"the build could not start its record ({_oneline(exc)}); no device was contacted",
+            file=str(bdir),
+            hint="free space on the file system of builds/ (or make it writable)",
+        ) from None
+    return b
+
+
+def write_record(bdir: Path, asbuilt: AsBuilt) -> None:
+    """``as-built.json``, atomically (a reader sees the old record or the whole new one)."""
+    path = bdir / "as-built.json"
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(json.dumps(asbuilt.dump(), indent=2, sort_keys=False) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def record_header(ws: Workspace) -> dict[str, Any]:
+    """What every record of a design says about it: design, spec, graph, requirements and
+    acceptance checks (a build's and a recovered build's alike)."""
+    model = ws.design.model
+    spec_path = ws.design.repo.confine(ws.design.directory, model.spec)
+    return {
+        "design": {
+            "id": model.design,
+            "version": model.version,
+            "sha256": ws.design.repo.sha256(ws.design.path),
+            "path": ws.design.display,
+        },
+        "spec": {
+            "sha256": ws.design.repo.sha256(spec_path) if spec_path else None,
+            "path": ws.spec.file,
+        },
+        "layers": ws.graph.layers,
+        "edges": [[u, v] for u, v in sorted(ws.graph.graph.edges)],
+        "requirements": [r.model_dump() for r in ws.spec.requirements],
+        "acceptance": [
+            {
+                "id": chk.id,
+                "component": cid,
+                "covers": list(chk.covers),
+                "description": chk.description,
+                "query": chk.expect.query,
+                "op": chk.expect.op,
+            }
+            for cid, chk in model.checks()
+        ],
+    }
 
 
 def _as_built(
@@ -790,7 +898,6 @@ def _as_built(
             ttv = round((t1 - t0).total_seconds(), 3)
         except ValueError:
             ttv = None
-    spec_path = ws.design.repo.confine(ws.design.directory, model.spec)
     hosts_summary = {}
     for h, st in b.hosts.items():
         summary = {
@@ -802,35 +909,12 @@ def _as_built(
     return AsBuilt(
         build_id=build_id,
         mode="check" if opts.check else "build",
-        design={
-            "id": model.design,
-            "version": model.version,
-            "sha256": ws.design.repo.sha256(ws.design.path),
-            "path": ws.design.display,
-        },
-        spec={
-            "sha256": ws.design.repo.sha256(spec_path) if spec_path else None,
-            "path": ws.spec.file,
-        },
+        **record_header(ws),
         approvals=opts.approvals,
         started=started,
         finished=finished,
         result=result,
         hosts=hosts_summary,
-        layers=ws.graph.layers,
-        edges=[[u, v] for u, v in sorted(ws.graph.graph.edges)],
-        requirements=[r.model_dump() for r in ws.spec.requirements],
-        acceptance=[
-            {
-                "id": chk.id,
-                "component": cid,
-                "covers": list(chk.covers),
-                "description": chk.description,
-                "query": chk.expect.query,
-                "op": chk.expect.op,
-            }
-            for cid, chk in model.checks()
-        ],
         components=components,
         deviations=b.deviations.items,
         metrics=Metrics(

@@ -49,6 +49,16 @@ class EvidenceStore:
     def mask(self, text: str) -> str:
         return mask_secrets(text, self._secrets)
 
+    def mask_data(self, value: Any) -> Any:
+        """``value`` (JSON-like) with every string in it masked."""
+        if isinstance(value, str):
+            return self.mask(value)
+        if isinstance(value, dict):
+            return {k: self.mask_data(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.mask_data(v) for v in value]
+        return value
+
     def write(self, host: str, name: str, content: str | Any) -> str:
         """Write ``evidence/<host>/<name>``; returns the path relative to the build folder."""
         if not isinstance(content, str):

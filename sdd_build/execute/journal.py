@@ -1,9 +1,16 @@
 """The build journal and the per-design build lock.
 
-The journal (``builds/<id>/journal.jsonl``) is written and fsynced *before* each device step
-and after it, so that a crash or ``kill -9`` leaves a record saying exactly which hosts were
-changed and how. A build whose journal has no ``build_finished`` entry is unfinished: the next
-build refuses to start blind over it and names it; ``build --recover <id>`` closes it.
+The journal (``builds/<id>/journal.jsonl``) is written ahead: ``write_ahead`` appends an entry
+and fsyncs it *before* the step it announces, and raises ``RecordError`` when it cannot —
+then the step is not taken. The build announces three things that way: its start (before any
+device contact), each intent to commit (before the commit: a commit whose intent could not be
+written is never made) and its end. Every other entry is written best effort (``write``): a
+full disk must not stop a rollback; a gap is counted and marked in the journal when writing
+works again.
+
+A build whose journal has no ``build_finished`` entry is unfinished: the next build refuses to
+start blind over it and names it; ``build --recover <id>`` closes it, deciding from the
+devices' state (each is compared with its backup), not from the journal alone.
 
 The lock (``builds/.lock``, ``flock``) makes a second concurrent build of the same design
 refuse cleanly instead of racing the first on the devices.
@@ -12,6 +19,7 @@ refuse cleanly instead of racing the first on the devices.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -23,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sdd_build.errors import GateError
+from sdd_build.errors import GateError, RecordError
 from sdd_build.limits import json_loads
 
 __all__ = ["Journal", "build_lock", "find_unfinished", "read_journal", "utcnow"]
@@ -36,26 +44,78 @@ def utcnow() -> str:
 
 
 class Journal:
-    """Append-only JSON lines, flushed and fsynced per entry; safe across threads."""
+    """Append-only JSON lines, one ``write(2)`` and one fsync per entry; safe across threads.
+
+    ``write_ahead`` raises ``RecordError`` when the entry is not on disk; ``write`` never
+    raises, it counts the entries it lost (``lost``, ``error``). A write that failed part-way
+    leaves a torn line: the next entry starts on a line of its own, and readers skip torn
+    lines."""
 
     def __init__(self, build_dir: Path) -> None:
         self.path = build_dir / JOURNAL
         self._lock = threading.Lock()
         build_dir.mkdir(parents=True, exist_ok=True)
-        self._fh = self.path.open("a", encoding="utf-8")
+        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._torn = False
+        self.lost = 0
+        self._gap_noted = 0
+        self.error: str | None = None
 
-    def write(self, event: str, **data: Any) -> None:
+    def write_ahead(self, event: str, **data: Any) -> None:
+        """Append and fsync ``event`` before the step it announces; ``RecordError`` if not."""
+        try:
+            self._append(event, data)
+        except OSError as exc:
+            with self._lock:
+                self.lost += 1
+                self.error = f"{exc.strerror or exc}"
+            raise RecordError(
+                f"the build journal could not be written ({exc.strerror or exc}); "
+                f"'{event}' not taken",
+                file=str(self.path),
+                hint="free space on the file system of builds/ (or make it writable)",
+            ) from None
+
+    def write(self, event: str, **data: Any) -> bool:
+        """Append ``event`` best effort; ``False`` (and counted in ``lost``) if it failed."""
+        try:
+            self._append(event, data)
+        except OSError as exc:
+            with self._lock:
+                self.lost += 1
+                self.error = f"{exc.strerror or exc}"
+            return False
+        return True
+
+    def _append(self, event: str, data: dict[str, Any]) -> None:
         entry = {"ts": utcnow(), "event": event, **data}
         line = json.dumps(entry, sort_keys=True, default=str) + "\n"
         with self._lock:
-            self._fh.write(line)
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
+            if self._fd is None:
+                raise OSError(errno.EBADF, "the journal is closed")
+            if self.lost > self._gap_noted:
+                gap = {"ts": entry["ts"], "event": "journal_gap", "lost": self.lost}
+                line = json.dumps(gap, sort_keys=True) + "\n" + line
+            if self._torn:
+                line = "\n" + line
+            data_bytes = line.encode("utf-8")
+            try:
+                written = os.write(self._fd, data_bytes)
+                if written != len(data_bytes):
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                os.fsync(self._fd)
+            except OSError:
+                self._torn = True
+                raise
+            self._torn = False
+            self._gap_noted = self.lost
 
     def close(self) -> None:
         with self._lock:
-            if not self._fh.closed:
-                self._fh.close()
+            if self._fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(self._fd)
+                self._fd = None
 
 
 def read_journal(build_dir: Path) -> list[dict[str, Any]]:

@@ -3,41 +3,27 @@ the audit trail and recovery of an unfinished build, in that order and nothing e
 
 from __future__ import annotations
 
-import json
+import contextlib
 from pathlib import Path
 from typing import Any
-
-from nornir.core.task import Result, Task
 
 from sdd_build.design.inventory import load_inventory, overlay_connections, resolve_targets
 from sdd_build.design.loader import Repository, find_root
 from sdd_build.design.models import Targets
-from sdd_build.errors import DesignError
+from sdd_build.errors import DesignError, RecordError, SddBuildError
 from sdd_build.execute.baseline import BASELINE_FILE, load_baseline, qualifies, write_baseline
 from sdd_build.execute.build import (
     BuildOptions,
     Emitter,
-    builds_dir,
     inventory_secrets,
-    make_nornir,
     run_build,
 )
-from sdd_build.execute.device import open_session
 from sdd_build.execute.discover import Feasibility, discover, write_feasibility
 from sdd_build.execute.drift import DriftReport, detect_drift
-from sdd_build.execute.identity import RecordedIdentities
-from sdd_build.execute.journal import Journal, build_lock, read_journal, utcnow
-from sdd_build.execute.locks import lock_hosts
-from sdd_build.execute.private import read_backup
-from sdd_build.execute.results import (
-    AsBuilt,
-    ComponentRecord,
-    DeviationLog,
-    HostRecord,
-    Metrics,
-)
+from sdd_build.execute.recover import recover_build
+from sdd_build.execute.results import AsBuilt
 from sdd_build.plan.day2 import DesignDelta, design_delta
-from sdd_build.plan.validate import ValidationReport, validate
+from sdd_build.plan.validate import validate
 from sdd_build.plan.workspace import Workspace, connections_for, lab_connections
 
 __all__ = [
@@ -77,7 +63,12 @@ def build_service(
     audit = AuditLog(ws.root)
     if recover_id is not None:
         asbuilt, path = recover_build(
-            report, recover_id, accept=accept, emit=emit, wait_lock_s=wait_lock_s
+            report,
+            recover_id,
+            accept=accept,
+            emit=emit,
+            approvals=approved.approvals(),
+            wait_lock_s=wait_lock_s,
         )
         audit.append(
             "build_recovered",
@@ -85,7 +76,9 @@ def build_service(
             build_id=recover_id,
             result=asbuilt.result,
             accept=accept,
+            hosts={h: s.get("state") for h, s in asbuilt.hosts.items()},
         )
+        _write_reports(path, emit)
         return asbuilt, path
     if accept:
         raise DesignError("--accept only goes with --recover <build-id>")
@@ -98,7 +91,18 @@ def build_service(
         waivers=_waivers(ws, audit, emit),
         wait_lock_s=wait_lock_s,
     )
-    asbuilt, path = run_build(report, opts)
+    try:
+        asbuilt, path = run_build(report, opts)
+    except RecordError as exc:
+        # the record is not on disk (e.g. a full disk): the audit trail still says so
+        with contextlib.suppress(SddBuildError, OSError):
+            audit.append(
+                "build_unrecorded",
+                design=ws.design.model.design,
+                version=ws.design.model.version,
+                error=str(exc.problems[0]),
+            )
+        raise
     audit.append(
         "build",
         design=ws.design.model.design,
@@ -293,157 +297,3 @@ def _write_reports(path: Path, emit: Emitter | None) -> None:
         )
         if emit is not None:
             emit("warning", message=message)
-
-
-def recover_build(
-    report: ValidationReport,
-    build_id: str,
-    *,
-    accept: bool,
-    emit: Emitter | None = None,
-    wait_lock_s: float = 0.0,
-) -> tuple[AsBuilt, Path]:
-    """Close a build that was killed: roll the touched hosts back to their backups, or with
-    ``accept`` record their state as it is; either way a deviation per touched host."""
-    ws = report.workspace
-    assert ws is not None
-    bdir = builds_dir(ws) / build_id
-    entries = read_journal(bdir)
-    if not entries:
-        raise DesignError(f"no build '{build_id}' with a journal in {builds_dir(ws)}")
-    if any(e.get("event") == "build_finished" for e in entries):
-        raise DesignError(f"build '{build_id}' finished; there is nothing to recover")
-    touched: dict[str, list[str]] = {}
-    for e in entries:
-        if e.get("event") in ("apply_started", "apply_committed"):
-            comps = touched.setdefault(e["host"], [])
-            if e["component"] not in comps:
-                comps.append(e["component"])
-        if e.get("event") == "rollback_done":
-            touched.pop(e["host"], None)
-    model = ws.design.model
-    journal = Journal(bdir)
-    deviations = DeviationLog()
-    records: dict[str, dict[str, HostRecord]] = {}
-
-    def deviate(cls: str, host: str, reason: str) -> None:
-        expected = "pre-build config" if cls == "rolled_back" else None
-        dev = deviations.add(cls, None, host, reason, expected=expected)
-        journal.write("deviation", **dev.dump())
-
-    identities = RecordedIdentities.load(ws.design.directory)
-    contacted = [] if accept else [ws.inventory.inventory.hosts[h] for h in sorted(touched)]
-    with (
-        build_lock(builds_dir(ws), model.design, wait_lock_s),
-        lock_hosts(
-            contacted,
-            "recover",
-            design=model.design,
-            build_id=build_id,
-            repository=ws.design.repo.root,
-            wait_s=wait_lock_s,
-        ),
-    ):
-        journal.write("recover_started", accept=accept, hosts=sorted(touched))
-        if accept:
-            for host, comps in touched.items():
-                for cid in comps:
-                    records.setdefault(cid, {})[host] = HostRecord(
-                        status="built", reason="state accepted after an interrupted build"
-                    )
-                deviate(
-                    "unexpected_change",
-                    host,
-                    f"build interrupted after touching {', '.join(comps)}; state accepted "
-                    "as is by --accept",
-                )
-        elif touched:
-            nr = make_nornir(ws.inventory, sorted(touched), len(touched))
-
-            def restore(task: Task) -> Result:
-                host = task.host.name
-                backup = read_backup(ws.design.repo.root, build_id, host)
-                if backup is None:
-                    deviate(
-                        "rollback_failed",
-                        host,
-                        "no pre-build backup in this machine's private state directory; "
-                        "cannot roll back",
-                    )
-                    return Result(host=task.host, failed=True)
-                session = open_session(task, model.build.timeout_s)
-                refused = identities.verify(task.host, session.driver, session.running_config())
-                if refused is not None:  # never restore one host's backup onto another
-                    deviations.add(
-                        "identity_mismatch",
-                        None,
-                        host,
-                        refused.reason,
-                        expected=refused.expected,
-                        actual=refused.found,
-                    )
-                    return Result(host=task.host, failed=True)
-                error = session.restore(backup)
-                for cid in touched[host]:
-                    records.setdefault(cid, {})[host] = HostRecord(
-                        status="rolled_back" if error is None else "failed",
-                        reason="recovered: rolled back to the pre-build config"
-                        if error is None
-                        else f"recovery rollback failed: {error}",
-                    )
-                deviate(
-                    "rolled_back" if error is None else "rollback_failed",
-                    host,
-                    "interrupted build recovered: rolled back to the pre-build config"
-                    if error is None
-                    else f"recovery rollback FAILED: {error}",
-                )
-                journal.write("rollback_done" if error is None else "rollback_failed", host=host)
-                return Result(host=task.host, result="restored")
-
-            try:
-                nr.run(task=restore, name="recover", on_failed=True)
-            finally:
-                nr.close_connections(on_failed=True)
-        started = next((e["ts"] for e in entries if e.get("event") == "build_started"), utcnow())
-        component_records = [
-            ComponentRecord(
-                id=cid,
-                kind=ws.design.model.component(cid).kind,
-                layer=ws.graph.layer_of[cid],
-                hosts=records.get(cid, {}),
-            )
-            for cid in ws.graph.order
-        ]
-        asbuilt = AsBuilt(
-            build_id=build_id,
-            mode="recover",
-            design={
-                "id": model.design,
-                "version": model.version,
-                "sha256": ws.design.repo.sha256(ws.design.path),
-                "path": ws.design.display,
-            },
-            spec={"sha256": None, "path": ws.spec.file},
-            started=started,
-            finished=utcnow(),
-            result="failed",
-            hosts={h: {"touched": h in touched} for h in sorted(set(ws.hosts) | set(touched))},
-            layers=ws.graph.layers,
-            components=component_records,
-            deviations=deviations.items,
-            metrics=Metrics(
-                deviation_rate=1.0 if deviations.items else 0.0,
-                reuse_rate=0.0,
-                reconciliation=0.0,
-                time_to_value_s=None,
-            ),
-        )
-        (bdir / "as-built.json").write_text(
-            json.dumps(asbuilt.dump(), indent=2) + "\n", encoding="utf-8"
-        )
-        journal.write("build_finished", result="failed", recovered=True, accept=accept)
-        journal.close()
-    if emit:
-        emit("build_finished", build_id=build_id, result="failed", path=str(bdir))
-    return asbuilt, bdir
