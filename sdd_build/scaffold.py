@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sdd_build.errors import DesignError
+from sdd_build.secrets.sink import write_text
 
 __all__ = ["scaffold"]
 
@@ -62,6 +63,6 @@ def scaffold(directory: Path, *, author: str, group: str) -> list[Path]:
         )
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "fixtures").mkdir(exist_ok=True)
-    spec.write_text(_SPEC.format(name=name), encoding="utf-8")
-    design.write_text(_DESIGN.format(name=name, author=author, group=group), encoding="utf-8")
+    write_text(spec, _SPEC.format(name=name))
+    write_text(design, _DESIGN.format(name=name, author=author, group=group))
     return [spec, design, directory / "fixtures"]

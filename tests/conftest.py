@@ -11,9 +11,17 @@ import pytest
 from click.testing import CliRunner, Result
 
 from sdd_build.cli import main
+from sdd_build.secrets import reset_masker
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = "designs/ospf-underlay"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_masker() -> None:
+    """Each test starts with a masker that knows no literal secret (a process only ever
+    learns more; tests in one process must not see each other's secrets)."""
+    reset_masker()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -52,6 +52,8 @@ from typing import Any
 from sdd_build.audit.canonical import sha256_canonical
 from sdd_build.errors import GateError, Problem, SddBuildError
 from sdd_build.limits import json_loads
+from sdd_build.secrets import mask_data
+from sdd_build.secrets.sink import write_bound, write_bound_file
 
 __all__ = [
     "AUDIT_DIR",
@@ -155,13 +157,6 @@ def _line_bytes(entry: Mapping[str, Any]) -> bytes:
     return (text + "\n").encode("ascii")
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
 def _body(event: str, data: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(event, str) or not _EVENT.match(event):
         raise AuditError(f"bad audit event name {event!r}: a letter, then letters, digits, '_.:-'")
@@ -169,7 +164,9 @@ def _body(event: str, data: Mapping[str, Any]) -> dict[str, Any]:
     if reserved:
         raise AuditError(f"audit data may not use the reserved key(s) {', '.join(reserved)}")
     body: dict[str, Any] = _plain(dict(data), "data")
-    return body
+    # masked before it is hashed: what the chain binds is what is written
+    masked: dict[str, Any] = mask_data(body)
+    return masked
 
 
 class AuditLog:
@@ -233,7 +230,7 @@ class AuditLog:
                 entry["hash"] = sha256_canonical(entry)
                 entries.append(entry)
                 seq, prev = entry["seq"], entry["hash"]
-            _write_all(fd, b"".join(_line_bytes(e) for e in entries))
+            write_bound(fd, b"".join(_line_bytes(e) for e in entries), what="audit entries")
             os.fsync(fd)
             self._write_head(seq, prev)
         finally:
@@ -289,12 +286,11 @@ class AuditLog:
 
     def _write_head(self, seq: int, digest: str) -> None:
         # Called with the log lock held, so one fixed temporary name is enough.
-        tmp = self.head_path.with_name(AUDIT_HEAD + ".tmp")
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(json.dumps({"seq": seq, "hash": digest}) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.head_path)
+        write_bound_file(
+            self.head_path,
+            (json.dumps({"seq": seq, "hash": digest}) + "\n").encode("utf-8"),
+            what="the audit head",
+        )
 
     def _display(self) -> str:
         return f"{AUDIT_DIR}/{AUDIT_FILE}"

@@ -16,12 +16,20 @@ import click
 
 from sdd_build.cli._output import print_error
 from sdd_build.errors import EXIT_BAD_INPUT, SddBuildError
+from sdd_build.secrets.sink import err, masked_excepthook, masked_output
 
 __all__ = ["main"]
 
 
 class _Group(click.Group):
     """A click group that turns our errors into a message and an exit code, never a traceback."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # Every line printed — by a command, click's usage errors, a traceback — passes the
+        # masker (sdd_build.secrets).
+        sys.excepthook = masked_excepthook
+        with masked_output():
+            return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -30,12 +38,12 @@ class _Group(click.Group):
             print_error(exc)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            err("interrupted\n")
             sys.exit(130)
         except OSError as exc:
             # A file we were pointed at is unreadable, a directory is not writable, ...
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            err(f"error: {where}{exc.strerror or exc}\n")
             sys.exit(EXIT_BAD_INPUT)
         finally:
             # Everything is written and flushed by now. Without this, the collector walks the

@@ -1,28 +1,25 @@
-"""Shared output helpers: Rich consoles for people, JSON for machines."""
+"""Shared output helpers: Rich consoles for people, JSON for machines — all masked
+(``sdd_build.secrets.sink``)."""
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Any
 
-from rich.console import Console
-
 from sdd_build.errors import SddBuildError
+from sdd_build.secrets.sink import console as _console
+from sdd_build.secrets.sink import err, out_json
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+console = _console()
+err_console = _console(stderr=True)
 
 
 def print_error(exc: SddBuildError) -> None:
     """One line per problem, ``error: file:line:col: message``, then the hint."""
-    for problem in exc.problems:
-        sys.stderr.write(f"error: {problem}\n")
+    lines = [f"error: {problem}\n" for problem in exc.problems]
     if exc.hint:
-        sys.stderr.write(f"hint: {exc.hint}\n")
-    sys.stderr.flush()
+        lines.append(f"hint: {exc.hint}\n")
+    err("".join(lines))
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
-    sys.stdout.flush()
+    out_json(data)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
@@ -23,8 +22,9 @@ from sdd_build.cli._options import (
 from sdd_build.cli._output import print_error
 from sdd_build.errors import EXIT_DEVIATIONS, EXIT_OK, SddBuildError
 from sdd_build.execute.policy import is_open, policy
+from sdd_build.secrets.sink import console, dumps_json, out
 
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+_err = console(stderr=True)
 
 _STYLE = {
     "built": "green",
@@ -114,10 +114,9 @@ class _JsonEvents:
         self.lock = threading.Lock()
 
     def __call__(self, event: str, **data: Any) -> None:
-        line = json.dumps({"event": event, **data}, default=str)
+        line = dumps_json({"event": event, **data})
         with self.lock:
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
+            out(line + "\n")
 
 
 def _summary(console: Console, asbuilt: Any, path: Path) -> None:
@@ -227,7 +226,7 @@ def register(main: click.Group) -> None:
             wait_lock_s=wait_lock,
         )
         if as_json:
-            sys.stdout.write(json.dumps(feas.as_dict(), indent=2) + "\n")
+            out(dumps_json(feas.as_dict(), indent=2) + "\n")
             return
         for host, entry in feas.hosts.items():
             state = "[green]reachable[/]" if entry.get("reachable") else "[red]unreachable[/]"

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from sdd_build.cli._options import inventory_option, lab_option
 from sdd_build.errors import EXIT_DEVIATIONS, DesignError
 from sdd_build.execute.policy import amends_spec, is_open
 from sdd_build.limits import json_loads
+from sdd_build.secrets.sink import append_text, console, dumps_json, out
 
-_out = Console(highlight=False, soft_wrap=True)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+_out = console()
+_err = console(stderr=True)
 
 
 def _latest_record(use_case: Path) -> dict[str, Any] | None:
@@ -73,10 +72,7 @@ def append_amendments(spec: Path, record: dict[str, Any], design: str, version: 
         *sorted(set(lines)),
         "",
     ]
-    with spec.open("a", encoding="utf-8") as fh:
-        if not text.endswith("\n"):
-            fh.write("\n")
-        fh.write("\n".join(block))
+    append_text(spec, ("" if text.endswith("\n") else "\n") + "\n".join(block))
     return sorted(set(lines))
 
 
@@ -143,7 +139,7 @@ def register(main: click.Group) -> None:
 
         report = drift_service(design, lab=lab, inventory=inventory)
         if as_json:
-            sys.stdout.write(json.dumps(report.data, indent=2) + "\n")
+            out(dumps_json(report.data, indent=2) + "\n")
         else:
             devs = report.data["deviations"]
             if not devs:
@@ -219,7 +215,7 @@ def register(main: click.Group) -> None:
                 }
             )
         if as_json:
-            sys.stdout.write(json.dumps({"use_cases": rows}, indent=2) + "\n")
+            out(dumps_json({"use_cases": rows}, indent=2) + "\n")
             return
         table = Table(title=f"SDD metrics: {directory}")
         for col in (
@@ -262,8 +258,8 @@ def _diff(
     delta, base = diff_service(design, inventory=inventory, baseline_path=baseline_path)
     gates = gate_status(design)
     if as_json:
-        sys.stdout.write(
-            json.dumps(
+        out(
+            dumps_json(
                 {**delta.as_dict(), "baseline_file": str(base), "gates": gates.to_json()}, indent=2
             )
             + "\n"

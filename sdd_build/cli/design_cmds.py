@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,9 +12,10 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from sdd_build.cli._options import design_argument, inventory_option, lab_option, root_option
-from sdd_build.cli._output import console, print_error, print_json
+from sdd_build.cli._output import console, err_console, print_error, print_json
 from sdd_build.design.models import Design
 from sdd_build.errors import EXIT_BAD_INPUT, DesignError, SddBuildError
+from sdd_build.secrets.sink import out, secrets_shown
 
 if TYPE_CHECKING:
     from sdd_build.plan.validate import ValidationReport
@@ -101,6 +102,11 @@ def register(main: click.Group) -> None:
     @click.option("--host", "only_host", default=None, help="Show the rendered config of one host.")
     @click.option("--no-configs", is_flag=True, help="Only the order, not the rendered configs.")
     @click.option("--diff", is_flag=True, help="Device diff (needs a device; see `build --check`).")
+    @click.option(
+        "--show-secrets",
+        is_flag=True,
+        help="Print the rendered configs' secrets on stdout (masked by default; files never).",
+    )
     def plan_cmd(
         design: Path,
         inventory: Path | None,
@@ -110,8 +116,24 @@ def register(main: click.Group) -> None:
         only_host: str | None,
         no_configs: bool,
         diff: bool,
+        show_secrets: bool,
     ) -> None:
         """Build order (layers, leaf-first) and per-host rendered config; changes nothing."""
+        with secrets_shown() if show_secrets else contextlib.nullcontext():
+            _plan(design, inventory, lab, root, as_json, only_host, no_configs, diff)
+        if show_secrets:
+            err_console.print("[yellow]warning[/]: secrets shown on stdout (--show-secrets)")
+
+    def _plan(
+        design: Path,
+        inventory: Path | None,
+        lab: Path | None,
+        root: Path | None,
+        as_json: bool,
+        only_host: str | None,
+        no_configs: bool,
+        diff: bool,
+    ) -> None:
         if diff:
             raise DesignError(
                 "plan --diff needs the governed build's device access, which this version "
@@ -192,25 +214,21 @@ def register(main: click.Group) -> None:
         loaded = load_design(design, root=root)
         compiled = compile_graph(loaded)
         if fmt == "mermaid":
-            sys.stdout.write(to_mermaid(loaded, compiled))
+            out(to_mermaid(loaded, compiled))
         elif fmt == "dot":
-            sys.stdout.write(to_dot(loaded, compiled))
+            out(to_dot(loaded, compiled))
         else:
-            sys.stdout.write(
-                json.dumps(
-                    {
-                        "nodes": [
-                            {
-                                "id": n,
-                                "kind": compiled.graph.nodes[n]["kind"],
-                                "layer": compiled.layer_of[n],
-                            }
-                            for n in compiled.order
-                        ],
-                        "edges": [[u, v] for u, v in sorted(compiled.graph.edges)],
-                        "layers": compiled.layers,
-                    },
-                    indent=2,
-                )
-                + "\n"
+            print_json(
+                {
+                    "nodes": [
+                        {
+                            "id": n,
+                            "kind": compiled.graph.nodes[n]["kind"],
+                            "layer": compiled.layer_of[n],
+                        }
+                        for n in compiled.order
+                    ],
+                    "edges": [[u, v] for u, v in sorted(compiled.graph.edges)],
+                    "layers": compiled.layers,
+                }
             )

@@ -15,6 +15,7 @@ import click
 
 from sdd_build.cli._output import console, print_json
 from sdd_build.errors import EXIT_GATE
+from sdd_build.secrets import sink
 
 _root_opt = click.option(
     "--root",
@@ -142,8 +143,8 @@ def register(main: click.Group) -> None:
         from sdd_build.gates import generate_key
 
         info = generate_key(out, force=force)
-        sys.stdout.write(f"{info.public_key}\n")
-        sys.stderr.write(
+        sink.out(f"{info.public_key}\n")
+        sink.err(
             f"wrote private key {out} (mode 0600); fingerprint {info.fingerprint}\n"
             "add the public key above to approvers.yaml:\n"
             f'  - name: <you>\n    public_key: "{info.public_key}"\n    gates: [spec, design]\n'
@@ -173,7 +174,7 @@ def register(main: click.Group) -> None:
             print_json(report.to_json())
             sys.exit(0 if report.ok else EXIT_GATE)
         for warning in report.warnings:
-            sys.stderr.write(f"warning: {warning}\n")
+            sink.err(f"warning: {warning}\n")
         if not report.exists and report.ok:
             console.print(f"no audit log at {report.path} (nothing recorded yet)", markup=False)
             return

@@ -8,22 +8,20 @@ file:line, a lab name already used by another topology file, unsupported feature
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from sdd_build.cli._output import console, print_json
+from sdd_build.secrets import sink
 
 
 def _progress(quiet: bool) -> Callable[[str], None]:
     def emit(message: str) -> None:
         if not quiet:
-            sys.stderr.write(f"  {message}\n")
-            sys.stderr.flush()
+            sink.err(f"  {message}\n")
 
     return emit
 
@@ -137,7 +135,7 @@ def register(main: click.Group) -> None:
                 "-" if n.bgp_established is None else str(n.bgp_established),
             )  # fmt: skip
         # a wide table on a narrow or non-tty console would be cropped into ellipses
-        Console(highlight=False, width=max(console.width, 132)).print(table)
+        sink.console(width=max(console.width, 132)).print(table)
 
     @lab.command("inventory")
     @_TOPOLOGY
@@ -149,7 +147,7 @@ def register(main: click.Group) -> None:
 
         handle = labapi.attach(topology)
         if not as_json:
-            click.echo(str(handle.inventory_dir))
+            sink.out(f"{handle.inventory_dir}\n")
             return
         print_json({
             "lab": handle.name,
@@ -222,4 +220,4 @@ def register(main: click.Group) -> None:
         from sdd_build.lab.generate import write_ring
 
         path = write_ring(routers, out_dir, name=name)
-        click.echo(str(path))
+        sink.out(f"{path}\n")

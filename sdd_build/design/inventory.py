@@ -28,6 +28,7 @@ from sdd_build.design.models import Targets
 from sdd_build.design.source import DiskSource, Source
 from sdd_build.design.yamlpos import LoadedYaml, YamlLoadError, load_yaml
 from sdd_build.errors import InventoryError, Problem
+from sdd_build.secrets import learn_secrets
 
 __all__ = [
     "HostView",
@@ -255,6 +256,8 @@ def load_inventory(
         problems.append(Problem("the inventory has no hosts", hf.file, 1))
     if problems:
         raise InventoryError.from_problems(problems)
+    for loaded in files.values():
+        learn_secrets(loaded.data)  # credentials are masked in everything written from now on
     return LoadedInventory(
         directory=directory,
         display=display,

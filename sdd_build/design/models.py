@@ -330,6 +330,16 @@ class Design(_Strict):
     )
     targets: Targets
     vars: dict[str, Any] = Field(default_factory=dict, description="Design variables.")
+    secrets: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,99}$")]] = (
+        Field(
+            default_factory=list,
+            description=(
+                "Names of variables whose values are secret (design vars, component vars, "
+                "inventory data keys, at any depth): masked by value in every artifact and "
+                "line of output, `plan` included (unless --show-secrets)."
+            ),
+        )
+    )
     components: list[Component] = Field(min_length=1)
     build: BuildOptions = Field(default_factory=BuildOptions)
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from sdd_build.execute.policy import blocks_baseline, is_open
 from sdd_build.execute.results import AsBuilt
 from sdd_build.limits import json_loads
 from sdd_build.plan.planner import BuildPlan
+from sdd_build.secrets.sink import write_json
 
 __all__ = ["BASELINE_FILE", "load_baseline", "qualifies", "write_baseline"]
 
@@ -67,12 +66,9 @@ def write_baseline(use_case_dir: Path, asbuilt: AsBuilt, plan: BuildPlan, build_
         "hosts": hosts,
     }
     path = use_case_dir / BASELINE_FILE
-    fd, tmp = tempfile.mkstemp(dir=use_case_dir, prefix=".baseline.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp, path)
-    return path
+    # rendered configs hold the design's secrets: masked like every artifact (diff compares
+    # a masked render with it)
+    return write_json(path, data)
 
 
 def load_baseline(path: Path) -> dict[str, Any]:

@@ -12,8 +12,6 @@ Nothing here adapts silently: every surprise becomes a ``Deviation`` with eviden
 
 from __future__ import annotations
 
-import json
-import os
 import secrets as pysecrets
 import shutil
 import threading
@@ -56,6 +54,7 @@ from sdd_build.parse import parse
 from sdd_build.plan.planner import BuildPlan, render_context
 from sdd_build.plan.validate import ValidationReport
 from sdd_build.plan.workspace import Workspace
+from sdd_build.secrets.sink import write_json
 
 __all__ = ["BuildOptions", "Emitter", "evaluate_outputs", "make_nornir", "run_build"]
 
@@ -807,17 +806,7 @@ def _start(ws: Workspace, plan: BuildPlan, opts: BuildOptions, bdir: Path) -> _B
 
 def write_record(bdir: Path, asbuilt: AsBuilt) -> None:
     """``as-built.json``, atomically (a reader sees the old record or the whole new one)."""
-    path = bdir / "as-built.json"
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(json.dumps(asbuilt.dump(), indent=2, sort_keys=False) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_json(bdir / "as-built.json", asbuilt.dump())  # masked, atomic, fsynced
 
 
 def record_header(ws: Workspace) -> dict[str, Any]:

@@ -10,7 +10,6 @@ configured. Writes ``feasibility.json`` and a readable ``feasibility.md`` beside
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from sdd_build.execute.journal import utcnow
 from sdd_build.execute.locks import lock_hosts
 from sdd_build.execute.reconcile import config_paths
 from sdd_build.plan.planner import BuildPlan
+from sdd_build.secrets.sink import write_json, write_text
 
 __all__ = ["Feasibility", "discover", "write_feasibility"]
 
@@ -164,7 +164,7 @@ def discover(
 def write_feasibility(directory: Path, feas: Feasibility) -> tuple[Path, Path]:
     data = feas.as_dict()
     json_path = directory / "feasibility.json"
-    json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    write_json(json_path, data)
     lines = [
         "# Feasibility",
         "",
@@ -198,5 +198,5 @@ def write_feasibility(directory: Path, feas: Feasibility) -> tuple[Path, Path]:
     for c in feas.reuse_candidates:
         lines.append(f"| `{c['asset']}` | {c['platform']} | `{c['sha256']}` |")
     md_path = directory / "feasibility.md"
-    md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text(md_path, "\n".join(lines) + "\n")
     return json_path, md_path

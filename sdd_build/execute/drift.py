@@ -7,7 +7,6 @@ answer), written to ``<use-case>/drift/<timestamp>/drift.json`` with the evidenc
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from sdd_build.execute.reconcile import config_paths, show_path
 from sdd_build.execute.results import DeviationLog
 from sdd_build.plan.planner import BuildPlan, render_context
 from sdd_build.plan.workspace import Workspace
+from sdd_build.secrets.sink import write_json
 
 __all__ = ["DriftReport", "detect_drift"]
 
@@ -137,5 +137,5 @@ def detect_drift(
         ],
     }
     path = out_dir / "drift.json"
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    write_json(path, data)
     return DriftReport(path, data)

@@ -33,6 +33,7 @@ from typing import Any
 
 from sdd_build.errors import GateError, RecordError
 from sdd_build.limits import json_loads
+from sdd_build.secrets.sink import append_fd, dumps_json, write_fd
 
 __all__ = ["Journal", "build_lock", "find_unfinished", "read_journal", "utcnow"]
 
@@ -89,7 +90,7 @@ class Journal:
 
     def _append(self, event: str, data: dict[str, Any]) -> None:
         entry = {"ts": utcnow(), "event": event, **data}
-        line = json.dumps(entry, sort_keys=True, default=str) + "\n"
+        line = dumps_json(entry, sort_keys=True) + "\n"
         with self._lock:
             if self._fd is None:
                 raise OSError(errno.EBADF, "the journal is closed")
@@ -98,12 +99,8 @@ class Journal:
                 line = json.dumps(gap, sort_keys=True) + "\n" + line
             if self._torn:
                 line = "\n" + line
-            data_bytes = line.encode("utf-8")
             try:
-                written = os.write(self._fd, data_bytes)
-                if written != len(data_bytes):
-                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-                os.fsync(self._fd)
+                append_fd(self._fd, line)  # masked, one write, fsynced
             except OSError:
                 self._torn = True
                 raise
@@ -172,7 +169,7 @@ def build_lock(
                 ) from None
         os.ftruncate(fd, 0)
         label = f"build {build_id}, " if build_id else ""
-        os.write(fd, f"{label}pid {os.getpid()} since {utcnow()}".encode())
+        write_fd(fd, f"{label}pid {os.getpid()} since {utcnow()}")
         yield
     finally:
         with contextlib.suppress(OSError):

@@ -50,6 +50,7 @@ from sdd_build.execute.device import PLATFORMS
 from sdd_build.execute.identity import expected_identity
 from sdd_build.execute.journal import utcnow
 from sdd_build.limits import json_loads
+from sdd_build.secrets.sink import write_fd
 
 __all__ = [
     "Holder",
@@ -223,7 +224,7 @@ def _try(directory: Path, key: str, holder: Holder) -> _Held | Holder | None:
             raise
         return _holder_of(path)
     os.ftruncate(fd, 0)
-    os.pwrite(fd, json.dumps({**asdict(holder), "key": key}).encode(), 0)
+    write_fd(fd, json.dumps({**asdict(holder), "key": key}))  # at 0: the fd is fresh
     return _Held(key, fd)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +33,8 @@ from sdd_build.gates.keys import (
 )
 from sdd_build.gates.models import Approval, Gate
 from sdd_build.limits import json_loads
+from sdd_build.secrets import mask_data
+from sdd_build.secrets.sink import write_bound_file
 
 __all__ = [
     "APPROVALS_DIR",
@@ -182,7 +183,7 @@ def read_approval(
 
 def render_record(record: dict[str, Any], key: Ed25519PrivateKey | None) -> bytes:
     """The file bytes of a record, signed with ``key`` when given (see models docstring)."""
-    record = dict(record)
+    record = mask_data(dict(record))  # what is signed is what is written: masked first
     record.pop("signature", None)
     if key is not None:
         public = key.public_key()
@@ -197,12 +198,7 @@ def render_record(record: dict[str, Any], key: Ed25519PrivateKey | None) -> byte
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_bound_file(path, data, what=f"the approval record {path.name}")
 
 
 def write_record(use_case_dir: Path, gate: Gate, data: bytes, *, stamp: str) -> tuple[Path, Path]:

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -52,6 +50,8 @@ from sdd_build.gates.keys import (
 from sdd_build.gates.models import Signature
 from sdd_build.gates.policy import APPROVERS_FILE, load_policy, policy_violations
 from sdd_build.limits import json_loads
+from sdd_build.secrets import mask
+from sdd_build.secrets.sink import write_bound_file
 
 __all__ = [
     "WAIVERS_FILE",
@@ -276,7 +276,7 @@ def add_waiver(
         check=check,
         host=host,
         by=by,
-        reason=reason.strip(),
+        reason=mask(reason.strip()),  # masked before it is signed and hashed
         granted_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         expires=expires,
         design=model.design,
@@ -303,11 +303,8 @@ def add_waiver(
             hint="it is written by `sdd-build waive`; restore it from version control",
         )
     current.append(waiver.model_dump(mode="json"))
-    fd, tmp = tempfile.mkstemp(dir=loaded.directory, prefix=".waivers.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(current, fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp, path)
+    text = json.dumps(current, indent=2) + "\n"
+    write_bound_file(path, text.encode("utf-8"), what=WAIVERS_FILE)  # signed entries
     from sdd_build.audit import AuditLog
 
     AuditLog(loaded.repo.root).append(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
+from sdd_build.secrets.sink import write_text
+
 __all__ = ["ring_configs", "write_ring"]
 
 
@@ -66,7 +68,7 @@ def write_ring(n: int, out_dir: Path, *, name: str | None = None) -> Path:
     conf_dir = out_dir / name
     conf_dir.mkdir(parents=True, exist_ok=True)
     for i, text in configs.items():
-        (conf_dir / f"r{i}.conf").write_text(text)
+        write_text(conf_dir / f"r{i}.conf", text)
     per_node = 1 if n == 2 else 2
     lines = [
         f"# Generated: {n} FRR routers in a ring, OSPF + eBGP (sdd-build lab generate).",
@@ -90,5 +92,5 @@ def write_ring(n: int, out_dir: Path, *, name: str | None = None) -> Path:
     for a, b in links:
         lines.append(f'    - endpoints: ["r{a}:eth1", "r{b}:eth2"]')
     path = out_dir / f"{name}.clab.yml"
-    path.write_text("\n".join(lines) + "\n")
+    write_text(path, "\n".join(lines) + "\n")
     return path

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sdd_build.plan.planner import BuildPlan
+from sdd_build.secrets import mask_data
 
 __all__ = ["DesignDelta", "design_delta"]
 
@@ -54,13 +55,16 @@ def _intended(components: dict[str, Any]) -> str:
 def design_delta(baseline: dict[str, Any], plan: BuildPlan) -> DesignDelta:
     base_hosts: dict[str, Any] = baseline.get("hosts", {})
     delta = DesignDelta(baseline_design=baseline.get("design", {}))
-    new_by_host = {
-        h: {
-            s.component: {"kind": s.kind, "config": s.config, "commands": list(s.commands)}
-            for s in steps
+    # the baseline holds masked configs (it is an artifact): compare like with like
+    new_by_host: dict[str, Any] = mask_data(
+        {
+            h: {
+                s.component: {"kind": s.kind, "config": s.config, "commands": list(s.commands)}
+                for s in steps
+            }
+            for h, steps in plan.hosts.items()
         }
-        for h, steps in plan.hosts.items()
-    }
+    )
     base_ids = {c for comps in base_hosts.values() for c in comps["components"]}
     new_ids = {c for comps in new_by_host.values() for c in comps}
     delta.added = sorted(new_ids - base_ids)

@@ -20,6 +20,7 @@ from sdd_build.design.models import Parser, Workflow
 from sdd_build.design.spec import Spec, load_spec
 from sdd_build.errors import DesignError, Problem, SddBuildError
 from sdd_build.graph.compile import CompiledGraph, compile_graph
+from sdd_build.plan.secret_vars import register_design_secrets
 from sdd_build.render import TemplateLibrary
 
 __all__ = ["Workspace", "connections_for", "lab_connections", "open_workspace"]
@@ -177,6 +178,8 @@ def open_workspace(
                     )
         if graph is not None:
             component_hosts = _component_hosts(loaded, inventory, graph, hosts, problems)
+        # before anything is rendered or printed: the declared secrets are masked from here on
+        problems.extend(register_design_secrets(loaded, inventory))
 
     if problems or spec is None or inventory is None or graph is None:
         raise DesignError.from_problems(problems)

@@ -10,19 +10,18 @@ regenerated at any time (``sdd-build report <build-dir>``):
   host, for CI systems.
 
 Reports show what the record says and link evidence under ``evidence/``; they never read
-evidence files, never link ``private/``, and mask secret-bearing config syntax once more.
+evidence files, never link ``private/``, and are written through the masking sink.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from sdd_build.execute.results import AsBuilt
 from sdd_build.report.record import RECORD_FILE, load_record
 from sdd_build.report.view import ReportView
+from sdd_build.secrets.sink import write_text
 
 __all__ = ["FILES", "RECORD_FILE", "load_record", "render", "write_all", "write_format"]
 
@@ -50,19 +49,6 @@ def render(record: AsBuilt, fmt: str, build_dir: Path | None = None) -> str:
     return renderer(ReportView(record, build_dir))
 
 
-def _write(path: Path, content: str) -> None:
-    """Atomically: a reader never sees half a report."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(content)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_formats(build_dir: Path, fmts: Iterable[str], record: AsBuilt | None) -> list[Path]:
     build_dir = Path(build_dir)
     if record is None:
@@ -72,7 +58,7 @@ def _write_formats(build_dir: Path, fmts: Iterable[str], record: AsBuilt | None)
     paths = []
     for fmt in fmts:
         path = build_dir / FILES[fmt]
-        _write(path, renderers[fmt](view))
+        write_text(path, renderers[fmt](view))  # masked, atomic
         paths.append(path)
     return paths
 

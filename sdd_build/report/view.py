@@ -6,7 +6,7 @@
   the rows of the traceability matrix and the test cases of ``junit.xml``;
 * evidence references, reduced to safe relative paths under ``evidence/``: anything else
   (``private/`` backups, absolute paths, ``..``, symlinks out of ``evidence/``) is never linked;
-* every text taken from the record passes ``mask_secrets`` once more before it is shown.
+* every text taken from the record passes the masker (``sdd_build.secrets``) once more.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from sdd_build.execute.evidence import mask_secrets
 from sdd_build.execute.policy import Stage, policy
 from sdd_build.execute.results import AsBuilt, ComponentRecord, Deviation, HostRecord
+from sdd_build.secrets import mask, mask_data
 
 __all__ = [
     "STATUS_ORDER",
@@ -43,8 +43,9 @@ def text(value: Any) -> str:
     """A record value as display text, with secret-bearing config syntax masked."""
     if value is None:
         return ""
-    raw = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-    return mask_secrets(raw)
+    if isinstance(value, str):
+        return mask(value)
+    return json.dumps(mask_data(value), sort_keys=True, default=str)
 
 
 def safe_evidence_path(path: str, build_dir: Path | None = None) -> str | None:

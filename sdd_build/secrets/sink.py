@@ -1,0 +1,339 @@
+"""The only way bytes leave sdd-build: artifact files, stdout and stderr, all masked.
+
+Files: ``write_text``, ``write_json``, ``append_text``, ``LineLog`` (an fsynced append-only
+JSON-lines file) and ``write_fd`` mask what they write with the process's masker. Bytes bound
+by a hash or a signature (approval records, the audit chain) cannot be masked after the fact:
+``write_bound`` refuses them if they would hold a secret (the writer masks the data before it
+hashes or signs it).
+
+Output: ``masked_output()`` replaces ``sys.stdout`` and ``sys.stderr`` for the duration of a
+command with line-buffered masking streams (so ``print``, click, Rich, warnings and the error
+lines are all masked, also text styled with terminal codes); ``console()`` is a Rich console
+that also masks the strings, tables and code blocks it is given before it lays them out
+(wrapping could otherwise split a secret over two lines). ``secrets_shown()`` lifts the masking
+of stdout for an explicit ``--show-secrets``.
+
+``tests/unit/secrets/test_no_bypass.py`` fails on any write or print anywhere else in the
+package, bar an allow-list with a reason per entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import io
+import json
+import os
+import sys
+import tempfile
+import threading
+import traceback
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from sdd_build.errors import SddBuildError
+from sdd_build.secrets.masker import masker
+
+__all__ = [
+    "LineLog",
+    "append_fd",
+    "append_text",
+    "console",
+    "dumps_json",
+    "err",
+    "masked_excepthook",
+    "masked_output",
+    "out",
+    "out_json",
+    "secrets_shown",
+    "write_bound",
+    "write_bound_file",
+    "write_fd",
+    "write_json",
+    "write_text",
+]
+
+
+# ----- files ------------------------------------------------------------------------------
+
+
+def _atomic(path: Path, data: bytes, mode: int) -> Path:
+    """A reader never sees half a file; a crash leaves the old one or the new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text(path: Path, text: str, *, mode: int = 0o644) -> Path:
+    """Write ``text`` masked, atomically."""
+    return _atomic(path, masker().mask(text).encode("utf-8"), mode)
+
+
+def dumps_json(data: Any, **kwargs: Any) -> str:
+    """``json.dumps`` of ``data`` masked (every string, every value under a secret key)."""
+    kwargs.setdefault("default", str)
+    return json.dumps(masker().mask_data(_plain(data)), **kwargs)
+
+
+def write_json(path: Path, data: Any, *, indent: int | None = 2, sort_keys: bool = False) -> Path:
+    """Write JSON ``data`` masked, atomically, with a final newline."""
+    text = dumps_json(data, indent=indent, sort_keys=sort_keys) + "\n"
+    return _atomic(path, text.encode("utf-8"), 0o644)
+
+
+def append_text(path: Path, text: str) -> None:
+    """Append ``text`` masked to a text file (created if missing)."""
+    with Path(path).open("a", encoding="utf-8") as fh:
+        fh.write(masker().mask(text))
+
+
+def write_fd(fd: int, text: str) -> None:
+    """Write ``text`` masked to an open file descriptor (lock files: who holds the lock)."""
+    view = memoryview(masker().mask(text).encode("utf-8"))
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def append_fd(fd: int, text: str) -> None:
+    """Append ``text`` masked to ``fd`` (opened O_APPEND) in one write, then fsync: a short
+    write is ``OSError(ENOSPC)``, never a silently partial line."""
+    data = masker().mask(text).encode("utf-8")
+    if os.write(fd, data) != len(data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    os.fsync(fd)
+
+
+class SecretInBoundDataError(SddBuildError):
+    """Bytes bound by a hash or signature hold a secret: they were not masked before binding."""
+
+
+def _check_bound(data: bytes, what: str) -> None:
+    if masker().contains_secret(data.decode("utf-8", errors="replace")):
+        raise SecretInBoundDataError(
+            f"refusing to write {what}: it holds a secret (mask the data before hashing or "
+            "signing it)"
+        )
+
+
+def write_bound_file(path: Path, data: bytes, *, what: str) -> Path:
+    """Write, atomically, a file whose bytes a hash or signature covers (masking them now
+    would break it): refused if they hold a secret the masker knows or recognises."""
+    _check_bound(data, what)
+    return _atomic(path, data, 0o644)
+
+
+def write_bound(fd: int, data: bytes, *, what: str) -> None:
+    """Write bytes a hash or signature covers to an open descriptor; see ``write_bound_file``."""
+    _check_bound(data, what)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class LineLog:
+    """An append-only text file, one masked line per ``write_line``, flushed and fsynced."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._fh = self.path.open("a", encoding="utf-8")
+
+    def write_line(self, line: str) -> None:
+        text = masker().mask(line.rstrip("\n")).replace("\n", " ") + "\n"
+        with self._lock:
+            self._fh.write(text)
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+
+    def write_json(self, data: Any) -> None:
+        self.write_line(dumps_json(data, sort_keys=True))
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._fh.closed:
+                self._fh.close()
+
+
+def _plain(data: Any) -> Any:
+    dump = getattr(data, "model_dump", None)  # pydantic models
+    return dump(mode="json", by_alias=True) if callable(dump) else data
+
+
+# ----- stdout / stderr ---------------------------------------------------------------------
+
+
+class _MaskingStream(io.TextIOBase):
+    """A text stream that masks each complete line before it reaches ``target``.
+
+    It has no ``buffer``: code that would write bytes underneath it (click does when a stream
+    offers one) writes text through it instead.
+    """
+
+    def __init__(self, target: TextIO, *, stdout: bool) -> None:
+        self._target = target
+        self._stdout = stdout
+        self._pending = ""
+        self._lock = threading.RLock()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._target, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self._target, "errors", None)
+
+    def isatty(self) -> bool:
+        return bool(getattr(self._target, "isatty", lambda: False)())
+
+    def fileno(self) -> int:
+        return self._target.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    def _mask(self, text: str) -> str:
+        if self._stdout and _SHOW.shown:
+            return text
+        return masker().mask(text)
+
+    def write(self, s: str) -> int:
+        with self._lock:
+            self._pending += s
+            if "\n" in self._pending:
+                head, _, self._pending = self._pending.rpartition("\n")
+                self._target.write(self._mask(head + "\n"))
+        return len(s)
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._pending:
+                self._target.write(self._mask(self._pending))
+                self._pending = ""
+            self._target.flush()
+
+
+class _Shown(threading.local):
+    shown = False
+
+
+_SHOW = _Shown()
+
+
+@contextlib.contextmanager
+def secrets_shown() -> Iterator[None]:
+    """Stdout unmasked for this thread (``plan --show-secrets``); files and stderr stay masked."""
+    previous = _SHOW.shown
+    _SHOW.shown = True
+    try:
+        yield
+    finally:
+        _SHOW.shown = previous
+
+
+@contextlib.contextmanager
+def masked_output() -> Iterator[None]:
+    """``sys.stdout`` and ``sys.stderr`` mask every line while inside."""
+    old_out, old_err = sys.stdout, sys.stderr
+    new_out = (
+        old_out if isinstance(old_out, _MaskingStream) else _MaskingStream(old_out, stdout=True)
+    )
+    new_err = (
+        old_err if isinstance(old_err, _MaskingStream) else _MaskingStream(old_err, stdout=False)
+    )
+    sys.stdout, sys.stderr = new_out, new_err
+    try:
+        yield
+    finally:
+        for stream in (new_out, new_err):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        sys.stdout, sys.stderr = old_out, old_err
+
+
+def masked_excepthook(
+    kind: type[BaseException], value: BaseException, tb: types.TracebackType | None
+) -> None:
+    """``sys.excepthook`` that masks the traceback of an unexpected error."""
+    err("".join(traceback.format_exception(kind, value, tb)))
+
+
+def out(text: str) -> None:
+    """Write ``text`` masked to stdout (machine output: JSON, paths)."""
+    stream = sys.stdout
+    stream.write(
+        text if (_SHOW.shown or isinstance(stream, _MaskingStream)) else masker().mask(text)
+    )
+    stream.flush()
+
+
+def out_json(data: Any, *, indent: int | None = 2) -> None:
+    """JSON ``data`` on stdout, masked (unless inside ``secrets_shown``)."""
+    if _SHOW.shown:
+        out(json.dumps(_plain(data), indent=indent, default=str) + "\n")
+    else:
+        out(dumps_json(data, indent=indent) + "\n")
+
+
+def err(text: str) -> None:
+    """Write ``text`` masked to stderr."""
+    stream = sys.stderr
+    stream.write(text if isinstance(stream, _MaskingStream) else masker().mask(text))
+    stream.flush()
+
+
+class _MaskedConsole(Console):
+    """A Rich console that masks what it is given before laying it out."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        if not (not self.stderr and _SHOW.shown):
+            objects = tuple(_mask_renderable(o) for o in objects)
+        super().print(*objects, **kwargs)
+
+
+def _mask_renderable(obj: Any) -> Any:
+    m = masker()
+    if isinstance(obj, str):
+        return m.mask(obj)
+    if isinstance(obj, Text):
+        masked = m.mask(obj.plain)
+        return obj if masked == obj.plain else Text(masked, style=obj.style)
+    if isinstance(obj, Syntax):
+        obj.code = m.mask(obj.code)
+        return obj
+    if isinstance(obj, Table):
+        for column in obj.columns:
+            column.header = _mask_renderable(column.header)
+            column._cells = [_mask_renderable(c) for c in column._cells]
+        if obj.title is not None:
+            obj.title = _mask_renderable(obj.title)
+        if obj.caption is not None:
+            obj.caption = _mask_renderable(obj.caption)
+        return obj
+    return obj
+
+
+def console(*, stderr: bool = False, **kwargs: Any) -> Console:
+    """A Rich console on stdout (or stderr) that masks what it prints."""
+    kwargs.setdefault("highlight", False)
+    kwargs.setdefault("soft_wrap", True)
+    return _MaskedConsole(stderr=stderr, **kwargs)
