@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import threading
 from pathlib import Path
@@ -35,6 +34,7 @@ from sdd_build.execute.reconcile import (
     show_path,
 )
 from sdd_build.limits import json_loads
+from sdd_build.secrets.sink import write_json
 
 __all__ = ["VerdictCache", "cache_dir", "reconcile_host"]
 
@@ -81,10 +81,7 @@ class VerdictCache:
             return
         with self._lock, contextlib.suppress(OSError):
             data = {**self._read(), **verdicts}
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
-            os.replace(tmp, self.path)
+            write_json(self.path, data, indent=None, sort_keys=True)  # atomic
 
 
 def _truth(
