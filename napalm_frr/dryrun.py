@@ -210,16 +210,20 @@ def validate(
     missing = {d: p for d, p in owners.items() if d not in device_daemons}
     for result, sent in zip(results, sent_by, strict=True):
         already = {r.path for r in result.refused}
+        orphaned: dict[Path, str] = {}  # a stanza whose daemon is missing: its lines go too
         for path in line_paths(sent):
-            if path is None or path in already or path in running:
+            if path is None or path in already:
                 continue
-            absent = sorted(d for d, paths in missing.items() if path in paths)
-            if absent:
-                already.add(path)
-                names = " / ".join(absent)
-                result.refused.append(
-                    Refusal(path, f"{names} is not running on the device", "daemon_not_running")
-                )
+            parent = next(
+                (orphaned[path[:n]] for n in range(1, len(path)) if path[:n] in orphaned), None
+            )
+            absent = " / ".join(sorted(d for d, paths in missing.items() if path in paths))
+            if parent is None and (path in running or not absent):
+                continue
+            why = parent or f"{absent} is not running on the device"
+            already.add(path)
+            orphaned[path] = why
+            result.refused.append(Refusal(path, why, "daemon_not_running"))
     return results
 
 

@@ -139,8 +139,22 @@ class _Build:
         check: str | None = None,
         line: str | None = None,
     ) -> None:
+        # a configuration line, FRR's echo of it or a check's output can carry a secret
+        mask = self.evidence.mask
+
+        def masked(value: Any) -> Any:
+            return mask(value) if isinstance(value, str) else value
+
         data = self.deviations.add(
-            cls, component, host, reason, expected, actual, evidence, check=check, line=line
+            cls,
+            component,
+            host,
+            mask(reason),
+            masked(expected),
+            masked(actual),
+            evidence,
+            check=check,
+            line=masked(line),
         ).dump()
         self.journal.write("deviation", **data)
         self.opts.emit("deviation", **data)
