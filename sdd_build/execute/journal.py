@@ -167,9 +167,10 @@ def build_lock(
                     file=str(path),
                     hint="wait for it to finish, or retry with --wait-lock SECONDS",
                 ) from None
-        os.ftruncate(fd, 0)
         label = f"build {build_id}, " if build_id else ""
-        write_fd(fd, f"{label}pid {os.getpid()} since {utcnow()}")
+        with contextlib.suppress(OSError):  # who holds it is information; a full disk is not
+            os.ftruncate(fd, 0)  # a reason to refuse the lock (the journal decides that)
+            write_fd(fd, f"{label}pid {os.getpid()} since {utcnow()}")
         yield
     finally:
         with contextlib.suppress(OSError):
