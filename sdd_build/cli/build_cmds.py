@@ -225,9 +225,12 @@ def register(main: click.Group) -> None:
             hosts=list(hosts),
             wait_lock_s=wait_lock,
         )
+        failed = any(
+            not e.get("reachable") or e.get("identity_mismatch") for e in feas.hosts.values()
+        )
         if as_json:
             out(dumps_json(feas.as_dict(), indent=2) + "\n")
-            return
+            sys.exit(EXIT_DEVIATIONS if failed else EXIT_OK)
         for host, entry in feas.hosts.items():
             state = "[green]reachable[/]" if entry.get("reachable") else "[red]unreachable[/]"
             if entry.get("identity_mismatch"):
@@ -235,5 +238,5 @@ def register(main: click.Group) -> None:
             facts = entry.get("facts", {})
             _err.print(f"{host}: {state} {facts.get('vendor', '')} {facts.get('os_version', '')}")
         _err.print(f"wrote {json_path} and {md_path}")
-        if any(not e.get("reachable") or e.get("identity_mismatch") for e in feas.hosts.values()):
+        if failed:
             sys.exit(EXIT_DEVIATIONS)

@@ -718,6 +718,7 @@ def run_build(report: ValidationReport, opts: BuildOptions) -> tuple[AsBuilt, Pa
             build_id=build_id,
             repository=ws.design.repo.root,
             wait_s=opts.wait_lock_s,
+            on_wait=lambda message: opts.emit("warning", message=message),
         ),
     ):
         # Under the lock: a journal without an end is a crashed build, not a running one.

@@ -75,10 +75,17 @@ def expected_identity(host: Host) -> str:
 
 
 def hostname_in_config(platform: str, config: str) -> str | None:
-    """The device's name in its running config, by the platform's ``PlatformInfo.hostname``."""
+    """The device's name in its running config, by the platform's ``PlatformInfo.hostname``.
+
+    A config may name the device more than once: FRR's vtysh prints the daemons' host name and
+    its own (the system's) when they differ. Every distinct name is kept (``"r4, r3"``), so a
+    device that answers under two names never matches either of them.
+    """
     info = PLATFORMS.get(platform)
-    found = info.hostname.search(config) if info else None
-    return found.group(1) if found else None
+    if info is None:
+        return None
+    names = list(dict.fromkeys(m.group(1) for m in info.hostname.finditer(config)))
+    return ", ".join(names) if names else None
 
 
 def _macs(interfaces: Mapping[str, Any]) -> tuple[str, ...]:

@@ -36,7 +36,7 @@ import re
 import socket
 import stat
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
@@ -249,13 +249,17 @@ def _release(held: list[_Held]) -> None:
 
 @contextmanager
 def host_locks(
-    keys: Mapping[str, Iterable[str]], holder: Holder, wait_s: float = 0.0
+    keys: Mapping[str, Iterable[str]],
+    holder: Holder,
+    wait_s: float = 0.0,
+    on_wait: Callable[[str], None] | None = None,
 ) -> Iterator[None]:
     """Hold every key of every host (``{host: keys}``) for the body, or refuse.
 
     All or nothing: the keys are tried in one global order; when one is held elsewhere, every
     lock taken so far is released, and the call either raises ``HostLockedError`` (exit 3,
-    naming the host and its holder) or, while ``wait_s`` lasts, tries again.
+    naming the host and its holder) or, while ``wait_s`` lasts, tries again (``on_wait`` hears
+    once per holder whom it waits for).
     """
     owner = {k: host for host, ks in keys.items() for k in ks}
     if not owner:
@@ -264,6 +268,7 @@ def host_locks(
     directory = lock_dir()
     deadline = time.monotonic() + max(0.0, wait_s)
     held: list[_Held] = []
+    announced: Holder | None = None
     try:
         while True:
             blocked: tuple[str, Holder | None] | None = None
@@ -277,9 +282,13 @@ def host_locks(
             if blocked is None:
                 break
             _release(held)
+            key, other = blocked
             if time.monotonic() >= deadline:
-                key, other = blocked
                 raise _locked(owner[key], key, other, wait_s)
+            if on_wait is not None and other != announced:
+                announced = other
+                who = other.describe() if other is not None else "another process"
+                on_wait(f"host {owner[key]} is locked by {who}; waiting up to {wait_s:g} s")
             time.sleep(_POLL_S)
         yield
     finally:
@@ -305,6 +314,7 @@ def lock_hosts(
     build_id: str | None = None,
     repository: Path | None = None,
     wait_s: float = 0.0,
+    on_wait: Callable[[str], None] | None = None,
 ) -> contextlib.AbstractContextManager[None]:
     """``host_locks`` for inventory hosts: their keys, and a holder record naming the caller."""
     holder = Holder(
@@ -313,4 +323,4 @@ def lock_hosts(
         build_id=build_id,
         repository=str(repository) if repository is not None else None,
     )
-    return host_locks(host_keys(hosts), holder, wait_s)
+    return host_locks(host_keys(hosts), holder, wait_s, on_wait)

@@ -75,6 +75,7 @@ def test_recorded_hardware_is_read_only_when_needed() -> None:
         ("ios", "!\nhostname core-1\n!\n", "core-1"),
         ("junos", "system {\n    host-name mx1;\n}\n", "mx1"),
         ("frr", "description hostname r9\n", None),
+        ("frr", "hostname r4\nhostname r3\nhostname r4\n", "r4, r3"),
     ],
 )
 def test_hostname_patterns_are_platform_data(platform: str, config: str, name: str | None) -> None:
@@ -82,6 +83,10 @@ def test_hostname_patterns_are_platform_data(platform: str, config: str, name: s
 
 
 def test_a_device_answering_as_another_host_is_refused() -> None:
+    two = read_identity(
+        _Driver(), "frr", "hostname r3\nhostname r4\n", serial=False, hardware=False
+    )
+    assert check_identity(_host("r3"), two, RecordedIdentities()) is not None
     refused = check_identity(_host("r3"), Identity("r4"), RecordedIdentities())
     assert refused is not None
     reason, expected = refused
