@@ -40,6 +40,7 @@ from sdd_build.errors import SddBuildError
 __all__ = [
     "LIMITS",
     "Deadline",
+    "JSONLimitError",
     "Limit",
     "depth",
     "file_bytes",
@@ -142,6 +143,10 @@ def _json_too_deep(text: str, limit: int) -> int | None:
     return None
 
 
+class JSONLimitError(json.JSONDecodeError):
+    """JSON refused for a bound (nesting, number length), not for its syntax."""
+
+
 def json_loads(text: str | bytes | bytearray, *, max_depth: int | None = None) -> Any:
     """``json.loads`` for input sdd-build did not produce in this process.
 
@@ -155,15 +160,13 @@ def json_loads(text: str | bytes | bytearray, *, max_depth: int | None = None) -
     limit = depth() if max_depth is None else max_depth
     where = _json_too_deep(text, limit)
     if where is not None:
-        raise json.JSONDecodeError(
-            f"data nested deeper than {limit} levels (SDD_MAX_DEPTH)", text, where
-        )
+        raise JSONLimitError(f"data nested deeper than {limit} levels (SDD_MAX_DEPTH)", text, where)
     try:
         return json.loads(text)
     except json.JSONDecodeError:
         raise
     except (ValueError, RecursionError) as exc:
-        raise json.JSONDecodeError(str(exc).splitlines()[0], text, 0) from None
+        raise JSONLimitError(str(exc).splitlines()[0], text, 0) from None
 
 
 def nesting_exceeds(data: Any, limit: int | None = None) -> bool:

@@ -15,7 +15,8 @@ err_console = _console(stderr=True)
 
 def print_error(exc: SddBuildError) -> None:
     """One line per problem, ``error: file:line:col: message``, then the hint."""
-    lines = [f"error: {problem}\n" for problem in exc.problems]
+    # each problem once, in order (a problem met by two stages is still one problem)
+    lines = [f"error: {line}\n" for line in dict.fromkeys(str(p) for p in exc.problems)]
     if exc.hint:
         lines.append(f"hint: {exc.hint}\n")
     err("".join(lines))

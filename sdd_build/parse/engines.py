@@ -47,7 +47,7 @@ from textfsm import clitable
 
 from sdd_build.design.source import DiskSource, Source
 from sdd_build.errors import ParseError, SddBuildError
-from sdd_build.limits import json_loads
+from sdd_build.limits import JSONLimitError, json_loads
 from sdd_build.parse.bounded import TimedPattern, deadline
 from sdd_build.parse.ttp_policy import safe_template
 
@@ -489,6 +489,8 @@ def _parse_json(raw: str, origin: str) -> Any:
     try:
         return json_loads(raw)
     except json.JSONDecodeError as exc:
+        if isinstance(exc, JSONLimitError):  # a bound, not a syntax error: no excerpt, no hint
+            raise ParseError(f"output refused: {exc.msg}", file=origin) from None
         raise ParseError(
             f"output is not valid JSON: {exc.msg}\n{_excerpt(raw)}",
             file=origin,
