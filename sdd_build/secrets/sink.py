@@ -112,13 +112,14 @@ def write_fd(fd: int, text: str) -> None:
         view = view[os.write(fd, view) :]
 
 
-def append_fd(fd: int, text: str) -> None:
-    """Append ``text`` masked to ``fd`` (opened O_APPEND) in one write, then fsync: a short
-    write is ``OSError(ENOSPC)``, never a silently partial line."""
+def append_fd(fd: int, text: str, *, sync: bool = True) -> None:
+    """Append ``text`` masked to ``fd`` (opened O_APPEND) in one write, then fsync (unless
+    ``sync`` is false): a short write is ``OSError(ENOSPC)``, never a silently partial line."""
     data = masker().mask(text).encode("utf-8")
     if os.write(fd, data) != len(data):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-    os.fsync(fd)
+    if sync:
+        os.fsync(fd)
 
 
 class SecretInBoundDataError(SddBuildError):

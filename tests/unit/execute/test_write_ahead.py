@@ -72,10 +72,10 @@ def test_no_commit_without_its_journaled_intent(
 ) -> None:
     real = Journal._append
 
-    def refuse_svc_on_r2(self: Journal, event: str, data: dict[str, Any]) -> None:
+    def refuse_svc_on_r2(self: Journal, event: str, data: dict[str, Any], *, sync: bool) -> None:
         if event == "commit_intent" and data == {"host": "r2", "component": "svc"}:
             _full()
-        real(self, event, data)
+        real(self, event, data, sync=sync)
 
     monkeypatch.setattr(Journal, "_append", refuse_svc_on_r2)
     net = network()
@@ -126,7 +126,7 @@ def test_session_lost_after_a_commit_is_never_recorded_as_unchanged(design: Path
 def test_a_build_that_cannot_start_its_journal_contacts_no_device(
     design: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(Journal, "_append", lambda self, event, data: _full())
+    monkeypatch.setattr(Journal, "_append", lambda self, event, data, sync: _full())
     net = network()
     with pytest.raises(RecordError, match="no device was contacted"):
         build(design, net)
