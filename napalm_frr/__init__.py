@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
-from napalm_frr.frr import FRRDriver, MergeRejected, ReplaceRejected, RestoreError
+from napalm_frr.frr import (
+    FRRDriver,
+    IncompleteRead,
+    MergeRejected,
+    ReplaceRejected,
+    RestoreError,
+)
+from napalm_frr.restore import RestoreReport
 
-__all__ = ["FRRDriver", "MergeRejected", "ReplaceRejected", "RestoreError"]
+__all__ = [
+    "FRRDriver",
+    "IncompleteRead",
+    "MergeRejected",
+    "ReplaceRejected",
+    "RestoreError",
+    "RestoreReport",
+]

@@ -55,7 +55,31 @@ class Node:
 
 
 def _ignored(line: str) -> bool:
-    return any(p.match(line) for p in platform.IGNORED_LINES)
+    return any(p.match(line) for p in platform.IGNORED_LINES) or is_noise(line)
+
+
+def is_noise(line: str) -> bool:
+    """Whether ``line`` is vtysh talking (a warning, an answer), never configuration."""
+    text = line.strip()
+    return bool(text) and any(p.match(text) for p in platform.VTYSH_NOISE)
+
+
+def noise(text: str) -> list[str]:
+    """The lines of ``text`` that are vtysh talking, not configuration (see
+    ``platform.VTYSH_NOISE``): a read holding any is incomplete, a candidate holding any is
+    not configuration. :func:`parse` never turns them into configuration lines."""
+    return [ln.strip() for ln in text.replace("\r", "").splitlines() if is_noise(ln)]
+
+
+def lost_daemons(lines: list[str]) -> list[str]:
+    """The daemons named by vtysh's noise lines (``Warning: connecting to ospfd...failed!``)."""
+    found: list[str] = []
+    for line in lines:
+        for pattern in platform.VTYSH_NOISE:
+            match = pattern.match(line)
+            if match and "daemon" in match.groupdict() and match["daemon"] not in found:
+                found.append(match["daemon"])
+    return found
 
 
 def _openers_for(path: list[str]) -> tuple[str, ...]:
@@ -167,8 +191,12 @@ def exit_command(header: str) -> str:
     return "exit"
 
 
-def _undeletable(header: str) -> bool:
+def is_undeletable(header: str) -> bool:
+    """Whether FRR refuses to delete the context ``header`` opens as a whole."""
     return header.startswith(platform.UNDELETABLE_CONTEXTS)
+
+
+_undeletable = is_undeletable
 
 
 @dataclass

@@ -167,6 +167,38 @@ IGNORED_LINES: Final[tuple[re.Pattern[str], ...]] = (
     re.compile(r"^frr defaults "),
 )
 
+#: Text vtysh prints that is never configuration, wherever it appears in captured output.
+#: Measured on FRR 8.4: a daemon that died during the vtysh session makes every later command
+#: print ``Warning: connecting to <daemon>...failed!`` (stderr, merged into the SSH session)
+#: and leaves that daemon's part out of ``show running-config``; a read error names the daemon
+#: (``vtysh(): vtysh_client_run(): error reading from ospfd: ...``); answers start with ``%``.
+#: A running configuration that holds any of these is incomplete, and a candidate that holds
+#: any of these is not configuration.
+VTYSH_NOISE: Final[tuple[re.Pattern[str], ...]] = (
+    re.compile(r"^Warning: connecting to (?P<daemon>\S+?)\.\.\."),
+    re.compile(r"^(?:vtysh\S*: )*.*error reading from (?P<daemon>\S+?):"),
+    re.compile(r"^(?i:warning)\b"),
+    re.compile(r"^%"),
+    re.compile(r"^(?P<daemon>\S+) is not running$"),
+    re.compile(r"^Exiting: "),
+    re.compile(r"^vtysh\b"),
+)
+
+#: The daemon FRR cannot run without: a session that does not reach it reads no interface,
+#: route or address configuration at all.
+REQUIRED_DAEMONS: Final[tuple[str, ...]] = ("zebra",)
+
+#: ``show watchfrr``: one row per daemon watchfrr supervises and its state (``Up`` when fine).
+WATCHFRR_ROW: Final = re.compile(r"^\s+(?P<daemon>[a-z0-9]+d|zebra)\s+(?P<state>\S.*?)\s*$", re.M)
+
+#: CLI contexts of northbound-converted daemons, by the prefix of their top-level header:
+#: (daemon, YANG module, data xpath). ``napalm_frr.defaults`` reads the default of a value
+#: in such a context from the device's own schema and data (FRR 8.4: bfdd has values that
+#: cannot be negated). A daemon is one row.
+YANG_CONTEXTS: Final[dict[str, tuple[str, str, str]]] = {
+    "bfd": ("bfdd", "frr-bfdd", "/frr-bfdd:bfdd"),
+}
+
 #: Secrets to mask for ``get_config(sanitized=True)``: (pattern, replacement).
 SANITIZE_FILTERS: Final[dict[str, str]] = {
     r"^(\s*password) \S+.*$": r"\1 <removed>",
