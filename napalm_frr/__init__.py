@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from napalm_frr.frr import (
-    FRRDriver,
-    IncompleteRead,
-    MergeRejected,
-    ReplaceRejected,
-    RestoreError,
-)
+from napalm_frr.extras import IncompleteRead
+from napalm_frr.frr import FRRDriver, MergeRejected, ReplaceRejected, RestoreError
 from napalm_frr.restore import RestoreReport
 
 __all__ = [

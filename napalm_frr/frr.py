@@ -49,14 +49,14 @@ from napalm.base.exceptions import (
     CommitError,
     ConnectionException,
     MergeConfigException,
-    NapalmException,
     ReplaceConfigException,
 )
 from napalm.base.helpers import sanitize_config, sanitize_configs
 from napalm.base.netmiko_helpers import netmiko_args
 
 from napalm_frr import config as cfg
-from napalm_frr import defaults, parsers, platform
+from napalm_frr import parsers, platform
+from napalm_frr.extras import Extras, IncompleteRead, RestoreTarget
 from napalm_frr.restore import RestoreReport, restore
 from napalm_frr.transport import (
     LineResult,
@@ -105,16 +105,6 @@ class ReplaceRejected(ReplaceConfigException, CommitError):  # type: ignore[misc
 
 class RestoreError(CommitError):  # type: ignore[misc]
     """The running configuration could not be brought back to the snapshot exactly."""
-
-
-class IncompleteRead(NapalmException):  # type: ignore[misc]
-    """vtysh did not reach every daemon (one died, or is down): the text it printed lacks
-    those daemons' configuration and is never used as the running configuration."""
-
-    def __init__(self, message: str, daemons: list[str], noise: list[str]) -> None:
-        super().__init__(message)
-        self.daemons = daemons
-        self.noise = noise
 
 
 def _sanitize(text: str) -> str:
@@ -198,11 +188,10 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         #: FRR keeps no commit history: the message of the last commit lives here (and, with a
         #: shell login, in ``<state_dir>/commits.log`` on the device)
         self.last_commit_message = ""
-        #: daemons a complete read must reach (``read_complete``): set by the first complete
-        #: read of this driver, or by the caller (the daemons seen when a backup was taken)
-        self.expected_daemons: set[str] | None = None
         #: how the last restore went (strategies, commands, what was left)
         self.last_restore: RestoreReport | None = None
+        #: what FRR needs beyond NAPALM's API (complete reads, verified restores)
+        self.extras = Extras(self)
         self.force_no_enable = True
         self.use_canonical_interface = False
 
@@ -296,39 +285,6 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
                 noise,
             )
         self._running_read = (time.monotonic(), text)
-        return text
-
-    def daemons(self) -> tuple[list[str], list[str]]:
-        """The daemons this vtysh session reaches (``show daemons``), and those that should run
-        and do not: FRR's required ones, and any ``show watchfrr`` does not report ``Up``."""
-        text = self._show("show daemons")
-        noise = cfg.noise(text)
-        connected = [w for w in text.split() if w.isidentifier()] if not noise else []
-        down = [d for d in platform.REQUIRED_DAEMONS if d not in connected]
-        down += cfg.lost_daemons(noise)
-        if "watchfrr" in connected:
-            for row in platform.WATCHFRR_ROW.finditer(self._show("show watchfrr")):
-                if row["state"] != "Up" and row["daemon"] not in down:
-                    down.append(row["daemon"])
-        return connected, down
-
-    def read_complete(self) -> str:
-        """The running configuration, or :class:`IncompleteRead` when it cannot be the whole
-        of it: vtysh printed a warning, a daemon FRR needs or watchfrr supervises is down, or a
-        daemon of ``expected_daemons`` is no longer reached."""
-        text = self._running()
-        connected, down = self.daemons()
-        if self.expected_daemons is not None:
-            down += sorted(d for d in self.expected_daemons - set(connected) if d not in down)
-        if down:
-            raise IncompleteRead(
-                f"{self.hostname}: the running config read is incomplete: "
-                f"{', '.join(down)} not running",
-                down,
-                [],
-            )
-        if self.expected_daemons is None:
-            self.expected_daemons = set(connected)
         return text
 
     # ------------------------------------------------------------------ candidate
@@ -494,30 +450,12 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         if self._running() == snapshot:
             self.last_restore = RestoreReport()
             return True
-        report = restore(_RestoreTarget(self), snapshot)
+        report = restore(RestoreTarget(self), snapshot)
         self.last_restore = report
         for attempt in report.attempts:
             for refused in attempt.refused:
                 log.info("%s: restore (%s): %s", self.hostname, attempt.strategy, refused)
         return report.ok
-
-    def restore_config(self, config: str) -> RestoreReport:
-        """Bring the running configuration to ``config`` (a backup), with every strategy of
-        :mod:`napalm_frr.restore`; the report says what was sent and what still differs. The
-        caller should read the device back itself (``read_complete``) before believing it."""
-        with self._lock:
-            self._disarm_revert()
-            tree = cfg.parse(config)
-            if not tree.children:
-                raise ReplaceConfigException("empty restore target: it would delete everything")
-            talk = cfg.noise(config)
-            if talk:
-                raise ReplaceConfigException(
-                    f"the restore target holds vtysh output, not configuration: {talk[0]!r}"
-                )
-            report = restore(_RestoreTarget(self), config)
-            self.last_restore = report
-            return report
 
     def _restore_or_raise(self, snapshot: str, when: str) -> None:
         try:
@@ -706,22 +644,6 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
             else:
                 result[command] = self._show(command)
         return result
-
-
-class _RestoreTarget:
-    """The driver as :class:`napalm_frr.restore.Target`."""
-
-    def __init__(self, driver: FRRDriver) -> None:
-        self.driver = driver
-
-    def read(self) -> str:
-        return self.driver._running()
-
-    def configure(self, lines: list[str]) -> list[LineResult]:
-        return self.driver._configure(lines)
-
-    def default_line(self, path: tuple[str, ...], line: str) -> str | None:
-        return defaults.default_line(self.driver._show, path, line)
 
 
 def _describe(refused: list[LineResult]) -> str:

@@ -24,3 +24,16 @@ def print_error(exc: SddBuildError) -> None:
 
 def print_json(data: Any) -> None:
     out_json(data)
+
+
+def print_attention(console: Any, items: list[dict[str, Any]]) -> None:
+    """Hosts left changed by a failed restore, in red: each line left, and the repair."""
+    from rich.markup import escape
+
+    for item in items:
+        console.print(f"[bold red]ROLLBACK FAILED[/] [red]{escape(str(item.get('message')))}[/]")
+        for row in item.get("left", []):
+            console.print(f"[red]  left on the device:      {escape(str(row))}[/]")
+        for row in item.get("missing", []):
+            console.print(f"[red]  missing from the device: {escape(str(row))}[/]")
+        console.print(f"[red]  repair: {escape(str(item.get('repair')))}[/]")

@@ -19,7 +19,7 @@ from sdd_build.cli._options import (
     lab_option,
     wait_lock_option,
 )
-from sdd_build.cli._output import print_error
+from sdd_build.cli._output import print_attention, print_error
 from sdd_build.errors import EXIT_DEVIATIONS, EXIT_OK, SddBuildError
 from sdd_build.execute.policy import is_open, policy
 from sdd_build.secrets.sink import console, dumps_json, out
@@ -142,6 +142,7 @@ def _summary(console: Console, asbuilt: Any, path: Path) -> None:
         for dev in asbuilt.deviations:
             if not policy(dev.class_).derived:
                 console.print("  " + deviation_line(dev.dump()))
+    print_attention(console, asbuilt.attention)
     console.print(f"record: {path}")
 
 

@@ -33,7 +33,12 @@ from sdd_build.checks import evaluate
 from sdd_build.design.inventory import LoadedInventory
 from sdd_build.design.models import CommandTemplate, ConfigTemplate, Parser, Workflow
 from sdd_build.errors import DesignError, GateError, RecordError, SddBuildError
-from sdd_build.execute.device import DeviceSession, open_session, preload_drivers
+from sdd_build.execute.device import (
+    DeviceSession,
+    RestoreOutcome,
+    open_session,
+    preload_drivers,
+)
 from sdd_build.execute.evidence import EvidenceStore
 from sdd_build.execute.identity import RecordedIdentities
 from sdd_build.execute.journal import Journal, build_lock, find_unfinished, utcnow
@@ -47,6 +52,7 @@ from sdd_build.execute.results import (
     DeviationLog,
     HostRecord,
     Metrics,
+    attention,
 )
 from sdd_build.execute.truth import reconcile_host
 from sdd_build.offline.runner import parser_template_path
@@ -89,6 +95,10 @@ class _HostState:
     # An intent to commit was journaled: from then on the device may differ from its backup
     # (a commit can take effect and still fail on the wire), so any failure compares them.
     touched: bool = False
+    # the device against its backup: unchanged | built | restored (verified) | changed
+    # (differs, or may differ, and nobody verified otherwise)
+    state: str = "unchanged"
+    restore: RestoreOutcome | None = None
 
 
 class _Build:
@@ -185,7 +195,7 @@ class _Build:
         st = self.hosts[task.host.name]
         try:
             st.session = open_session(task, self.model.build.timeout_s)
-            running = st.session.running_config()
+            running = st.session.backup()  # complete, or refused: then nothing is changed
             refused = self.identities.verify(task.host, st.session.driver, running)
         except Exception as exc:
             st.stopped = "unreachable"
@@ -214,7 +224,9 @@ class _Build:
             st.stopped = f"the pre-build backup could not be written: {_oneline(exc)}"
             self.deviate("apply_failed", None, st.name, st.stopped + "; nothing was pushed")
             return Result(host=task.host, failed=True, result=st.stopped)
-        self.journal.write("host_backup", host=st.name, backup=str(path))
+        self.journal.write(
+            "host_backup", host=st.name, backup=str(path), daemons=st.session.daemons()
+        )
         return Result(host=task.host, result="connected")
 
     def run_layer(self, task: Task, layer: list[str]) -> Result:
@@ -290,6 +302,8 @@ class _Build:
         diff = self.evidence.write(st.name, f"{comp.id}.diff", outcome.diff)
         evidence = [rendered, diff]
         if outcome.error is not None:
+            if outcome.diff.strip():
+                st.state = "changed"  # lines were sent: changed until a read-back says not
             self.journal.write(
                 "apply_failed",
                 host=st.name,
@@ -307,6 +321,7 @@ class _Build:
             )
             return
         if outcome.committed:
+            st.state = "built"
             st.committed.append(comp.id)
             self.journal.write("apply_committed", host=st.name, component=comp.id)
         st.intended.append((comp.id, config))
@@ -506,41 +521,63 @@ class _Build:
             return
 
     def _rollback(self, st: _HostState, failed: str) -> None:
+        """Restore the backup and believe only the read-back: ``rolled_back`` when the device
+        equals its backup again, else ``rollback_failed`` listing every line left."""
         assert st.session is not None
         assert st.backup is not None
         self.journal.write("rollback_started", host=st.name, component=failed)
-        # Touched: compare with the backup and restore (DeviceSession.restore reads back);
-        # untouched: no intent was journaled, so no commit was ever made on this host.
-        error = st.session.restore(st.backup) if st.touched else None
+        # Always compared with the backup, touched or not: DeviceSession.restore reads the
+        # device (complete read), sends only what differs, and reads it back.
+        outcome = st.session.restore(st.backup)
+        st.restore = outcome
+        evidence = [
+            self.evidence.write(st.name, "restore.json", outcome.dump()),
+            f"evidence/{st.name}/pre.cfg",
+        ]
+        if not outcome.verified:
+            st.state = "changed"
+            st.stopped = f"rollback after '{failed}' failed: the device differs from its backup"
+            self.journal.write(
+                "rollback_failed",
+                host=st.name,
+                left=[self.evidence.mask(r) for r in outcome.left],
+                missing=[self.evidence.mask(r) for r in outcome.missing],
+                error=self.evidence.mask(outcome.error or ""),
+            )
+            self.deviate(
+                "rollback_failed",
+                failed,
+                st.name,
+                f"{outcome.summary()}; repair with `sdd-build rollback {self.build_dir.name}`",
+                expected="pre-build config",
+                actual={
+                    "left": [self.evidence.mask(r) for r in outcome.left],
+                    "missing": [self.evidence.mask(r) for r in outcome.missing],
+                }
+                if outcome.read_back
+                else "unknown: the device could not be read back",
+                evidence=evidence,
+            )
+            return
         with self.lock:
             for cid, hosts in self.records.items():
                 rec = hosts.get(st.name)
                 if rec is not None and rec.status == "built" and cid in st.committed:
                     hosts[st.name] = rec.model_copy(update={"status": "rolled_back"})
+        touched = st.touched or st.state != "unchanged"
+        st.state = "restored" if touched else "unchanged"
         st.stopped = f"host rolled back after '{failed}' failed"
-        if error:
-            st.stopped = f"rollback after '{failed}' failed: {error}"
-            self.journal.write("rollback_failed", host=st.name, error=self.evidence.mask(error))
-            self.deviate(
-                "rollback_failed",
-                failed,
-                st.name,
-                f"rollback to the pre-build config FAILED: {error}",
-                expected="pre-build config",
-                actual="unknown: inspect the device",
-            )
-            return
-        self.journal.write("rollback_done", host=st.name)
+        self.journal.write("rollback_done", host=st.name, strategies=outcome.strategies)
         self.deviate(
             "rolled_back",
             failed,
             st.name,
-            "rolled back to the pre-build config and read back (rollback: on_failure)"
-            if st.touched
-            else "no commit was made on this host; the device is unchanged",
+            f"rolled back to the pre-build config, {outcome.summary()}"
+            if touched
+            else f"no commit was made on this host; {outcome.summary()}",
             expected="pre-build config",
             actual="pre-build config",
-            evidence=["evidence/" + st.name + "/pre.cfg"],
+            evidence=evidence,
         )
         st.committed.clear()
         st.intended.clear()
@@ -550,7 +587,19 @@ class _Build:
         st = self.hosts[task.host.name]
         if st.session is None or st.backup is None:
             return Result(host=task.host, result="skipped")
-        post = st.session.running_config()
+        try:
+            post = st.session.read()  # complete: reconciling a partial read would lie
+        except Exception as exc:
+            if not st.stopped:
+                if st.state != "unchanged":
+                    st.state = "changed"
+                self.deviate(
+                    "unreachable",
+                    None,
+                    st.name,
+                    f"cannot read the device back after the build: {_oneline(exc)}",
+                )
+            return Result(host=task.host, failed=True, result="unread")
         post_ref = self.evidence.write(st.name, "post.cfg", post)
         if self.opts.check:
             self._validate(st)
@@ -907,10 +956,16 @@ def _as_built(
         summary = {
             "reachable": st.session is not None and st.backup is not None,
             "stopped": st.stopped,
+            "state": st.state,
             **b.summaries.get(h, {}),
         }
+        if st.restore is not None and not st.restore.verified:
+            summary["left"] = st.restore.left
+            summary["missing"] = st.restore.missing
+            summary["read_back"] = st.restore.read_back
         hosts_summary[h] = summary
     return AsBuilt(
+        attention=attention(build_id, hosts_summary),
         build_id=build_id,
         mode="check" if opts.check else "build",
         **record_header(ws),

@@ -15,7 +15,7 @@ import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 from typing import Any, Protocol
@@ -29,7 +29,9 @@ __all__ = [
     "DeviceSession",
     "Oracle",
     "PlatformInfo",
+    "RestoreOutcome",
     "Validation",
+    "config_difference",
     "open_session",
     "preload_drivers",
 ]
@@ -126,6 +128,17 @@ class _Driver(Protocol):
     def commit_config(self, message: str = ..., revert_in: int | None = ...) -> None: ...
     def discard_config(self) -> None: ...
     def cli(self, commands: list[str]) -> dict[str, Any]: ...
+    def open(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class _Extras(Protocol):
+    """What a driver offers beyond NAPALM as ``driver.extras`` (napalm_frr does)."""
+
+    expected_daemons: set[str] | None
+
+    def read_complete(self) -> str: ...
+    def restore_config(self, config: str) -> Any: ...
 
 
 class Oracle(Protocol):
@@ -169,12 +182,65 @@ class ApplyOutcome:
     error: str | None = None
 
 
+@dataclass
+class RestoreOutcome:
+    """A restore as the device shows it afterwards: ``verified`` only when a complete read of
+    the running config, taken after the restore, equals the backup (normalised)."""
+
+    verified: bool
+    #: lines the device has and the backup does not, as "stanza / ... / line"
+    left: list[str] = field(default_factory=list)
+    #: lines of the backup the device lacks
+    missing: list[str] = field(default_factory=list)
+    #: the driver's strategies that ran (``replace``, ``negate``, ``default``, ``recreate``)
+    strategies: list[str] = field(default_factory=list)
+    #: each command batch a strategy sent and what the device refused of it
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    #: why the device could not be restored or read back (one line), when it could not
+    error: str | None = None
+    #: False when the device could not be read back at all: its state is unknown
+    read_back: bool = True
+
+    def dump(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self, limit: int = 8) -> str:
+        """One line: what is left, or why nothing is known."""
+        if self.verified:
+            how = ", ".join(self.strategies) or "nothing to send"
+            return f"verified: the running config equals the backup ({how})"
+        if not self.read_back:
+            return f"the device could not be read back, its state is unknown: {self.error}"
+        rows = [f"left: {r}" for r in self.left] + [f"missing: {r}" for r in self.missing]
+        more = f" (+{len(rows) - limit} more)" if len(rows) > limit else ""
+        tried = ", ".join(self.strategies) or "none"
+        return (
+            f"{len(rows)} line(s) still differ from the backup after {tried}: "
+            + "; ".join(rows[:limit])
+            + more
+        )
+
+
+def config_difference(now: str, backup: str) -> tuple[list[str], list[str]]:
+    """(lines only on the device, lines only in the backup), each as "stanza / ... / line":
+    the comparison every restore is judged by (order and separators do not count)."""
+    from sdd_build.execute.reconcile import config_paths, show_path
+
+    now_paths, backup_paths = config_paths(now), config_paths(backup)
+    now_set, backup_set = set(now_paths), set(backup_paths)
+    return (
+        [show_path(p) for p in now_paths if p not in backup_set],
+        [show_path(p) for p in backup_paths if p not in now_set],
+    )
+
+
 class DeviceSession:
     """One SSH session per host for the whole build (opened once, reused by every layer)."""
 
-    def __init__(self, driver: _Driver, platform: PlatformInfo) -> None:
+    def __init__(self, driver: _Driver, platform: PlatformInfo, host: str = "") -> None:
         self.driver = driver
         self.platform = platform
+        self.host = host
         self.device_s = 0.0
         self._oracle: Oracle | None = None
         self._unchecked = 0  # configs checked without an oracle since the last validate()
@@ -215,22 +281,88 @@ class DeviceSession:
             return ApplyOutcome(diff=diff, committed=False, error=_words(exc))
         return ApplyOutcome(diff=diff, committed=True)
 
-    def restore(self, backup: str) -> str | None:
-        """Replace the running config with ``backup``; ``None`` when it matches afterwards."""
+    def backup(self) -> str:
+        """The running config as a faithful backup: a complete read (a driver that can tell,
+        like napalm_frr's, refuses a read vtysh's warnings or a down daemon make partial)."""
+        from sdd_build.errors import DeviceError
+
         try:
-            self._timed(self.driver.load_replace_candidate, config=backup)
-            diff = str(self._timed(self.driver.compare_config))
-            if diff.strip():
-                self._timed(self.driver.commit_config, message="sdd-build rollback")
+            return self.read()
+        except Exception as exc:
+            raise DeviceError(
+                f"no faithful backup ({_words(exc)}); nothing was changed on this host",
+                host=self.host,
+            ) from exc
+
+    @property
+    def _extras(self) -> _Extras | None:
+        extras: _Extras | None = getattr(self.driver, "extras", None)
+        return extras
+
+    def read(self) -> str:
+        """The running config, complete (``extras.read_complete`` where the driver has it)."""
+        if self._extras is None:
+            return self.running_config()
+        return str(self._timed(self._extras.read_complete))
+
+    def expect_daemons(self, daemons: Iterable[str] | None) -> None:
+        """A complete read must reach these daemons (those running when the backup was read)."""
+        if daemons is not None and self._extras is not None:
+            self._extras.expected_daemons = set(daemons)
+
+    def daemons(self) -> list[str] | None:
+        """The daemons a complete read reaches (known after the first one), where the driver
+        can tell."""
+        found = self._extras.expected_daemons if self._extras is not None else None
+        return sorted(found) if found is not None else None
+
+    def restore(self, backup: str) -> RestoreOutcome:
+        """Bring the running config back to ``backup`` and read it back. ``verified`` only when
+        that complete read equals the backup: no strategy, the driver's or FRR's, is trusted
+        on its word. A lost session is opened again once for the restore."""
+        strategies: list[str] = []
+        attempts: list[dict[str, Any]] = []
+        error: str | None = None
+        try:
+            self._reopen_if_dead()
+            if self._extras is not None:
+                report = self._timed(self._extras.restore_config, backup)
+                strategies = list(report.strategies)
+                attempts = [asdict(a) for a in report.attempts]
             else:
-                self._discard()
+                self._timed(self.driver.load_replace_candidate, config=backup)
+                if str(self._timed(self.driver.compare_config)).strip():
+                    strategies = ["replace"]
+                    self._timed(self.driver.commit_config, message="sdd-build rollback")
+                else:
+                    self._discard()
         except Exception as exc:
             self._discard()
-            return _words(exc)
-        now = self.running_config()
-        if self.normalise(now) != self.normalise(backup):
-            return "the running config differs from the backup after restore"
-        return None
+            error = _words(exc)
+        try:
+            now = self.read()
+        except Exception as exc:
+            reason = f"{error}; then: {_words(exc)}" if error else _words(exc)
+            return RestoreOutcome(
+                False, strategies=strategies, attempts=attempts, error=reason, read_back=False
+            )
+        left, missing = config_difference(now, backup)
+        return RestoreOutcome(
+            not left and not missing, left, missing, strategies, attempts, error=error
+        )
+
+    def _reopen_if_dead(self) -> None:
+        alive = getattr(self.driver, "is_alive", None)
+        if alive is None:
+            return
+        try:
+            ok = bool(alive().get("is_alive"))
+        except Exception:
+            ok = False
+        if not ok:
+            with contextlib.suppress(Exception):
+                self.driver.close()
+            self._timed(self.driver.open)
 
     def oracle(self) -> Oracle | None:
         """The platform's :class:`Oracle` around this session's driver (``None``: none)."""
@@ -323,6 +455,6 @@ def open_session(task: Task, timeout_s: float) -> DeviceSession:
     task.host.connection_options[info.connection] = params
     start = time.perf_counter()
     driver = task.host.get_connection(info.connection, task.nornir.config)
-    session = DeviceSession(driver, info)
+    session = DeviceSession(driver, info, task.host.name)
     session.device_s = time.perf_counter() - start  # the SSH handshake is device time too
     return session

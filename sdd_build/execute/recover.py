@@ -167,7 +167,7 @@ def recover_build(
             return Result(host=task.host, result=outcomes[host].state)
         try:
             session = open_session(task, model.build.timeout_s)
-            now = session.running_config()
+            now = session.read()  # complete: a partial read is never compared with a backup
             refused = identities.verify(task.host, session.driver, now)
         except Exception as exc:
             reason = store.mask(f"cannot reach or read the device: {exc}")
@@ -182,15 +182,19 @@ def recover_build(
         elif accept:
             outcomes[host] = _Outcome("accepted", "left as it is by --accept", left)
         else:
-            error = session.restore(backup)
-            after = session.running_config()
-            left = [store.mask(line) for line in _differences(session, backup, after)]
-            outcomes[host] = (
-                _Outcome("restored", "restored to the pre-build config and read back")
-                if error is None and not left
-                else _Outcome("rollback_failed", store.mask(error or "the device differs"), left)
-            )
-        with contextlib.suppress(OSError):  # evidence is best effort: the disk may still be full
+            outcome = session.restore(backup)  # judged by a complete read of the device
+            if outcome.verified:
+                outcomes[host] = _Outcome(
+                    "restored", "restored to the pre-build config and read back"
+                )
+            elif not outcome.read_back:
+                reason = store.mask(f"the restore could not be read back: {outcome.error}")
+                outcomes[host] = _Outcome("undecided", reason, unreachable=True)
+            else:
+                left = [store.mask(r) for r in [*outcome.left, *outcome.missing]]
+                outcomes[host] = _Outcome("rollback_failed", store.mask(outcome.summary()), left)
+        # evidence is best effort: the disk may still be full, the session may be gone
+        with contextlib.suppress(Exception):
             store.write(host, "recovered.cfg", session.running_config())
         return Result(host=task.host, result=outcomes[host].state)
 

@@ -21,6 +21,7 @@ __all__ = [
     "HostRecord",
     "HostStatus",
     "Metrics",
+    "attention",
 ]
 
 HostStatus = Literal["built", "failed", "blocked", "skipped", "rolled_back"]
@@ -126,7 +127,37 @@ class Metrics(_Model):
     wall_s: float = 0.0
 
 
+def attention(build_id: str, hosts: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """What needs a human now, first in every report format: each host left ``changed``
+    (it differs, or may differ, from its pre-build backup and nobody verified otherwise),
+    with the lines left and the command that retries the restore."""
+    out = []
+    for host, summary in sorted(hosts.items()):
+        if summary.get("state") != "changed":
+            continue
+        left, missing = list(summary.get("left") or []), list(summary.get("missing") or [])
+        if summary.get("read_back") is False or not (left or missing):
+            what = "its running config could not be read back: its state is unknown"
+        else:
+            what = f"{len(left) + len(missing)} line(s) differ from its pre-build backup"
+        out.append(
+            {
+                "host": host,
+                "class": "rollback_failed",
+                "message": f"{host} is left changed: {what}",
+                "left": left,
+                "missing": missing,
+                "repair": f"sdd-build rollback {build_id} --host {host}",
+            }
+        )
+    return out
+
+
 class AsBuilt(_Model):
+    attention: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="hosts left changed (rollback_failed): lines left, how to repair",
+    )
     build_id: str
     mode: Literal["build", "check", "recover"] = "build"
     design: dict[str, Any]
@@ -150,6 +181,10 @@ class AsBuilt(_Model):
     components: list[ComponentRecord] = Field(default_factory=list)
     deviations: list[Deviation] = Field(default_factory=list)
     metrics: Metrics
+    rollbacks: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="restores retried later with `sdd-build rollback`, verified per host",
+    )
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, mode="json")

@@ -7,14 +7,17 @@ in the device's words) and per acceptance check per host (``name="<check id>"``)
 reason; a check that could not be evaluated is an ``<error>``; blocked, skipped, rolled-back
 and waived cases are ``<skipped message="...">``. Counts are on every suite and on
 ``<testsuites>``; ``skipped`` only on suites, as the Jenkins schema (``junit-10.xsd``) has it.
+A host left changed by a failed restore comes first: ``<testsuite name="attention">`` with a
+failing ``rollback_failed[<host>]`` case listing the lines left.
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from typing import Any
 
-from sdd_build.report.view import Case, ReportView
+from sdd_build.report.view import Case, ReportView, text
 
 __all__ = ["render_junit"]
 
@@ -77,6 +80,30 @@ def _case(parent: ET.Element, case: Case) -> tuple[int, int, int, int]:
     return failures, errors, skipped, ms
 
 
+def _attention_suite(root: ET.Element, items: list[dict[str, Any]], started: str) -> None:
+    """First of all: a failing case per host left changed (``rollback_failed``)."""
+    n = str(len(items))
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        {"name": "attention", "tests": n, "failures": n, "errors": "0", "skipped": "0",
+         "time": "0.000", "timestamp": _x(started)},
+    )  # fmt: skip
+    for item in items:
+        host = str(item.get("host"))
+        case = ET.SubElement(
+            suite, "testcase", {"classname": "rollback", "name": _x(f"rollback_failed[{host}]")}
+        )
+        rows = [f"left on the device: {r}" for r in item.get("left", [])]
+        rows += [f"missing from the device: {r}" for r in item.get("missing", [])]
+        failure = ET.SubElement(
+            case,
+            "failure",
+            {"message": _x(text(item.get("message"))), "type": "rollback_failed"},
+        )
+        failure.text = _x(text("\n".join([*rows, f"repair: {item.get('repair')}"])))
+
+
 def render_junit(view: ReportView) -> str:
     rec = view.record
     root = ET.Element("testsuites", {"name": _x(f"sdd-build {rec.build_id}")})
@@ -90,6 +117,10 @@ def render_junit(view: ReportView) -> str:
         "design.sha256": str(rec.design.get("sha256")),
         "spec.sha256": str(rec.spec.get("sha256")),
     }
+    if rec.attention:
+        _attention_suite(root, rec.attention, rec.started)
+        totals[0] += len(rec.attention)
+        totals[1] += len(rec.attention)
     suites = [(f"layer {index}", layer) for index, layer in enumerate(view.layers)]
     if any(case.kind == "reconcile" for case in view.cases):
         suites.append(("reconciliation", []))  # what changed on a host outside any component

@@ -270,6 +270,19 @@ def _trace(view: ReportView) -> list[str]:
     return lines
 
 
+def _attention(view: ReportView) -> list[str]:
+    """Hosts left changed (``rollback_failed``), first: a CAUTION alert (red where Markdown
+    renders alerts), each line left with its stanza path, and the repair command."""
+    out: list[str] = []
+    for item in view.record.attention:
+        out += ["", "> [!CAUTION]", f"> **ROLLBACK FAILED — {cell(item.get('message'))}**"]
+        rows = [("left on the device", r) for r in item.get("left", [])]
+        rows += [("missing from the device", r) for r in item.get("missing", [])]
+        out += [f"> - {where}: {code(row)}" for where, row in rows]
+        out.append(f"> - repair: {code(item.get('repair'))}")
+    return out
+
+
 def render_markdown(view: ReportView) -> str:
     rec = view.record
     title = (
@@ -285,8 +298,8 @@ def render_markdown(view: ReportView) -> str:
         ("Deviations", _deviations(view)),
         ("Traceability: requirement → acceptance check → result → evidence", _trace(view)),
     ]
-    lines = [
-        title,
+    lines = [title, *_attention(view)]
+    lines += [
         "",
         "Generated from `as-built.json`. The record is additive: the approved spec and design"
         " are referenced by their sha256 and never modified; evidence links point into"

@@ -77,7 +77,7 @@ class _Device:
         return results
 
     def default_line(self, path: tuple[str, ...], line: str) -> str | None:
-        key = line.split()[0]
+        key = line.split(maxsplit=1)[0]
         if not self.default_known or key not in self.DEFAULTS:
             return None
         return f"{key} {self.DEFAULTS[key]}"
@@ -117,7 +117,13 @@ def test_without_a_known_default_the_smallest_context_is_recreated() -> None:
     report = restore(device, BACKUP)
     assert report.ok, report
     assert report.strategies == ["replace", "negate", "default", "recreate"]
-    assert report.attempts[-1].commands == ["bfd", "no profile slow", "profile slow", "exit", "exit"]
+    assert report.attempts[-1].commands == [
+        "bfd",
+        "no profile slow",
+        "profile slow",
+        "exit",
+        "exit",
+    ]
 
 
 def test_what_is_left_is_listed_with_its_stanza_path() -> None:
