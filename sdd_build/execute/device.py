@@ -128,8 +128,6 @@ class _Driver(Protocol):
     def commit_config(self, message: str = ..., revert_in: int | None = ...) -> None: ...
     def discard_config(self) -> None: ...
     def cli(self, commands: list[str]) -> dict[str, Any]: ...
-    def open(self) -> None: ...
-    def close(self) -> None: ...
 
 
 class _Extras(Protocol):
@@ -352,8 +350,10 @@ class DeviceSession:
         )
 
     def _reopen_if_dead(self) -> None:
+        """A NAPALM driver whose session died (``is_alive``) logs in again, once."""
         alive = getattr(self.driver, "is_alive", None)
-        if alive is None:
+        reopen = getattr(self.driver, "open", None)
+        if alive is None or reopen is None:
             return
         try:
             ok = bool(alive().get("is_alive"))
@@ -361,8 +361,8 @@ class DeviceSession:
             ok = False
         if not ok:
             with contextlib.suppress(Exception):
-                self.driver.close()
-            self._timed(self.driver.open)
+                getattr(self.driver, "close", lambda: None)()
+            self._timed(reopen)
 
     def oracle(self) -> Oracle | None:
         """The platform's :class:`Oracle` around this session's driver (``None``: none)."""
