@@ -71,7 +71,15 @@ def _quiet_libraries() -> None:
 
 
 def _register() -> None:
-    from sdd_build.cli import build_cmds, day2_cmds, design_cmds, gov_cmds, lab_cmds, report_cmds
+    from sdd_build.cli import (
+        build_cmds,
+        day2_cmds,
+        design_cmds,
+        gov_cmds,
+        lab_cmds,
+        report_cmds,
+        rollback_cmds,
+    )
 
     design_cmds.register(main)
     build_cmds.register(main)
@@ -79,6 +87,7 @@ def _register() -> None:
     gov_cmds.register(main)
     lab_cmds.register(main)
     report_cmds.register(main)
+    rollback_cmds.register(main)
 
 
 _quiet_libraries()

@@ -99,6 +99,7 @@ class _HostState:
     # (differs, or may differ, and nobody verified otherwise)
     state: str = "unchanged"
     restore: RestoreOutcome | None = None
+    partial: list[str] = field(default_factory=list)  # applies that failed after sending
 
 
 class _Build:
@@ -304,6 +305,7 @@ class _Build:
         if outcome.error is not None:
             if outcome.diff.strip():
                 st.state = "changed"  # lines were sent: changed until a read-back says not
+                st.partial.append(comp.id)
             self.journal.write(
                 "apply_failed",
                 host=st.name,
@@ -696,8 +698,13 @@ def _oneline(exc: BaseException) -> str:
 
 
 def inventory_secrets(ws: Workspace) -> list[str]:
+    return secrets_of(ws.inventory)
+
+
+def secrets_of(inventory: LoadedInventory) -> list[str]:
+    """The credential strings of an inventory (masked wherever text is written)."""
     found: list[str] = []
-    inv = ws.inventory.inventory
+    inv = inventory.inventory
     for host in inv.hosts.values():
         params = host.get_connection_parameters()
         if params.password:
@@ -959,6 +966,11 @@ def _as_built(
             "state": st.state,
             **b.summaries.get(h, {}),
         }
+        if st.state == "changed":
+            # which lines may be where: the backup is the pre-build config; these components
+            # were committed (their diffs are evidence), the restore left what follows
+            summary["committed"] = list(st.committed)
+            summary["partially_applied"] = list(st.partial)
         if st.restore is not None and not st.restore.verified:
             summary["left"] = st.restore.left
             summary["missing"] = st.restore.missing

@@ -323,6 +323,10 @@ class DeviceSession:
         error: str | None = None
         try:
             self._reopen_if_dead()
+        except Exception as exc:
+            reason = f"cannot log in again to restore: {_words(exc)}"
+            return RestoreOutcome(False, error=reason, read_back=False)
+        try:
             if self._extras is not None:
                 report = self._timed(self._extras.restore_config, backup)
                 strategies = list(report.strategies)
