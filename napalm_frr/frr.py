@@ -277,10 +277,12 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         if noise:
             self._running_read = None
             daemons = cfg.lost_daemons(noise)
+            # the message names the daemons, it does not repeat vtysh's words: they are not
+            # configuration and are kept out of every record (``IncompleteRead.noise``)
             raise IncompleteRead(
-                f"{self.hostname}: the running config read is incomplete"
-                + (f" ({', '.join(daemons)} not reachable)" if daemons else "")
-                + f": vtysh said {'; '.join(repr(n) for n in noise)}",
+                f"{self.hostname}: the running config read is incomplete: vtysh "
+                + (f"lost {', '.join(daemons)}" if daemons else "printed text that is not config")
+                + f" ({len(noise)} warning line(s) left out)",
                 daemons,
                 noise,
             )
