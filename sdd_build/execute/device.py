@@ -206,7 +206,7 @@ class RestoreOutcome:
         """One line: what is left, or why nothing is known."""
         if self.verified:
             how = ", ".join(self.strategies) or "nothing to send"
-            return f"verified: the running config equals the backup ({how})"
+            return f"verified: the running config, read back, equals the backup ({how})"
         if not self.read_back:
             return f"the device could not be read back, its state is unknown: {self.error}"
         rows = [f"left: {r}" for r in self.left] + [f"missing: {r}" for r in self.missing]

@@ -14,7 +14,6 @@ equals its backup, 1 otherwise.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,7 +114,7 @@ def rollback_service(
     """Restore the hosts of a finished build to their pre-build backups, verified, recorded."""
     from sdd_build.audit import AuditLog
     from sdd_build.audit.log import verify_log
-    from sdd_build.execute.build import make_nornir, secrets_of
+    from sdd_build.execute.build import make_nornir, secrets_of, write_record
     from sdd_build.report import write_all
 
     say = emit or (lambda event, **data: None)
@@ -222,9 +221,7 @@ def rollback_service(
             )
         journal.close()
     record = _recorded(record, outcomes, at, store, entries)
-    (bdir / "as-built.json").write_text(
-        json.dumps(record.dump(), indent=2, sort_keys=False) + "\n", encoding="utf-8"
-    )
+    write_record(bdir, record)  # atomic: a reader sees the old record or the new one
     AuditLog(root).append(
         "rollback",
         design=str(record.design.get("id")),
