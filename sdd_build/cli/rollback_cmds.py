@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
 from sdd_build.cli._options import inventory_option, lab_option, wait_lock_option
 from sdd_build.cli._output import print_attention
 from sdd_build.errors import EXIT_DEVIATIONS, EXIT_OK
+from sdd_build.secrets.sink import console, out_json
 
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+_err = console(stderr=True)
 
 
 def _progress(event: str, **data: Any) -> None:
@@ -78,7 +77,7 @@ def register(main: click.Group) -> None:
                 "hosts": {h: o.dump() for h, o in sorted(result.outcomes.items())},
                 "attention": result.record.attention,
             }
-            sys.stdout.write(json.dumps(out, indent=2) + "\n")
+            out_json(out)
         else:
             print_attention(_err, result.record.attention)
             _err.print(f"record: {result.build_dir / 'as-built.json'}")
