@@ -18,6 +18,7 @@ from sdd_build.design.models import Design
 from sdd_build.design.source import DiskSource, Source, lexical
 from sdd_build.design.yamlpos import LoadedYaml, PathKey, YamlLoadError, load_yaml
 from sdd_build.errors import DesignError, Problem, SddBuildError
+from sdd_build.secrets import learn_secrets, register_secret_names
 
 __all__ = ["LoadedDesign", "Repository", "find_root", "load_design"]
 
@@ -204,6 +205,9 @@ def load_design(
         model = Design.model_validate(loaded.data)
     except ValidationError as exc:
         raise DesignError.from_problems(_schema_problems(loaded, exc)) from None
+    # the design's own secret values are masked from here on, whatever the command does next
+    register_secret_names(model.secrets)
+    learn_secrets([model.vars, *(getattr(c, "vars", None) or {} for c in model.components)])
     return LoadedDesign(model=model, path=path, display=display, repo=repo, yaml=loaded)
 
 

@@ -111,6 +111,9 @@ def _dump(data: Any) -> str:
     return buf.getvalue()
 
 
+GITIGNORE = "# sdd-build lab runtime: generated credentials, never committed\n*\n"
+
+
 def _write_private(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -129,6 +132,9 @@ def write_inventory(
     h, g, d = build_inventory(topo, hosts, containerlab=containerlab)
     inventory_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(inventory_dir, 0o700)
+    # The lab's folder beside the topology holds generated credentials (and the netns
+    # provider's SSH host key): git never records it, whatever the user adds.
+    _write_private(inventory_dir.parent / ".gitignore", GITIGNORE)
     header = f"# Written by sdd-build lab up for lab {topo.name!r}; removed by lab down.\n"
     _write_private(inventory_dir / "hosts.yaml", header + _dump(h))
     _write_private(inventory_dir / "groups.yaml", header + _dump(g))

@@ -80,6 +80,25 @@ def test_written_inventory_reads_the_same_fast_and_in_full(tmp_path: Path) -> No
     assert napalm.extras["optional_args"]["shell_password"] == "1:20"
 
 
+def test_the_lab_folder_is_never_committed(tmp_path: Path) -> None:
+    """The generated credentials sit beside the topology (clab-<lab>/): git ignores them."""
+    import subprocess
+
+    topo = load_topology(LABS / "triangle.clab.yml")
+    write_inventory(tmp_path / "clab-triangle" / "inventory", topo, _entries())
+    (tmp_path / "design.yaml").write_text("x\n")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True, timeout=30)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "-A"], check=True, timeout=30)
+    staged = subprocess.run(
+        ["git", "-C", str(tmp_path), "diff", "--cached", "--name-only"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout.split()
+    assert staged == ["design.yaml"]
+
+
 def test_written_inventory_is_private_and_loads_in_nornir(tmp_path: Path) -> None:
     topo = load_topology(LABS / "triangle.clab.yml")
     inv = write_inventory(tmp_path / "inventory", topo, _entries())
