@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from sdd_build.secrets import mask, mask_data
+
 __all__ = ["pytest_addoption", "pytest_collection_modifyitems"]
 
 
@@ -49,9 +51,9 @@ class _Session:
 
             try:
                 asbuilt, _path = build_service(self.design, lab=self.lab, inventory=self.inventory)
-                self._record = asbuilt.dump()
+                self._record = mask_data(asbuilt.dump())  # the record as written
             except SddBuildError as exc:
-                self._build_error = f"build refused or failed (exit {exc.exit_code}): {exc}"
+                self._build_error = mask(f"build refused or failed (exit {exc.exit_code}): {exc}")
         if self._build_error is not None:
             pytest.fail(self._build_error, pytrace=False)
         assert self._record is not None
@@ -68,9 +70,10 @@ class OfflineItem(pytest.Item):
             raise _Mismatch(self.result.detail or "offline test failed")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        # pytest prints and writes (--junitxml) this: it passes the masker like all output
         if isinstance(excinfo.value, _Mismatch):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo))
+            return mask(str(excinfo.value))
+        return mask(str(super().repr_failure(excinfo)))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return Path(self.result.fixture), None, self.name
@@ -91,13 +94,13 @@ class CheckItem(pytest.Item):
         comp = next(c for c in record["components"] if c["id"] == self.component)
         rec = comp["hosts"].get(self.host)
         if rec is None:
-            pytest.skip(f"blocked: {self.component} did not run on {self.host}")
+            pytest.skip(mask(f"blocked: {self.component} did not run on {self.host}"))
         result = next((c for c in rec.get("checks", []) if c["check_id"] == self.check), None)
         if result is None:
-            pytest.skip(f"blocked: {rec.get('reason') or rec['status']}")
+            pytest.skip(mask(f"blocked: {rec.get('reason') or rec['status']}"))
         if result.get("waived"):
             waiver = result["waived"]
-            pytest.xfail(f"waived by {waiver['by']}: {waiver['reason']}")
+            pytest.xfail(mask(f"waived by {waiver['by']}: {waiver['reason']}"))
         if not result["passed"]:
             raise _Mismatch(
                 f"{self.check} on {self.host}: {result['reason']}\n"
@@ -106,9 +109,10 @@ class CheckItem(pytest.Item):
             )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        # pytest prints and writes (--junitxml) this: it passes the masker like all output
         if isinstance(excinfo.value, _Mismatch):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo))
+            return mask(str(excinfo.value))
+        return mask(str(super().repr_failure(excinfo)))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.sdd.design, None, self.name
@@ -133,18 +137,20 @@ def pytest_collection_modifyitems(
     try:
         connections = connections_for(sdd.lab, sdd.inventory)
     except SddBuildError as exc:
-        raise pytest.UsageError(f"sdd-build: {exc}") from None
+        raise pytest.UsageError(mask(f"sdd-build: {exc}")) from None
     report = validate(sdd.design, connections=connections, offline=False)
     if report.workspace is None or not report.ok:
         raise pytest.UsageError(
-            "sdd-build: the design does not validate:\n"
-            + "\n".join(str(p) for p in report.problems[:20])
+            mask(
+                "sdd-build: the design does not validate:\n"
+                + "\n".join(str(p) for p in report.problems[:20])
+            )
         )
     ws = report.workspace
     try:
         offline, _problems = run_offline(ws)
     except SddBuildError as exc:
-        raise pytest.UsageError(f"sdd-build: {exc}") from None
+        raise pytest.UsageError(mask(f"sdd-build: {exc}")) from None
     layer = ws.graph.layer_of
     new: list[pytest.Item] = []
     for res in sorted(offline, key=lambda r: (layer[r.component], r.component, r.index)):

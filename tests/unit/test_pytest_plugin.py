@@ -55,3 +55,19 @@ def test_a_golden_mismatch_fails_its_item_with_the_diff(example_repo: Path) -> N
     assert proc.returncode == 1
     assert "-router ospf 9" in proc.stdout
     assert "1 failed, 4 passed" in proc.stdout
+
+
+def test_failures_shown_by_pytest_are_masked(example_repo: Path) -> None:
+    """pytest prints (and writes to --junitxml) what the plugin reports: masked like all output."""
+    template = example_repo / "templates/frr/ospf_process.j2"
+    template.write_text(
+        template.read_text().replace(
+            " log-adjacency-changes\n",
+            " log-adjacency-changes\n neighbor 10.0.0.9 password Plugin-Secret-1\n",
+        )
+    )
+    proc = _pytest(example_repo, "--junitxml", str(example_repo / "j.xml"))
+    assert proc.returncode == 1
+    assert "password <redacted>" in proc.stdout
+    for text in (proc.stdout, proc.stderr, (example_repo / "j.xml").read_text()):
+        assert "Plugin-Secret-1" not in text
