@@ -29,9 +29,9 @@ from types import MappingProxyType
 from typing import Protocol
 
 from sdd_build.errors import DesignError
+from sdd_build.limits import file_bytes
 
 __all__ = [
-    "MAX_FILE_BYTES",
     "DiskSource",
     "Snapshot",
     "Source",
@@ -39,16 +39,13 @@ __all__ = [
     "read_file",
 ]
 
-#: The largest input file sdd-build reads (``SDD_MAX_FILE_BYTES`` overrides).
-MAX_FILE_BYTES = int(os.environ.get("SDD_MAX_FILE_BYTES", str(16 * 1024 * 1024)))
-
 
 def lexical(path: Path) -> Path:
     """``path`` made absolute and normalised without touching the disk (no symlinks)."""
     return Path(os.path.normpath(os.path.abspath(path)))
 
 
-def read_file(path: Path, *, display: str | None = None, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+def read_file(path: Path, *, display: str | None = None, max_bytes: int | None = None) -> bytes:
     """The bytes of a regular file, read once.
 
     Raises ``FileNotFoundError`` when there is no such file, and ``DesignError`` (exit 2) for
@@ -56,6 +53,8 @@ def read_file(path: Path, *, display: str | None = None, max_bytes: int = MAX_FI
     refused), a file larger than ``max_bytes``, or one that cannot be read.
     """
     shown = display or str(path)
+    if max_bytes is None:
+        max_bytes = file_bytes()  # SDD_MAX_FILE_BYTES (sdd_build.limits)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except (FileNotFoundError, NotADirectoryError):

@@ -169,6 +169,8 @@ def _existing(
     if path is None:
         return None, [ws.design.problem(where, f"{what} '{rel}' escapes the repository")]
     if not ws.design.repo.is_file(path):
+        if path.exists() and not path.is_file() and not path.is_dir():
+            missing = f"{what} '{rel}' is not a regular file (a FIFO or device); refused"
         return None, [ws.design.problem(where, missing)]
     return path, []
 
