@@ -29,7 +29,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from sdd_build.errors import DesignError
+from sdd_build.errors import DesignError, RecordError
 from sdd_build.execute.build import (
     builds_dir,
     inventory_secrets,
@@ -227,12 +227,23 @@ def recover_build(
             h for h, o in outcomes.items() if o.state == "undecided" and run.intents.get(h)
         )
         asbuilt = _record(ws, build_id, run, records, log, outcomes, approvals)
-        write_record(bdir, asbuilt)
-        if undecided and not accept:
-            journal.write("recover_incomplete", undecided=undecided)
-        else:
-            journal.write_ahead("build_finished", result=asbuilt.result, recovered=True)
-        journal.close()
+        try:
+            write_record(bdir, asbuilt)
+            if undecided and not accept:
+                journal.write("recover_incomplete", undecided=undecided)
+            else:
+                journal.write_ahead("build_finished", result=asbuilt.result, recovered=True)
+        except (OSError, RecordError) as exc:
+            states = ", ".join(f"{h}: {o.state}" for h, o in sorted(outcomes.items()))
+            raise RecordError(
+                f"recovery of {build_id} decided ({states}) but its record could not be "
+                f"written ({exc}); the build stays unfinished",
+                file=str(bdir / "as-built.json"),
+                hint=f"free space, then run --recover {build_id} again (it reads the devices "
+                "afresh)",
+            ) from None
+        finally:
+            journal.close()
     if emit:
         if undecided and not accept:
             emit(

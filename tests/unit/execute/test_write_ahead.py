@@ -226,3 +226,16 @@ def test_recover_leaves_the_build_unfinished_while_a_changed_host_is_unreachable
     assert again.hosts["r3"]["state"] == "restored"
     assert net["r3"].running() == BASE["r3"]
     assert find_unfinished(design.parent / "builds") == []
+
+
+def test_recover_on_a_still_full_disk_restores_and_stays_unfinished(
+    design: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    net = network()
+    build_id = _interrupted(design, net, monkeypatch)
+    monkeypatch.setattr("sdd_build.execute.recover.write_record", _full)
+    with pytest.raises(RecordError, match="stays unfinished") as err:
+        recover_build(validated(design, net), build_id, accept=False)
+    assert "r1: restored" in str(err.value)
+    assert all(net[h].running() == BASE[h] for h in fakerepo.HOSTS)
+    assert [p.name for p in find_unfinished(design.parent / "builds")] == [build_id]
