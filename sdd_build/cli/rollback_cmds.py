@@ -53,8 +53,8 @@ def register(main: click.Group) -> None:
     ) -> None:
         """Restore the hosts of a finished build to their pre-build config, verified.
 
-        By default the hosts the record leaves changed (a failed restore) or built; --host
-        picks hosts. Each host counts as restored only when its running config, read back,
+        By default the hosts the record leaves changed (a failed restore); --host picks
+        hosts, also ones the build changed as designed. Each host counts as restored only when its running config, read back,
         equals its backup. The result goes into the build's as-built record (reports
         re-rendered) and the audit log. Exit 0 when every host equals its backup, 1 if not.
         """

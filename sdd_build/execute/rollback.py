@@ -35,9 +35,10 @@ from sdd_build.execute.results import AsBuilt, DeviationLog, attention
 
 __all__ = ["RollbackResult", "find_build", "rollback_service"]
 
-#: host states a rollback retries by default: the device differs, or may differ, from its
-#: backup (``built``: the build's change is still on it; ``changed``: a failed restore)
-RETRIED_STATES = ("changed", "built")
+#: host states a rollback retries without ``--host``: a failed restore (the device differs,
+#: or may differ, from its backup). A host the build changed as designed (``built``) is only
+#: rolled back when named with ``--host``: a retry never undoes a successful build silently.
+RETRIED_STATES = ("changed",)
 DEFAULT_TIMEOUT_S = 30.0
 
 Emitter = Callable[..., None]
