@@ -54,9 +54,10 @@ def register(main: click.Group) -> None:
         """Restore the hosts of a finished build to their pre-build config, verified.
 
         By default the hosts the record leaves changed (a failed restore); --host picks
-        hosts, also ones the build changed as designed. Each host counts as restored only when its running config, read back,
-        equals its backup. The result goes into the build's as-built record (reports
-        re-rendered) and the audit log. Exit 0 when every host equals its backup, 1 if not.
+        hosts, also ones the build changed as designed. Each host counts as restored only
+        when its running config, read back, equals its backup. The result goes into the
+        build's as-built record (reports re-rendered) and the audit log. Exit 0 when every
+        host equals its backup, 1 if not.
         """
         from sdd_build.execute.rollback import rollback_service
         from sdd_build.plan.workspace import lab_connections
