@@ -34,6 +34,7 @@ from sdd_build.lab.provider import (
 )
 from sdd_build.lab.state import LabState
 from sdd_build.lab.topology import LabTopology, load_topology, read_lab_name
+from sdd_build.secrets import register_secrets
 
 __all__ = [
     "LabHandle",
@@ -250,6 +251,8 @@ def attach(topology: str | Path | LabTopology) -> LabHandle:
             netns=str(data.get("netns", "")),
             frr_instance=str(data.get("frr_instance", "")),
         )
+    # the lab's generated credentials are masked in everything written from now on
+    register_secrets([v for h in hosts.values() for v in (h.password, h.shell_password) if v])
     linux_hosts = {
         rec.name: LinuxHost(rec.name, rec.netns)
         for rec in state.nodes.values()
