@@ -38,15 +38,16 @@ def private_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
         os.environ["SDD_STATE_DIR"] = old
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
 def private_lock_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Device locks of test builds live in a directory of this session (inherited by the CLI
-    subprocesses): a test run never waits for, or refuses because of, another run's routers
-    of the same name, nor leaves lock files in the machine's /run/sdd-build/locks."""
-    path = tmp_path_factory.mktemp("sdd-locks")
+    """Device locks and ledger of each test live in a directory of its own (inherited by the
+    CLI subprocesses): a test never waits for, or refuses because of, another test's or
+    another run's routers of the same name (a build a test made fail on purpose leaves its
+    devices 'changing' in the ledger), nor writes to the machine's /var/lib/sdd-build."""
+    path = tmp_path_factory.mktemp("sdd-locks") / "locks"
     old = os.environ.get("SDD_LOCK_DIR")
-    os.environ["SDD_LOCK_DIR"] = str(path / "locks")
-    yield path / "locks"
+    os.environ["SDD_LOCK_DIR"] = str(path)
+    yield path
     if old is None:
         os.environ.pop("SDD_LOCK_DIR", None)
     else:

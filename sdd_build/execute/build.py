@@ -42,6 +42,7 @@ from sdd_build.execute.device import (
 from sdd_build.execute.evidence import EvidenceStore
 from sdd_build.execute.identity import RecordedIdentities
 from sdd_build.execute.journal import Journal, build_lock, find_unfinished, utcnow
+from sdd_build.execute.ledger import NO_DEVICES, HeldDevices
 from sdd_build.execute.locks import lock_hosts
 from sdd_build.execute.policy import build_result, is_open
 from sdd_build.execute.private import prepare_build, write_backup
@@ -104,6 +105,8 @@ class _HostState:
 
 class _Build:
     """Shared state of one build; device work happens in Nornir's worker threads."""
+
+    devices: HeldDevices = NO_DEVICES  # the locked devices and their ledger (run_build sets)
 
     def __init__(self, ws: Workspace, plan: BuildPlan, opts: BuildOptions, build_dir: Path) -> None:
         self.ws = ws
@@ -289,6 +292,7 @@ class _Build:
             return
         try:
             self.journal.write_ahead("commit_intent", host=st.name, component=comp.id)
+            self.devices.changing(st.name)  # the device's ledger: this build is changing it
         except RecordError as exc:  # no journaled intent, no commit
             self._fail(comp.id, st, "apply_failed", f"{exc}: nothing was pushed", started)
             st.stopped = st.stopped or "the build journal cannot be written"
@@ -775,12 +779,13 @@ def run_build(report: ValidationReport, opts: BuildOptions) -> tuple[AsBuilt, Pa
             repository=ws.design.repo.root,
             wait_s=opts.wait_lock_s,
             on_wait=lambda message: opts.emit("warning", message=message),
-        ),
+        ) as devices,
     ):
         # Under the lock: a journal without an end is a crashed build, not a running one.
         refuse_if_unfinished(ws)
         prepare_build(ws.design.repo.root, build_id)  # unusable state dir: refused, no contact
         b = _start(ws, plan, opts, bdir)
+        b.devices = devices
         opts.emit(
             "build_started", build_id=build_id, hosts=ws.hosts, layers=plan.layers, check=opts.check
         )

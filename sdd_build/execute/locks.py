@@ -18,9 +18,12 @@ Keys. A device is known by two keys and is locked under both; a clash on either 
   repositories on one machine, take turns.
 
 The locks are ``flock`` on files in a machine-wide directory (``$SDD_LOCK_DIR``, default
-``/run/sdd-build/locks`` for root, ``$XDG_RUNTIME_DIR/sdd-build/locks`` otherwise): the
-kernel frees them when the holder exits or crashes, so a killed build never leaves a stale
-lock. Each lock file holds its holder as JSON while locked (nothing secret).
+``/var/lib/sdd-build/devices`` for root, ``$XDG_STATE_HOME/sdd-build/devices`` otherwise;
+refused unless private to its owner): the kernel frees them when the holder exits or
+crashes, so a killed build never leaves a stale lock. Each lock file holds its holder as JSON
+while locked (nothing secret). Beside each lock, the device's last change
+(``sdd_build.execute.ledger``): persistent, so that a build killed by a power cut still keeps
+other designs off the devices it left half-changed after the reboot.
 """
 
 from __future__ import annotations
@@ -49,10 +52,12 @@ from sdd_build.errors import HostLockedError, InventoryError
 from sdd_build.execute.device import PLATFORMS
 from sdd_build.execute.identity import expected_identity
 from sdd_build.execute.journal import utcnow
+from sdd_build.execute.ledger import Change, HeldDevices
 from sdd_build.limits import json_loads
 from sdd_build.secrets.sink import write_fd
 
 __all__ = [
+    "HeldDevices",
     "Holder",
     "device_keys",
     "host_keys",
@@ -102,10 +107,11 @@ def lock_dir() -> Path:
     if env:
         path = Path(env)
     elif os.geteuid() == 0:
-        path = Path("/run/sdd-build/locks")
+        path = Path("/var/lib/sdd-build/devices")
     else:
-        runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/tmp/sdd-build-{os.geteuid()}"
-        path = Path(runtime) / "sdd-build" / "locks"
+        xdg = os.environ.get("XDG_STATE_HOME")
+        state = Path(xdg) if xdg else Path.home() / ".local" / "state"
+        path = state / "sdd-build" / "devices"
     try:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         st = os.stat(path, follow_symlinks=False)
@@ -253,17 +259,20 @@ def host_locks(
     holder: Holder,
     wait_s: float = 0.0,
     on_wait: Callable[[str], None] | None = None,
-) -> Iterator[None]:
+    restores_from: str | None = None,
+) -> Iterator[HeldDevices]:
     """Hold every key of every host (``{host: keys}``) for the body, or refuse.
 
     All or nothing: the keys are tried in one global order; when one is held elsewhere, every
     lock taken so far is released, and the call either raises ``HostLockedError`` (exit 3,
     naming the host and its holder) or, while ``wait_s`` lasts, tries again (``on_wait`` hears
-    once per holder whom it waits for).
+    once per holder whom it waits for). Held, it also refuses a device the ledger puts out of
+    bounds (``sdd_build.execute.ledger``), and yields the ``HeldDevices`` through which the
+    body records its changes; a body that ends normally settles them.
     """
     owner = {k: host for host, ks in keys.items() for k in ks}
     if not owner:
-        yield
+        yield HeldDevices({}, build_id=holder.build_id, command=holder.command)
         return
     directory = lock_dir()
     deadline = time.monotonic() + max(0.0, wait_s)
@@ -290,9 +299,34 @@ def host_locks(
                 who = other.describe() if other is not None else "another process"
                 on_wait(f"host {owner[key]} is locked by {who}; waiting up to {wait_s:g} s")
             time.sleep(_POLL_S)
-        yield
+        devices = HeldDevices(
+            {h: [_file_for(directory, k) for k in ks] for h, ks in keys.items()},
+            build_id=holder.build_id,
+            command=holder.command,
+            design=holder.design,
+            repository=holder.repository,
+            restores_from=restores_from,
+        )
+        in_the_way = devices.blocking()
+        if in_the_way is not None:
+            raise _unfinished(*in_the_way)
+        yield devices
+        devices.settle()  # not after an exception: the build did not end normally
     finally:
         _release(held)
+
+
+def _unfinished(host: str, last: Change) -> HostLockedError:
+    why = f"host {host} was left half-changed by {last.describe()}, which never finished"
+    hint = f"recover that build first: `sdd-build build <its design> --recover {last.build_id}`"
+    if last.repository:
+        hint += f" in {last.repository}"
+    return HostLockedError(
+        f"{why}; refusing before any device contact",
+        host=host,
+        holder=asdict(last),
+        hint=hint,
+    )
 
 
 def _locked(host: str, key: str, other: Holder | None, waited_s: float) -> HostLockedError:
@@ -315,12 +349,14 @@ def lock_hosts(
     repository: Path | None = None,
     wait_s: float = 0.0,
     on_wait: Callable[[str], None] | None = None,
-) -> contextlib.AbstractContextManager[None]:
-    """``host_locks`` for inventory hosts: their keys, and a holder record naming the caller."""
+    restores_from: str | None = None,
+) -> contextlib.AbstractContextManager[HeldDevices]:
+    """``host_locks`` for inventory hosts: their keys, and a holder record naming the caller.
+    A recovery or rollback of a build passes ``restores_from`` (when that build started)."""
     holder = Holder(
         command,
         design=design,
         build_id=build_id,
         repository=str(repository) if repository is not None else None,
     )
-    return host_locks(host_keys(hosts), holder, wait_s, on_wait)
+    return host_locks(host_keys(hosts), holder, wait_s, on_wait, restores_from)

@@ -157,6 +157,11 @@ def recover_build(
     def decide(task: Task) -> Result:
         host = task.host.name
         touched = bool(run.intents.get(host))
+        newer = devices.changed_since(host)
+        if newer is not None:  # then this build never changed it (see execute/ledger.py)
+            why = f"changed since by {newer.describe()}: this build's backup is not put back"
+            outcomes[host] = _Outcome("untouched", why)
+            return Result(host=task.host, result=outcomes[host].state)
         backup = read_backup(repo_root, build_id, host)
         if backup is None:
             outcomes[host] = (
@@ -182,6 +187,11 @@ def recover_build(
         elif accept:
             outcomes[host] = _Outcome("accepted", "left as it is by --accept", left)
         else:
+            try:
+                devices.changing(host)  # the device's ledger: this recovery is changing it
+            except RecordError as exc:
+                outcomes[host] = _Outcome("undecided", f"{exc}: not restored", left)
+                return Result(host=task.host, failed=True, result="undecided")
             outcome = session.restore(backup)  # judged by a complete read of the device
             if outcome.verified:
                 outcomes[host] = _Outcome(
@@ -207,7 +217,8 @@ def recover_build(
             build_id=build_id,
             repository=repo_root,
             wait_s=wait_lock_s,
-        ),
+            restores_from=run.started.get("ts"),
+        ) as devices,
     ):
         journal = Journal(bdir)
         journal.write("recover_started", accept=accept, hosts=known)
@@ -233,6 +244,7 @@ def recover_build(
                 journal.write("recover_incomplete", undecided=undecided)
             else:
                 journal.write_ahead("build_finished", result=asbuilt.result, recovered=True)
+            devices.settle([h for h in outcomes if h not in undecided or accept])
         except (OSError, RecordError) as exc:
             states = ", ".join(f"{h}: {o.state}" for h, o in sorted(outcomes.items()))
             raise RecordError(

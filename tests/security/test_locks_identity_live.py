@@ -4,7 +4,9 @@
   build exits 3 naming the first (build id, design, repository, pid) with ZERO connections to
   the routers (every router behind a ``CountingProxy`` in its connection data); ``--wait-lock``
   waits for the holder, then builds; a failed build that waited rolls back to a backup taken
-  after the first build, so the first build's committed config stays on the routers.
+  after the first build, so the first build's committed config stays on the routers. A build
+  killed after a commit keeps the other design off its routers (exit 3, zero contact) until
+  it is recovered.
 * Item 3: r3's port pointed at another router (r4, outside the design) in the connection
   data. The device answers as r4: ``identity_mismatch``, nothing pushed to r4 (its running
   config, read with vtysh, unchanged), r3's components blocked, exit 1. With the identity
@@ -222,6 +224,57 @@ def test_two_designs_from_two_repositories_never_build_one_router_at_once(
         # Its rollback restored ITS backup, taken after the first build: BGP stays.
         for node in NODES:
             assert strip_volatile(running(handle, node)) == built[node]
+    finally:
+        for p in proxies.values():
+            p.close()
+
+
+def test_a_killed_build_keeps_another_design_off_its_routers_until_recovered(
+    lab4: tuple[Path, LabHandle], base: dict[str, str], tmp_path: Path
+) -> None:
+    """kill -9 of a build of one design after a commit; a build of another design from another
+    repository refuses those routers (exit 3, zero contact) until the first is recovered."""
+    topo, handle = lab4
+    first_repo = _repo(tmp_path / "first", topo)
+    _approve(first_repo, CORE_BGP)
+    second_repo = _repo(tmp_path / "second", topo)
+    _approve(second_repo, UNDERLAY)
+    first = _start(first_repo, "build", CORE_BGP, "--lab", str(topo))
+    builds = first_repo / "designs/core-bgp/builds"
+    deadline = time.monotonic() + 180
+    journal: Path | None = None
+    try:
+        while time.monotonic() < deadline and first.poll() is None:
+            found = list(builds.glob("*/journal.jsonl")) if builds.is_dir() else []
+            if found and '"apply_committed"' in found[0].read_text():
+                journal = found[0]
+                break
+            time.sleep(0.05)
+    finally:
+        first.kill()
+        first.communicate(timeout=60)
+    assert journal is not None, "the first build never committed anything"
+    first_id = journal.parent.name
+    proxies = {n: CountingProxy(handle.hosts[n].port) for n in NODES}
+    try:
+        conn = lab_inventory_through(
+            handle, tmp_path / "second-conn", {n: p.port for n, p in proxies.items()}
+        )
+        refused = sdd(second_repo, "build", UNDERLAY, "--inventory", str(conn))
+        assert refused.returncode == 3, refused.stderr
+        assert f"left half-changed by build {first_id} of design 'core-bgp'" in refused.stderr
+        assert f"--recover {first_id}" in refused.stderr
+        assert str(first_repo) in refused.stderr
+        assert {n: p.accepted for n, p in proxies.items()} == dict.fromkeys(NODES, 0)
+
+        recovered = sdd(first_repo, "build", CORE_BGP, "--lab", str(topo), "--recover", first_id)
+        assert recovered.returncode == 1, recovered.stderr
+        for node in NODES:
+            assert strip_volatile(running(handle, node)) == strip_volatile(base[node])
+
+        second = sdd(second_repo, "build", UNDERLAY, "--inventory", str(conn))
+        assert second.returncode == 0, second.stderr
+        assert all(p.accepted > 0 for p in proxies.values())
     finally:
         for p in proxies.values():
             p.close()
