@@ -169,7 +169,6 @@ def rollback_service(
     store = EvidenceStore(bdir, secrets=secrets_of(inv))
     outcomes: dict[str, RestoreOutcome] = {}
     at = utcnow()
-    journal = Journal(bdir)
     nr = make_nornir(inv, selected, len(selected))
 
     def restore(task: Task) -> Result:
@@ -193,34 +192,36 @@ def rollback_service(
         outcomes[host] = session.restore(backup)
         return Result(host=task.host, result="restored")
 
-    try:
-        with lock_hosts(
-            [inv.inventory.hosts[h] for h in selected],
-            "rollback",
-            design=str(record.design.get("id")),
-            build_id=build_id,
-            repository=root,
-            wait_s=wait_lock_s,
-        ):
-            journal.write("rollback_retry_started", hosts=selected)
-            say("rollback_started", build_id=build_id, hosts=selected)
-            try:
-                nr.run(task=restore, name="rollback", on_failed=True)
-            finally:
-                nr.close_connections(on_failed=True)
-    finally:
-        for host in selected:
-            outcome = outcomes.get(host) or RestoreOutcome(False, error="not run", read_back=False)
-            outcomes[host] = outcome
-            journal.write(
-                "rollback_done" if outcome.verified else "rollback_failed",
-                host=host,
-                retry=True,
-                left=[store.mask(r) for r in outcome.left],
-                missing=[store.mask(r) for r in outcome.missing],
-                error=store.mask(outcome.error or ""),
-            )
-        journal.close()
+    with lock_hosts(
+        [inv.inventory.hosts[h] for h in selected],
+        "rollback",
+        design=str(record.design.get("id")),
+        build_id=build_id,
+        repository=root,
+        wait_s=wait_lock_s,
+    ):
+        # journaled only once the locks are held: a refused rollback touched nothing
+        journal = Journal(bdir)
+        journal.write("rollback_retry_started", hosts=selected)
+        say("rollback_started", build_id=build_id, hosts=selected)
+        try:
+            nr.run(task=restore, name="rollback", on_failed=True)
+        finally:
+            nr.close_connections(on_failed=True)
+            for host in selected:
+                outcome = outcomes.get(host) or RestoreOutcome(
+                    False, error="not run", read_back=False
+                )
+                outcomes[host] = outcome
+                journal.write(
+                    "rollback_done" if outcome.verified else "rollback_failed",
+                    host=host,
+                    retry=True,
+                    left=[store.mask(r) for r in outcome.left],
+                    missing=[store.mask(r) for r in outcome.missing],
+                    error=store.mask(outcome.error or ""),
+                )
+            journal.close()
     record = _recorded(record, outcomes, at, store, entries)
     write_record(bdir, record)  # atomic: a reader sees the old record or the new one
     AuditLog(root).append(

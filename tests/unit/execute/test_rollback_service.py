@@ -150,3 +150,23 @@ def test_an_unfinished_build_goes_to_recover(design: Path) -> None:
     journal.write_text("\n".join(lines) + "\n")
     with pytest.raises(DesignError, match="did not finish"):
         rollback_service(bdir.name, root=design.parents[2])
+
+
+def test_a_locked_host_refuses_with_exit_3_and_no_contact(
+    design: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sdd_build.errors import HostLockedError
+    from sdd_build.execute.locks import lock_hosts
+
+    net, bdir = _failed_restore(design)
+    _through(monkeypatch, net)
+    root = design.parents[2]
+    inv = rollback_mod._inventory(root, None, None)
+    sessions = net["r1"].sessions
+    journal_before = (bdir / "journal.jsonl").read_text()
+    held = lock_hosts([inv.inventory.hosts["r1"]], "build", design="other", build_id="B-OTHER")
+    with held, pytest.raises(HostLockedError, match="B-OTHER") as refused:
+        rollback_service(bdir.name, root=root)
+    assert refused.value.exit_code == 3
+    assert net["r1"].sessions == sessions
+    assert (bdir / "journal.jsonl").read_text() == journal_before
