@@ -189,6 +189,7 @@ def rollback_service(
         session.expect_daemons(daemons.get(host))
         backup = backups[host]
         assert backup is not None
+        devices.changing(host)  # the device ledger: this rollback is changing it
         outcomes[host] = session.restore(backup)
         return Result(host=task.host, result="restored")
 
@@ -199,7 +200,18 @@ def rollback_service(
         build_id=build_id,
         repository=root,
         wait_s=wait_lock_s,
-    ):
+        restores_from=record.started,
+    ) as devices:
+        # a device another build changed since this build's backups (any repository, the
+        # device ledger): putting the backup back would undo that build's work
+        newer = {h: c for h in selected if (c := devices.changed_since(h)) is not None}
+        if newer:
+            raise GateError(
+                "changed since by another build: "
+                + ", ".join(f"{h} ({c.describe()})" for h, c in sorted(newer.items()))
+                + f"; restoring the backups of build {build_id} would undo it",
+                hint="roll back the later build first, or restore by a new approved design",
+            )
         # journaled only once the locks are held: a refused rollback touched nothing
         journal = Journal(bdir)
         journal.write("rollback_retry_started", hosts=selected)
@@ -222,8 +234,9 @@ def rollback_service(
                     error=store.mask(outcome.error or ""),
                 )
             journal.close()
-    record = _recorded(record, outcomes, at, store, entries)
-    write_record(bdir, record)  # atomic: a reader sees the old record or the new one
+        record = _recorded(record, outcomes, at, store, entries)
+        write_record(bdir, record)  # atomic: a reader sees the old record or the new one
+        devices.settle(selected)  # the record accounts for each of them now
     AuditLog(root).append(
         "rollback",
         design=str(record.design.get("id")),
@@ -235,7 +248,9 @@ def rollback_service(
     try:
         write_all(bdir)
     except Exception as exc:
-        say("warning", message=f"the reports could not be re-rendered ({exc}); the record is")
+        say(
+            "warning", message=f"the reports could not be re-rendered ({exc}); the record is intact"
+        )
     return RollbackResult(bdir, record, outcomes)
 
 

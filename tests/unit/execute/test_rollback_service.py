@@ -170,3 +170,26 @@ def test_a_locked_host_refuses_with_exit_3_and_no_contact(
     assert refused.value.exit_code == 3
     assert net["r1"].sessions == sessions
     assert (bdir / "journal.jsonl").read_text() == journal_before
+
+
+def test_a_device_another_repository_changed_since_refuses_without_contact(
+    design: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The device ledger (beside the locks, machine-wide): another build, of any repository,
+    changed r1 after this build's backups were taken: restoring them would undo it."""
+    from sdd_build.execute.locks import lock_hosts
+
+    net, bdir = _failed_restore(design)
+    _through(monkeypatch, net)
+    root = design.parents[2]
+    inv = rollback_mod._inventory(root, None, None)
+    other = lock_hosts(
+        [inv.inventory.hosts["r1"]], "build", design="core-bgp", build_id="B-ELSEWHERE"
+    )
+    with other as devices:
+        devices.changing("r1")  # settled when the body ends
+    sessions = net["r1"].sessions
+    with pytest.raises(GateError, match="B-ELSEWHERE") as refused:
+        rollback_service(bdir.name, root=root)
+    assert refused.value.exit_code == 3
+    assert net["r1"].sessions == sessions
