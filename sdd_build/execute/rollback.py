@@ -114,7 +114,7 @@ def rollback_service(
 ) -> RollbackResult:
     """Restore the hosts of a finished build to their pre-build backups, verified, recorded."""
     from sdd_build.audit import AuditLog
-    from sdd_build.audit.log import verify_log
+    from sdd_build.gates.chain import verified_chain
     from sdd_build.execute.build import make_nornir, secrets_of, write_record
     from sdd_build.report import write_all
 
@@ -142,7 +142,7 @@ def rollback_service(
         say("nothing", message=f"every host of build {build_id} is at its backup or untouched")
         return RollbackResult(bdir, record, {})
     # gates: nothing below contacts a device unless all of them pass
-    verify_log(root).raise_for_problems()
+    verified_chain(root)  # the whole chain, a deleted log, a missing head: exit 3
     later = _later_changes(root, bdir, record.finished or record.started, selected)
     if later:
         raise GateError(
