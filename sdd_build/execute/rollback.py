@@ -114,8 +114,8 @@ def rollback_service(
 ) -> RollbackResult:
     """Restore the hosts of a finished build to their pre-build backups, verified, recorded."""
     from sdd_build.audit import AuditLog
-    from sdd_build.gates.chain import verified_chain
     from sdd_build.execute.build import make_nornir, secrets_of, write_record
+    from sdd_build.gates.chain import verified_chain
     from sdd_build.report import write_all
 
     say = emit or (lambda event, **data: None)
