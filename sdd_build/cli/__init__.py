@@ -72,6 +72,7 @@ def _quiet_libraries() -> None:
 
 def _register() -> None:
     from sdd_build.cli import (
+        agent_cmds,
         build_cmds,
         day2_cmds,
         design_cmds,
@@ -82,6 +83,7 @@ def _register() -> None:
     )
 
     design_cmds.register(main)
+    agent_cmds.register(main)
     build_cmds.register(main)
     day2_cmds.register(main)
     gov_cmds.register(main)

@@ -50,6 +50,7 @@ __all__ = [
     "err",
     "masked_excepthook",
     "masked_output",
+    "mcp_wire",
     "out",
     "out_json",
     "secrets_shown",
@@ -338,3 +339,9 @@ def console(*, stderr: bool = False, **kwargs: Any) -> Console:
     kwargs.setdefault("highlight", False)
     kwargs.setdefault("soft_wrap", True)
     return _MaskedConsole(stderr=stderr, **kwargs)
+
+
+def mcp_wire() -> tuple[TextIO, TextIO]:
+    """The MCP stdio wire: the process's stdin, and its stdout as the masking stream (one
+    JSON-RPC message a line, so each message passes the masker whole before it is written)."""
+    return sys.stdin, sys.stdout

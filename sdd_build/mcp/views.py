@@ -1,0 +1,239 @@
+"""What the MCP tools return: the CLI's services, as masked JSON-able data.
+
+Each function is synchronous (the server runs it in a worker thread) and calls the same
+service, gate check or loader the CLI command calls; nothing here weakens a gate.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sdd_build.audit.log import verify_log
+from sdd_build.design.source import read_file
+from sdd_build.errors import DesignError, SddBuildError
+from sdd_build.execute.build import Emitter
+from sdd_build.limits import json_loads
+from sdd_build.mcp.confine import MAX_DRAFT_BYTES, AgentRefusal, read_target
+from sdd_build.secrets import mask, mask_data
+
+__all__ = [
+    "audit_entries",
+    "audit_verify",
+    "build",
+    "diff",
+    "discover",
+    "drift",
+    "gates",
+    "graph",
+    "plan",
+    "read_artifact",
+    "schema",
+    "use_cases",
+    "validate",
+]
+
+
+def _latest_build(use_case: Path) -> dict[str, Any] | None:
+    for path in sorted((use_case / "builds").glob("*/as-built.json"), reverse=True):
+        try:
+            data = json_loads(read_file(path))
+        except (OSError, ValueError, SddBuildError):
+            continue
+        return {
+            "build_id": data.get("build_id"),
+            "mode": data.get("mode"),
+            "result": data.get("result"),
+            "agent": data.get("agent"),
+        }
+    return None
+
+
+def use_cases(root: Path) -> dict[str, Any]:
+    from sdd_build.gates import gate_status
+
+    out: list[dict[str, Any]] = []
+    designs = root / "designs"
+    for folder in sorted(p for p in designs.iterdir() if p.is_dir()) if designs.is_dir() else []:
+        design = folder / "solution-design.yaml"
+        entry: dict[str, Any] = {
+            "use_case": f"designs/{folder.name}",
+            "design": f"designs/{folder.name}/solution-design.yaml" if design.is_file() else None,
+            "feasibility": (folder / "feasibility.json").is_file(),
+            "baseline": (folder / "baseline.json").is_file(),
+            "last_build": _latest_build(folder),
+        }
+        if design.is_file():
+            try:
+                report = gate_status(design, root=root)
+                entry["gate1"] = report.gate1.status
+                entry["gate2"] = report.gate2.status
+            except SddBuildError as exc:
+                entry["gates_error"] = str(exc.problems[0]) if exc.problems else str(exc)
+        out.append(entry)
+    return {"repository": str(root), "use_cases": mask_data(out)}
+
+
+def read_artifact(root: Path, rel: str) -> dict[str, Any]:
+    path, shown = read_target(root, rel)
+    data = read_file(path, display=shown, max_bytes=MAX_DRAFT_BYTES)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AgentRefusal(f"read refused: {shown} is not UTF-8 text") from None
+    return {"path": shown, "content": mask(text)}
+
+
+def audit_entries(root: Path, last: int) -> dict[str, Any]:
+    from sdd_build.gates.chain import verified_chain
+
+    if not 1 <= last <= 500:
+        raise DesignError("last must be between 1 and 500")
+    entries = verified_chain(root)
+    return {"total": len(entries), "entries": mask_data(entries[-last:])}
+
+
+def audit_verify(root: Path) -> dict[str, Any]:
+    report = verify_log(root)
+    return dict(mask_data(report.to_json()))
+
+
+def schema() -> dict[str, Any]:
+    from sdd_build.design.models import Design
+
+    return Design.model_json_schema()
+
+
+def _connections(lab: Path | None, inventory: Path | None) -> Any:
+    from sdd_build.plan.workspace import connections_for
+
+    return connections_for(lab, inventory)
+
+
+def validate(design: Path, lab: Path | None, inventory: Path | None) -> dict[str, Any]:
+    from sdd_build.plan.validate import validate as run
+
+    report = run(design, connections=_connections(lab, inventory))
+    return dict(mask_data(report.to_json()))
+
+
+def plan(design: Path, lab: Path | None, inventory: Path | None) -> dict[str, Any]:
+    from sdd_build.plan.validate import validate as run
+
+    report = run(design, connections=_connections(lab, inventory))
+    if not report.ok or report.plan is None:
+        raise DesignError.from_problems(report.problems)
+    return dict(mask_data(report.plan.to_json()))
+
+
+def graph(design: Path) -> dict[str, Any]:
+    from sdd_build.design.loader import load_design
+    from sdd_build.graph.compile import compile_graph
+
+    loaded = load_design(design)
+    compiled = compile_graph(loaded)
+    return {
+        "nodes": [
+            {"id": n, "kind": compiled.graph.nodes[n]["kind"], "layer": compiled.layer_of[n]}
+            for n in compiled.order
+        ],
+        "edges": [[u, v] for u, v in sorted(compiled.graph.edges)],
+        "layers": compiled.layers,
+    }
+
+
+def diff(design: Path, inventory: Path | None) -> dict[str, Any]:
+    from sdd_build.execute.service import diff_service
+
+    delta, baseline = diff_service(design, inventory=inventory)
+    return dict(
+        mask_data(
+            {
+                "baseline": str(baseline),
+                "added": delta.added,
+                "removed": delta.removed,
+                "changed": delta.changed,
+                "unchanged": delta.unchanged,
+                "hosts_added": delta.hosts_added,
+                "hosts_removed": delta.hosts_removed,
+                "host_diffs": delta.host_diffs,
+            }
+        )
+    )
+
+
+def gates(design: Path) -> dict[str, Any]:
+    from sdd_build.gates import gate_status
+
+    return dict(mask_data(gate_status(design).to_json()))
+
+
+def discover(artifact: Path, lab: Path | None, inventory: Path | None) -> dict[str, Any]:
+    from sdd_build.execute.service import discover_service
+
+    json_path, md_path, feas = discover_service(artifact, lab=lab, inventory=inventory)
+    return dict(
+        mask_data(
+            {
+                "feasibility": str(json_path),
+                "report": str(md_path),
+                "hosts": {h: bool(e.get("reachable")) for h, e in feas.hosts.items()},
+            }
+        )
+    )
+
+
+def build(
+    design: Path,
+    lab: Path | None,
+    inventory: Path | None,
+    *,
+    check: bool,
+    emit: Emitter,
+    agent: dict[str, Any],
+) -> dict[str, Any]:
+    from sdd_build.audit.log import AuditLog
+    from sdd_build.execute.service import build_service
+
+    asbuilt, path = build_service(design, check=check, lab=lab, inventory=inventory, emit=emit)
+    approvers = [
+        {"gate": a.get("gate"), "approver": a.get("approver"), "sha256": a.get("sha256")}
+        for a in asbuilt.approvals
+    ]
+    AuditLog(_root_of(design)).append(
+        "agent_build",
+        actor=agent["actor"],
+        design=asbuilt.design.get("id"),
+        build_id=asbuilt.build_id,
+        mode=asbuilt.mode,
+        result=asbuilt.result,
+        agent=agent,
+        approvals=approvers,
+    )
+    return dict(
+        mask_data(
+            {
+                "build_id": asbuilt.build_id,
+                "mode": asbuilt.mode,
+                "result": asbuilt.result,
+                "record": str(path),
+                "hosts": {h: s.get("state") for h, s in asbuilt.hosts.items()},
+                "deviations": [d.dump() for d in asbuilt.deviations],
+                "approvals": approvers,
+                "agent": agent,
+            }
+        )
+    )
+
+
+def _root_of(design: Path) -> Path:
+    from sdd_build.design.loader import find_root
+
+    return find_root(design.resolve().parent)
+
+
+def drift(design: Path, lab: Path | None, inventory: Path | None) -> dict[str, Any]:
+    from sdd_build.execute.service import drift_service
+
+    report = drift_service(design, lab=lab, inventory=inventory)
+    return dict(mask_data({"path": str(report.path), "drifted": report.drifted, **report.data}))
