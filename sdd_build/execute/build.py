@@ -82,6 +82,7 @@ class BuildOptions:
     build_id: str | None = None
     waivers: list[Any] = field(default_factory=list)  # active gates.waivers.Waiver
     wait_lock_s: float = 0.0  # how long to wait for hosts locked by another build
+    agent: dict[str, Any] | None = None  # the agent (sdd-build mcp) that runs it, if any
 
 
 @dataclass
@@ -987,6 +988,7 @@ def _as_built(
         mode="check" if opts.check else "build",
         **record_header(ws),
         approvals=opts.approvals,
+        agent=opts.agent,
         started=started,
         finished=finished,
         result=result,

@@ -163,6 +163,10 @@ class AsBuilt(_Model):
     design: dict[str, Any]
     spec: dict[str, Any]
     approvals: list[dict[str, Any]] = Field(default_factory=list)
+    agent: dict[str, Any] | None = Field(
+        default=None,
+        description="the agent that ran the build through sdd-build mcp (name, client), if any",
+    )
     started: str
     finished: str | None = None
     result: Result
@@ -187,4 +191,7 @@ class AsBuilt(_Model):
     )
 
     def dump(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True, mode="json")
+        data = self.model_dump(by_alias=True, mode="json")
+        if data.get("agent") is None:  # a build without an agent: the record as before
+            data.pop("agent", None)
+        return data

@@ -46,6 +46,7 @@ def build_service(
     recover_id: str | None = None,
     accept: bool = False,
     wait_lock_s: float = 0.0,
+    agent: dict[str, Any] | None = None,
 ) -> tuple[AsBuilt, Path]:
     from sdd_build.audit import AuditLog
     from sdd_build.gates import check_gate2, check_targets
@@ -90,6 +91,7 @@ def build_service(
         emit=emit or (lambda event, **data: None),
         waivers=_waivers(ws, audit, emit),
         wait_lock_s=wait_lock_s,
+        agent=agent,
     )
     try:
         asbuilt, path = run_build(report, opts)

@@ -14,12 +14,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
 import anyio.from_thread
+import anyio.lowlevel
 import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -290,14 +292,23 @@ def create_server(config: AgentConfig) -> MCPServer:
         that changes nothing. Progress is sent as notifications; returns the as-built summary."""
         total = 0
         who = _identity(config, ctx)
+        token = anyio.lowlevel.current_token()
+        lock = threading.Lock()
 
         def emit(event: str, **data: Any) -> None:
+            # called from the build's worker threads (Nornir's pool too): sent through the
+            # event loop's token; a client that went away never fails the build
             nonlocal total
-            total += 1
+            with lock:
+                total += 1
+                count = total
             detail = " ".join(
                 f"{k}={data[k]}" for k in ("component", "host", "status") if k in data
             )
-            anyio.from_thread.run(ctx.report_progress, total, None, mask(f"{event} {detail}"))
+            with contextlib.suppress(Exception):
+                anyio.from_thread.run(
+                    ctx.report_progress, count, None, mask(f"{event} {detail}"), token=token
+                )
 
         return await _call(
             config,

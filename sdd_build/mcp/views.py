@@ -195,7 +195,9 @@ def build(
     from sdd_build.audit.log import AuditLog
     from sdd_build.execute.service import build_service
 
-    asbuilt, path = build_service(design, check=check, lab=lab, inventory=inventory, emit=emit)
+    asbuilt, path = build_service(
+        design, check=check, lab=lab, inventory=inventory, emit=emit, agent=agent
+    )
     approvers = [
         {"gate": a.get("gate"), "approver": a.get("approver"), "sha256": a.get("sha256")}
         for a in asbuilt.approvals

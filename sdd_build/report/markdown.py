@@ -124,6 +124,15 @@ def _approvals(view: ReportView) -> list[str]:
             f" | {code(a.get('record'))} | {code(a.get('record_sha256'))}"
             f" | {cell(a.get('note')) or '-'} |"
         )
+    agent = view.record.agent
+    if agent:
+        client = agent.get("client") or {}
+        lines += [
+            "",
+            f"Built by agent {code(agent.get('name'))} through `sdd-build mcp` (client "
+            f"{cell(client.get('name')) or '?'} {cell(client.get('version')) or ''}), under the "
+            "approvals above.",
+        ]
     return lines
 
 
