@@ -189,6 +189,11 @@ def create_server(config: AgentConfig) -> MCPServer:
         return await _call(config, ctx, "audit_verify", {}, lambda: views.audit_verify(root))
 
     @server.tool(annotations=READ)
+    async def metrics(ctx: Context) -> dict[str, Any]:
+        """SDD metrics per use case (deviation, reuse, reconciliation, time to value)."""
+        return await _call(config, ctx, "metrics", {}, lambda: views.metrics(root))
+
+    @server.tool(annotations=READ)
     async def schema(ctx: Context) -> dict[str, Any]:
         """The JSON Schema of solution-design.yaml."""
         return await _call(config, ctx, "schema", {}, views.schema)

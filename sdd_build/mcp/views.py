@@ -26,6 +26,7 @@ __all__ = [
     "drift",
     "gates",
     "graph",
+    "metrics",
     "plan",
     "read_artifact",
     "schema",
@@ -72,6 +73,30 @@ def use_cases(root: Path) -> dict[str, Any]:
                 entry["gates_error"] = str(exc.problems[0]) if exc.problems else str(exc)
         out.append(entry)
     return {"repository": str(root), "use_cases": mask_data(out)}
+
+
+def metrics(root: Path) -> dict[str, Any]:
+    """``sdd-build metrics designs/``: per use case, its latest build's SDD metrics."""
+    rows: list[dict[str, Any]] = []
+    designs = root / "designs"
+    for folder in sorted(p for p in designs.iterdir() if p.is_dir()) if designs.is_dir() else []:
+        row: dict[str, Any] = {"use_case": folder.name, "builds": 0, "latest": None}
+        for path in sorted((folder / "builds").glob("*/as-built.json")):
+            try:
+                data = json_loads(read_file(path))
+            except (OSError, ValueError, SddBuildError):
+                continue
+            if data.get("mode") != "build":
+                continue
+            row["builds"] += 1
+            row.update(
+                latest=data.get("build_id"),
+                result=data.get("result"),
+                deviations=len(data.get("deviations") or []),
+                **(data.get("metrics") or {}),
+            )
+        rows.append(row)
+    return {"use_cases": mask_data(rows)}
 
 
 def read_artifact(root: Path, rel: str) -> dict[str, Any]:

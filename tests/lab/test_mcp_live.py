@@ -126,9 +126,10 @@ def test_agent_flow_under_the_gates(lab_repo: tuple[Path, LabHandle, Path]) -> N
                 rel = f"designs/ospf-underlay/builds/{record.get('build_id')}/as-built.json"
                 read = await step(c, "read_artifact", {"path": rel})
                 cases = await step(c, "use_cases", {})
-                return [built, read, cases]
+                numbers = await step(c, "metrics", {})
+                return [built, read, cases, numbers]
 
-        built, read, cases = anyio.run(phase3)
+        built, read, cases, numbers = anyio.run(phase3)
         assert not built.is_error, text_of(built)
         summary = built.structured_content
         assert summary["result"] == "as_designed", summary
@@ -143,6 +144,9 @@ def test_agent_flow_under_the_gates(lab_repo: tuple[Path, LabHandle, Path]) -> N
         ospf = next(c for c in cases.structured_content["use_cases"] if "ospf" in c["use_case"])
         assert ospf["gate2"] == "approved"
         assert ospf["last_build"]["result"] == "as_designed"
+        rows = {r["use_case"]: r for r in numbers.structured_content["use_cases"]}
+        assert rows["ospf-underlay"]["builds"] == 1
+        assert rows["ospf-underlay"]["deviation_rate"] == 0
         for node in NODES:
             assert " ip ospf network point-to-point" in handle.hosts[node].vtysh(
                 "show running-config"

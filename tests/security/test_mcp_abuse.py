@@ -79,7 +79,8 @@ def test_tools_and_annotations(repo: tuple[Path, Listener, Path]) -> None:
     assert tools["build"].read_only_hint is False
     assert tools["drift"].read_only_hint is True
     assert tools["drift"].open_world_hint is True
-    for name in ("use_cases", "read_artifact", "validate", "plan", "graph", "gates", "schema"):
+    read_tools = ("use_cases", "read_artifact", "validate", "plan", "graph", "gates", "schema")
+    for name in (*read_tools, "metrics", "diff", "audit_entries", "audit_verify"):
         ann = tools[name]
         assert ann.read_only_hint is True, name
         assert ann.open_world_hint is False, name
