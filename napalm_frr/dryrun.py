@@ -16,7 +16,7 @@ to be the device's version):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,11 +70,16 @@ class Validation:
 
 @dataclass
 class Expected:
-    """FRR's own rendering of ``base`` + the intended configs, and the lines it refused."""
+    """FRR's own rendering of ``base`` + the intended configs, the lines it refused, and for
+    each probed line it does not show, what applying that line changes in its rendering
+    (``added``, ``removed`` paths): nothing at all for a default it elides, other lines for
+    one it stores elsewhere (``router ospf / passive-interface lo`` becomes ``interface lo /
+    ip ospf passive``)."""
 
     running: str
     paths: set[Path]
     refused: dict[Path, Refusal]
+    effects: dict[Path, tuple[set[Path], set[Path]]] = field(default_factory=dict)
 
 
 def config_paths(text: str) -> list[Path]:
@@ -227,8 +232,45 @@ def validate(
     return results
 
 
-def expected(base: str, configs: list[str], *, profile: str) -> Expected:
-    """``show running-config`` of this FRR version after ``base`` and then ``configs``."""
+def _render(node: cfg.Node, indent: int = 0) -> Iterator[str]:
+    """A tree as vtysh input: indented, each context left with its own exit command."""
+    for child in node.children.values():
+        yield " " * indent + child.line
+        if child.children:
+            yield from _render(child, indent + 1)
+            yield " " * indent + cfg.exit_command(child.line)
+
+
+def _without(text: str, paths: set[Path]) -> str:
+    """``text`` without the lines at ``paths`` (and what they contain)."""
+    tree = cfg.parse(text)
+
+    def prune(node: cfg.Node, at: Path) -> None:
+        for line in list(node.children):
+            if (*at, line) in paths:
+                del node.children[line]
+            else:
+                prune(node.children[line], (*at, line))
+
+    prune(tree, ())
+    return "\n".join(_render(tree)) + "\n"
+
+
+def _context(path: Path) -> str:
+    """One line inside its stanzas, as vtysh input."""
+    lines = [" " * depth + line for depth, line in enumerate(path)]
+    lines += [
+        " " * depth + cfg.exit_command(path[depth]) for depth in reversed(range(len(path) - 1))
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def expected(
+    base: str, configs: list[str], *, profile: str, probe: Iterable[Path] = ()
+) -> Expected:
+    """``show running-config`` of this FRR version after ``base`` and then ``configs``; and
+    for each line of ``probe`` it does not show (nor refuse), the effect of that line alone,
+    applied last on an instance holding everything else."""
     with scratch.borrow(profile) as instance:
         instance.load(base)
         refused: dict[Path, Refusal] = {}
@@ -237,7 +279,21 @@ def expected(base: str, configs: list[str], *, profile: str) -> Expected:
             for refusal in _refusals(answers, sent):
                 refused.setdefault(refusal.path, refusal)
         running = instance.running()
-    return Expected(running=running, paths=set(config_paths(running)), refused=refused)
+    result = Expected(running=running, paths=set(config_paths(running)), refused=refused)
+    suspects = [p for p in dict.fromkeys(probe) if p not in result.paths and p not in refused]
+    if not suspects:
+        return result
+    with scratch.borrow(profile) as instance:
+        instance.load(base)
+        for text in configs:
+            instance.load(_without(text, set(suspects)))
+        before = set(config_paths(instance.running()))
+        for path in suspects:
+            instance.load(_context(path))
+            after = set(config_paths(instance.running()))
+            result.effects[path] = (after - before, before - after)
+            before = after
+    return result
 
 
 class Oracle:
@@ -316,12 +372,13 @@ class Oracle:
         )
         return out
 
-    def expected(self, base: str, configs: list[str]) -> dict[str, Any]:
+    def expected(self, base: str, configs: list[str], probe: Iterable[Path] = ()) -> dict[str, Any]:
         """``show running-config`` as the device's FRR version renders ``base`` and then
         ``configs`` (on a scratch instance): what reconciliation compares the device with.
         Returns ``running`` (``None`` when it cannot be known), ``refused`` [{``path``,
-        ``line``, ``reason``, ``kind``}], ``version``, ``profile``, ``source`` (who answered)
-        and ``unavailable`` (why nobody could)."""
+        ``line``, ``reason``, ``kind``}], ``effects`` [{``path``, ``added``, ``removed``}]
+        for the lines of ``probe`` FRR does not show, ``version``, ``profile``, ``source``
+        (who answered) and ``unavailable`` (why nobody could)."""
         with self.driver._lock:
             version, profile = self._identity(self.driver._running(reuse=True))
         out: dict[str, Any] = {
@@ -335,10 +392,18 @@ class Oracle:
         if out["unavailable"] is not None:
             return out
         try:
-            result = expected(base, configs, profile=profile)
+            result = expected(base, configs, profile=profile, probe=probe)
         except scratch.ScratchError as exc:
             out["unavailable"] = f"the scratch FRR instance failed: {exc}"
             return out
         out["running"] = result.running
         out["refused"] = [r.as_dict() for r in result.refused.values()]
+        out["effects"] = [
+            {
+                "path": list(path),
+                "added": sorted(map(list, added)),
+                "removed": sorted(map(list, gone)),
+            }
+            for path, (added, gone) in result.effects.items()
+        ]
         return out

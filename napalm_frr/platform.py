@@ -45,6 +45,8 @@ SESSION_NOISE: Final[tuple[re.Pattern[str], ...]] = (
     re.compile(r"^Please be aware that removing the password is a security risk"),
     # bgpd applies a reference to a route-map defined later (or never) and says so
     re.compile(r"^The route-map '[^']*' does not exist\.$"),
+    # bfdd applies echo-mode on an IPv6 peer and warns (found by the corpus, tests/lab)
+    re.compile(r"^% Echo mode works correctly for IPv4, but only works when the peer is also"),
 )
 
 #: Any vtysh prompt at the end of what was read (any host name: ``hostname`` renames it,

@@ -145,13 +145,16 @@ class Oracle(Protocol):
     ``check``: ``diff``, ``commands`` of a candidate (queued for ``validate``); ``validate``:
     ``refused`` (per queued candidate, [{``path``, ``line``, ``reason``, ``kind``}]),
     ``validated_by``, ``unvalidated``; ``expected``: ``running`` (or ``None``), ``refused``,
-    ``version``, ``profile``, ``source``, ``unavailable``; ``identity``: (version, profile)
-    named by a running config."""
+    ``effects`` (of the probed lines it does not show: ``added``, ``removed``), ``version``,
+    ``profile``, ``source``, ``unavailable``; ``identity``: (version, profile) named by a
+    running config."""
 
     def identity(self, running: str) -> tuple[str | None, str]: ...
     def check(self, config: str, mode: str = ...) -> dict[str, Any]: ...
     def validate(self) -> dict[str, Any]: ...
-    def expected(self, base: str, configs: list[str]) -> dict[str, Any]: ...
+    def expected(
+        self, base: str, configs: list[str], probe: Iterable[tuple[str, ...]] = ...
+    ) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -404,11 +407,14 @@ class DeviceSession:
             unvalidated=res.get("unvalidated"),
         )
 
-    def expected(self, base: str, configs: list[str]) -> dict[str, Any] | None:
+    def expected(
+        self, base: str, configs: list[str], probe: Iterable[tuple[str, ...]] = ()
+    ) -> dict[str, Any] | None:
         """The device software's own running config after ``base`` + ``configs`` (asked of a
-        stand-in, never the device); ``None`` when the platform has no :class:`Oracle`."""
+        stand-in, never the device), with the effect of each ``probe`` line it does not show;
+        ``None`` when the platform has no :class:`Oracle`."""
         oracle = self.oracle()
-        return None if oracle is None else oracle.expected(base, configs)
+        return None if oracle is None else oracle.expected(base, configs, probe)
 
     def commands(self, commands: list[str]) -> dict[str, str]:
         out = self._timed(self.driver.cli, list(commands))

@@ -77,6 +77,10 @@ class Truth:
     elided: frozenset[ConfigPath] = frozenset()
     kept: frozenset[ConfigPath] = frozenset()
     refused: Mapping[ConfigPath, str] = field(default_factory=dict)
+    #: per line it does not show: the lines applying it adds and removes (none: a default)
+    effects: Mapping[ConfigPath, tuple[frozenset[ConfigPath], frozenset[ConfigPath]]] = field(
+        default_factory=dict
+    )
     unavailable: str | None = None
 
     def shows(self, path: ConfigPath) -> bool | None:
@@ -203,41 +207,54 @@ def _similar(path: ConfigPath, candidates: list[ConfigPath]) -> ConfigPath | Non
 
 
 def _missing(
-    path: ConfigPath, c: _Configs, truth: Truth, device_new: list[ConfigPath]
-) -> tuple[str, str, ConfigPath | None]:
-    """(class, reason, the line the device shows instead) for an intended line it does not show."""
+    path: ConfigPath, c: _Configs, truth: Truth, device_new: list[ConfigPath], post: set[ConfigPath]
+) -> tuple[str, str, list[ConfigPath]]:
+    """(class, reason, the lines the device shows instead) for an intended line it does not
+    show."""
     source = truth.source or "the device's software"
     refusal = truth.refused.get(path)
     if refusal is not None:
-        return "rejected_line", f"{source} refuses the line: {refusal}", None
+        return "rejected_line", f"{source} refuses the line: {refusal}", []
+    effect = truth.effects.get(path)
+    if effect is not None and truth.shows(path) is False:
+        added, removed = effect
+        if not added and not removed:
+            reason = f"{source} shows nothing for it after applying it: the value is its default"
+            return "default_elided", reason, []
+        if added and added <= post:
+            shown = sorted(added)
+            return "rewritten_line", f"{source} stores the line as {_lines(shown)}", shown
+        reason = f"{source} stores the line as {_lines(sorted(added))}; the device shows neither"
+        return "rejected_line", reason, []
     shows = truth.shows(path)
     if shows is False and truth.paths is not None:
         # the software itself may store it in another form: look among its own new lines
         own = _similar(path, [p for p in truth.paths if p not in c.pre and p not in c.owner])
         if own is not None and own in device_new:
-            return "rewritten_line", f"{source} stores the line in another form", own
+            return "rewritten_line", f"{source} stores the line in another form", [own]
         if own is not None:
-            return (
-                "rejected_line",
-                f"{source} stores it as '{own[-1]}'; the device shows neither",
-                None,
-            )
+            reason = f"{source} stores it as '{own[-1]}'; the device shows neither"
+            return "rejected_line", reason, []
     if shows is False:
         reason = f"{source} leaves it out of the running config after applying it: its default"
-        return "default_elided", reason, None
+        return "default_elided", reason, []
     rewritten = _similar(path, device_new)
     if rewritten is not None:
-        return "rewritten_line", "the device stored the line in another form", rewritten
+        return "rewritten_line", "the device stored the line in another form", [rewritten]
     if shows is True:
         reason = (
             f"{source} shows the line after applying it; the device does not: refused or dropped"
         )
-        return "rejected_line", reason, None
+        return "rejected_line", reason, []
     reason = (
         "the line is not in the running configuration after apply (whether it is a default "
         f"could not be checked: {truth.unavailable})"
     )
-    return "rejected_line", reason, None
+    return "rejected_line", reason, []
+
+
+def _lines(paths: list[ConfigPath]) -> str:
+    return "; ".join(f"'{show_path(p)}'" for p in paths) or "nothing"
 
 
 def reconcile(
@@ -289,10 +306,19 @@ def reconcile(
                 component=c.owner[path],
             )
     for path in q.missing:
-        kind, reason, actual = _missing(path, c, truth, [p for p in q.new if p not in claimed])
-        if actual is not None:
-            claimed.add(actual)
-        add(kind, path, reason, expected=path, actual=actual, component=c.owner[path])
+        free = [p for p in q.new if p not in claimed]
+        kind, reason, actual = _missing(path, c, truth, free, post_set)
+        claimed.update(actual)
+        findings.append(
+            Finding(
+                kind,
+                show_path(path),
+                "; ".join(show_path(a) for a in actual) or None,
+                reason,
+                c.owner[path],
+                show_path(path),
+            )
+        )
     for path in q.new:
         if path in claimed or (truth.paths is not None and path in truth.paths):
             continue  # the device's rendering of an intended line, or its own consequence

@@ -111,15 +111,25 @@ def _truth(
                 elided=frozenset(p for p, k in keys.items() if known[k] == "elided"),
                 kept=frozenset(p for p, k in keys.items() if known[k] == "kept"),
             ), ident
-    res = session.expected("" if strategy == "replace" else pre, [text for _c, text in intended])
+    res = session.expected(
+        "" if strategy == "replace" else pre, [text for _c, text in intended], q.missing
+    )
     if res is None or res.get("running") is None:
         why = (res or {}).get("unavailable") or "the device's software could not be asked"
         return Truth(unavailable=str(why)), None
     refused = {tuple(r["path"]): str(r["reason"]) for r in res.get("refused", [])}
+    effects = {
+        tuple(e["path"]): (
+            frozenset(tuple(a) for a in e["added"]),
+            frozenset(tuple(r) for r in e["removed"]),
+        )
+        for e in res.get("effects", [])
+    }
     return Truth(
         source=str(res.get("source") or f"FRR {version}"),
         paths=frozenset(config_paths(str(res["running"]))),
         refused=refused,
+        effects=effects,
     ), ident
 
 
