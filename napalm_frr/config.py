@@ -144,7 +144,7 @@ def parse(text: str) -> Node:
         elif is_opener(line, path):
             stack.append((indent, node))
     for line in [k for k, v in root.children.items() if not v.children]:
-        if line in platform.ABSENT_WHEN_EMPTY:
+        if line.startswith(platform.ABSENT_WHEN_EMPTY):
             del root.children[line]
     return root
 

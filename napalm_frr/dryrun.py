@@ -205,9 +205,11 @@ def validate(
         instance.load(base)
         sent_by: list[list[str]] = []
         for result in results:
-            sent, refused = instance.load("\n".join(result.commands))
-            sent_by.append(sent)
-            result.refused = _refusals(refused, sent)
+            # typed as the driver types them into the device: the same answers, classified alike
+            answers = instance.session(result.commands)
+            sent_by.append(result.commands)
+            refused = [(i, a) for i, a in enumerate(answers) if a.failed]
+            result.refused = _refusals(refused, result.commands)
         if device_daemons is None:
             return results
         owners = _owners(instance)
@@ -288,11 +290,25 @@ def expected(
         for text in configs:
             instance.load(_without(text, set(suspects)))
         before = set(config_paths(instance.running()))
+        steps: list[tuple[set[Path], set[Path]]] = []
         for path in suspects:
             instance.load(_context(path))
             after = set(config_paths(instance.running()))
-            result.effects[path] = (after - before, before - after)
+            steps.append((after - before, before - after))
             before = after
+    # a line a later probe replaced lives on in that probe's lines: 'lsp-gen-interval 3' and
+    # 'lsp-refresh-interval 6' both end up as 'lsp-timers gen-interval 3 refresh-interval 6 ...'
+    final: list[set[Path]] = [set() for _ in steps]
+    for k in reversed(range(len(steps))):
+        for line in steps[k][0]:
+            if line in before:
+                final[k].add(line)
+                continue
+            later = next((j for j in range(k + 1, len(steps)) if line in steps[j][1]), None)
+            if later is not None:
+                final[k] |= final[later]
+    for path, (added, removed), stored in zip(suspects, steps, final, strict=True):
+        result.effects[path] = (stored if added else set(), removed)
     return result
 
 

@@ -387,7 +387,14 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
                 again = cfg.diff(cfg.parse(self._running()), target)
                 missing = again.commands(additions_only=True)
                 if missing:
-                    refused = [r for r in self._configure(missing) if r.failed]
+                    # FRR took every line of the first pass; what looks missing now may only
+                    # be stored in another form ('int lo' is 'interface lo') and sending it
+                    # again is not always idempotent ('ipv6 ospf6 area 0.0.0.0': "lo already
+                    # attached to Area 0"): a refusal here is logged, not a failed commit --
+                    # what is really missing is the caller's reconciliation (or not_kept)
+                    for result in self._configure(missing):
+                        if result.failed:
+                            log.info("%s: resend: %s", self.hostname, _describe([result]))
         except ConnectionException:
             # the session died half-way: log in again and put the snapshot back
             try:

@@ -159,7 +159,10 @@ KEPT_ON_REPLACE: Final[tuple[re.Pattern[str], ...]] = (
 )
 
 #: Contexts FRR does not print when they are empty: an empty one in a candidate is no change.
-ABSENT_WHEN_EMPTY: Final[tuple[str, ...]] = ("line vty",)
+#: An empty ``interface X`` is what ospfd and others print for an interface whose settings
+#: were all removed; FRR refuses to delete an active interface ("only inactive interfaces can be
+#: deleted"), so it is no configuration either way (found by the corpus, tests/lab).
+ABSENT_WHEN_EMPTY: Final[tuple[str, ...]] = ("line vty", "interface ")
 
 #: Lines of ``show running-config`` that are not configuration and never take part in a diff.
 IGNORED_LINES: Final[tuple[re.Pattern[str], ...]] = (

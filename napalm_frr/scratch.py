@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from napalm_frr import config as cfg
-from napalm_frr.transport import LineResult, vtysh_file_errors
+from napalm_frr.transport import LineResult, classify, split_transcript, vtysh_file_errors
 
 __all__ = [
     "DAEMONS",
@@ -100,7 +100,9 @@ def local_version() -> str | None:
     return match[1] if match else None
 
 
-def _run(argv: list[str], *, timeout: float = TIMEOUT_S, stdin: str | None = None) -> str:
+def _run(
+    argv: list[str], *, timeout: float = TIMEOUT_S, stdin: str | None = None, stderr: bool = True
+) -> str:
     """stdout, then stderr (vtysh's daemon messages before its per-line errors)."""
     try:
         proc = subprocess.run(
@@ -110,7 +112,7 @@ def _run(argv: list[str], *, timeout: float = TIMEOUT_S, stdin: str | None = Non
         raise ScratchError(f"{argv[0]} did not answer within {timeout:g}s") from exc
     except OSError as exc:
         raise ScratchError(f"cannot run {argv[0]}: {exc.strerror}") from exc
-    return proc.stdout + proc.stderr
+    return proc.stdout + (proc.stderr if stderr else "")
 
 
 def _lines_of(text: str) -> list[str]:
@@ -202,9 +204,10 @@ class Scratch:
                 self._pids.append(int((run_dir / f"{daemon}.pid").read_text().strip()))
         self.running_daemons = DAEMONS
 
-    def vtysh(self, *args: str, stdin: str | None = None) -> str:
+    def vtysh(self, *args: str, stdin: str | None = None, stderr: bool = True) -> str:
         """Run vtysh against this instance (in its own UTS namespace, like the daemons)."""
-        return _run(["unshare", "--uts", VTYSH, "-N", self.name, *args], stdin=stdin)
+        argv = ["unshare", "--uts", VTYSH, "-N", self.name, *args]
+        return _run(argv, stdin=stdin, stderr=stderr)
 
     def load(self, text: str) -> tuple[list[str], list[tuple[int, LineResult]]]:
         """Apply configuration ``text`` (``vtysh -f``, which goes on past a refused line).
@@ -221,6 +224,25 @@ class Scratch:
         finally:
             path.unlink(missing_ok=True)
         return lines, vtysh_file_errors(out, lines)
+
+    def session(self, lines: list[str]) -> list[LineResult]:
+        """Type ``lines`` (vtysh commands, contexts entered and left explicitly) into an
+        interactive vtysh in configuration mode, as the driver types them into the device's
+        (``VtyshTransport``): vtysh goes on past a refused line, and each line's answer is
+        classified exactly as the driver classifies the device's (``transport.classify``:
+        errors, warnings such as "This command is deprecated", notices it knows)."""
+        if not lines:
+            return []
+        self._dummies(lines)
+        typed = ["configure terminal", *(ln.strip() for ln in lines), "end"]
+        out = self.vtysh(stdin="\n".join(typed) + "\n", stderr=False).rstrip("\n")
+        answers = split_transcript(out, typed)
+        if answers is None:
+            raise ScratchError(f"could not follow the scratch vtysh session: {out[-200:]!r}")
+        return [
+            LineResult(line, answer, classify(answer))
+            for line, answer in zip(lines, answers[1:-1], strict=True)
+        ]
 
     def _dummies(self, lines: list[str]) -> None:
         """A kernel interface for each ``interface X`` the text names (as on the device)."""

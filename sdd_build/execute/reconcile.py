@@ -96,8 +96,23 @@ class Truth:
         return None
 
 
+#: Top-level stanzas that configure nothing when empty: an empty ``interface X`` is what FRR
+#: prints for an interface whose settings were all removed (and an active interface cannot be
+#: deleted); an empty ``line vty`` is its default.
+_EMPTY_MEANS_ABSENT = ("interface ", "line vty")
+
+
 def config_paths(text: str) -> list[ConfigPath]:
-    """Every meaningful line as its path of parent stanzas, in order, de-duplicated."""
+    """Every meaningful line as its path of parent stanzas, in order, de-duplicated (an empty
+    stanza that configures nothing, ``_EMPTY_MEANS_ABSENT``, is left out)."""
+    paths = _paths(text)
+    parents = {p[:1] for p in paths if len(p) > 1}
+    return [
+        p for p in paths if len(p) > 1 or p in parents or not p[0].startswith(_EMPTY_MEANS_ABSENT)
+    ]
+
+
+def _paths(text: str) -> list[ConfigPath]:
     stack: list[tuple[int, str]] = []
     seen: set[ConfigPath] = set()
     out: list[ConfigPath] = []

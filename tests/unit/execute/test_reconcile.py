@@ -26,8 +26,14 @@ def test_paths_follow_indentation_and_exit() -> None:
         ("router bgp 1", "neighbor x remote-as 2"),
         ("router bgp 1", "address-family ipv4 unicast"),
         ("router bgp 1", "address-family ipv4 unicast", "network 1.1.1.1/32"),
-        ("line vty",),
     ]
+
+
+def test_an_empty_interface_or_line_vty_is_no_configuration() -> None:
+    """ospfd prints 'interface eth1 / exit' once all its settings are gone, and FRR cannot
+    delete an active interface: a restore must not count it as a line left over."""
+    text = "interface eth1\nexit\n!\ninterface eth2\n ip ospf cost 5\nexit\nline vty\n!\n"
+    assert config_paths(text) == [("interface eth2",), ("interface eth2", "ip ospf cost 5")]
 
 
 def test_as_designed_has_no_findings() -> None:
