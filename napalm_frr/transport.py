@@ -81,15 +81,16 @@ def parse_vtysh_file_errors(output: str, lines: list[str]) -> list[LineResult]:
 
 def vtysh_file_errors(output: str, lines: list[str]) -> list[tuple[int, LineResult]]:
     """Refused lines from the output of ``vtysh -f`` / ``vtysh -C -f``, each with its index in
-    ``lines``. A daemon's own words for a line it refused (``% Specify remote-as ...``) come
-    apart from vtysh's ``line N: Failure to communicate[13] to bgpd, line: ...``; they are paired
-    in order."""
+    ``lines``. A daemon's own words for a line it refused (``% Specify remote-as ...``, ``BGP is
+    already running; AS is 65001``) come apart from vtysh's ``line N: Failure to
+    communicate[13] to bgpd, line: ...``; they are paired in order."""
     rows = output.replace("\r", "").splitlines()
     numbered = [
         (row, platform.VTYSH_FILE_ERROR.match(row) or platform.VTYSH_FILE_FAILURE.match(row))
         for row in rows
     ]
-    said = [row.strip() for row, match in numbered if match is None and row.startswith("%")]
+    # the daemon's own words: bgpd prints "BGP is already running; AS is 65001" (no "%")
+    said = [row.strip() for row, match in numbered if match is None and row.strip()]
     results: list[tuple[int, LineResult]] = []
     for _row, match in numbered:
         if match is None:
