@@ -141,3 +141,38 @@ def test_replace_removes_what_it_does_not_name() -> None:
     post = "interface eth1\n ip address 10.1.12.0/31\nexit\n"
     assert reconcile([("all", intended)], PRE, post, strategy="replace") == []
     assert {f.kind for f in reconcile([("all", intended)], PRE, post)} == {"unexpected_change"}
+
+
+OSPF = "router ospf\n passive-interface lo\n timers throttle spf 0 50 5000\nexit\n"
+OSPF_POST = PRE + "interface lo\n ip ospf passive\nexit\n!\nrouter ospf\nexit\n"
+
+
+def test_a_line_with_no_effect_is_a_default_one_stored_elsewhere_is_rewritten() -> None:
+    moved = frozenset({("interface lo", "ip ospf passive")})
+    truth = Truth(
+        source=SOURCE,
+        paths=frozenset(config_paths(OSPF_POST)),
+        effects={
+            ("router ospf", "passive-interface lo"): (moved, frozenset()),
+            ("router ospf", "timers throttle spf 0 50 5000"): (frozenset(), frozenset()),
+        },
+    )
+    found = {
+        f.line: (f.kind, f.actual) for f in reconcile([("ospf", OSPF)], PRE, OSPF_POST, truth=truth)
+    }
+    assert found == {
+        "router ospf / passive-interface lo": ("rewritten_line", "interface lo / ip ospf passive"),
+        "router ospf / timers throttle spf 0 50 5000": ("default_elided", None),
+    }
+
+
+def test_a_stored_form_the_device_lacks_is_rejected() -> None:
+    moved = frozenset({("interface lo", "ip ospf passive")})
+    post = PRE + "router ospf\nexit\n"
+    truth = Truth(
+        source=SOURCE,
+        paths=frozenset(config_paths(OSPF_POST)),
+        effects={("router ospf", "passive-interface lo"): (moved, frozenset())},
+    )
+    kinds = {f.line: f.kind for f in reconcile([("ospf", OSPF)], PRE, post, truth=truth)}
+    assert kinds["router ospf / passive-interface lo"] == "rejected_line"
