@@ -24,6 +24,16 @@ crashes, so a killed build never leaves a stale lock. Each lock file holds its h
 while locked (nothing secret). Beside each lock, the device's last change
 (``sdd_build.execute.ledger``): persistent, so that a build killed by a power cut still keeps
 other designs off the devices it left half-changed after the reboot.
+
+Use (a command that restores build X's backups, e.g. ``rollback``)::
+
+    with lock_hosts(hosts, "rollback", design=..., build_id=X, repository=repo_root,
+                    wait_s=wait_lock_s, restores_from=<X's build_started ts>) as devices:
+        if devices.changed_since(host):   # another build changed it since X's backup:
+            ...                           #   never put the backup back over that change
+        devices.changing(host)            # before the restore (RecordError: do not restore)
+        ...restore, read back...
+        devices.settle([hosts whose state is now recorded])
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from sdd_build.execute.build import (
 )
 from sdd_build.execute.discover import Feasibility, discover, write_feasibility
 from sdd_build.execute.drift import DriftReport, detect_drift
+from sdd_build.execute.locks import lock_hosts
 from sdd_build.execute.recover import recover_build
 from sdd_build.execute.results import AsBuilt
 from sdd_build.plan.day2 import DesignDelta, design_delta
@@ -166,7 +167,10 @@ def drift_service(
         raise DesignError.from_problems(report.problems)
     ws = report.workspace
     baseline = load_baseline(ws.design.directory / BASELINE_FILE)
-    drift = detect_drift(ws, report.plan, baseline, secrets=inventory_secrets(ws))
+    # read-only, but not half-way through a build: that would report its half as drift
+    hosts = [ws.inventory.inventory.hosts[h] for h in ws.hosts]
+    with lock_hosts(hosts, "drift", design=ws.design.model.design, repository=ws.design.repo.root):
+        drift = detect_drift(ws, report.plan, baseline, secrets=inventory_secrets(ws))
     AuditLog(ws.root).append(
         "drift",
         design=ws.design.model.design,
