@@ -24,7 +24,7 @@ from nornir.core.task import Result, Task
 
 from sdd_build.design.inventory import LoadedInventory, load_inventory, overlay_connections
 from sdd_build.design.loader import find_root
-from sdd_build.errors import DesignError, GateError
+from sdd_build.errors import DesignError, GateError, RecordError
 from sdd_build.execute.device import RestoreOutcome, open_session
 from sdd_build.execute.evidence import EvidenceStore
 from sdd_build.execute.identity import RecordedIdentities
@@ -189,7 +189,11 @@ def rollback_service(
         session.expect_daemons(daemons.get(host))
         backup = backups[host]
         assert backup is not None
-        devices.changing(host)  # the device ledger: this rollback is changing it
+        try:
+            devices.changing(host)  # the device's ledger: this rollback is changing it
+        except RecordError as exc:
+            outcomes[host] = RestoreOutcome(False, error=str(exc), read_back=False)
+            return Result(host=task.host, failed=True)
         outcomes[host] = session.restore(backup)
         return Result(host=task.host, result="restored")
 

@@ -196,3 +196,43 @@ def test_a_recovery_settles_only_what_it_decided(
     assert record.result == "as_designed"
     with pytest.raises(HostLockedError, match=f"host r3 was left half-changed by build {first_id}"):
         build(only["r3"], net)  # undecided: still the first build's until it is recovered
+
+
+def test_rollback_never_undoes_a_later_build_of_another_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from sdd_build.errors import GateError
+    from sdd_build.execute import rollback as rollback_mod
+    from sdd_build.execute.rollback import rollback_service
+    from sdd_build.testing.fake import attach
+
+    net = network(
+        r1={"sticky": [r"svc area .*"], "outputs": {"show svc json": '{"state": "down"}'}}
+    )
+    first = _repo(tmp_path / "a", "demo")
+    record, bdir = build(first, net)
+    assert record.hosts["r1"]["state"] == "changed"  # its restore failed: a rollback retries
+    net["r1"].sticky = []
+    net["r1"].outputs["show svc json"] = fakerepo.svc_state
+    other = _repo(
+        tmp_path / "b",
+        "other-design",
+        **{"inventory/hosts.yaml": _hosts("r1"), "templates/fake/extra.j2": "extra 99\n"},
+    )
+    later, _ = build(other, net)  # commits on r1 (and keeps it: its checks pass)
+    assert net["r1"].has("extra 99")
+    real = rollback_mod._inventory
+    monkeypatch.setattr(
+        rollback_mod,
+        "_inventory",
+        lambda *a: (inv := real(*a), attach(SimpleNamespace(inventory=inv), net))[0],
+    )
+    sessions = net["r1"].sessions
+    with pytest.raises(
+        GateError, match=f"changed since by another build: r1 \\(build {later.build_id}"
+    ):
+        rollback_service(bdir.name, hosts=["r1"], root=tmp_path / "a")
+    assert net["r1"].sessions == sessions  # no device contact
+    assert net["r1"].has("extra 99")
