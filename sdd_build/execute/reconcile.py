@@ -234,6 +234,12 @@ def _missing(
     if effect is not None and truth.shows(path) is False:
         added, removed = effect
         if not added and not removed:
+            # a stanza header alone changes nothing; when its lines are stored under another
+            # header ('int lo' is 'interface lo'), the header is stored as that one
+            moved = _moved_header(path, c, truth)
+            if moved and moved <= post:
+                shown = sorted(moved)
+                return "rewritten_line", f"{source} stores the stanza as {_lines(shown)}", shown
             reason = f"{source} shows nothing for it after applying it: the value is its default"
             return "default_elided", reason, []
         if added and added <= post:
@@ -266,6 +272,16 @@ def _missing(
         f"could not be checked: {truth.unavailable})"
     )
     return "rejected_line", reason, []
+
+
+def _moved_header(path: ConfigPath, c: _Configs, truth: Truth) -> set[ConfigPath]:
+    """The stanzas the lines inside ``path`` are stored under, when not under ``path``."""
+    depth = len(path)
+    headers: set[ConfigPath] = set()
+    for child in c.intended:
+        if len(child) > depth and child[:depth] == path and child in truth.effects:
+            headers |= {a[:depth] for a in truth.effects[child][0] if len(a) > depth}
+    return headers if headers and path not in headers else set()
 
 
 def _lines(paths: list[ConfigPath]) -> str:

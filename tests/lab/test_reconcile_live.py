@@ -93,6 +93,7 @@ BFD_LINES = {
     "bfd / profile fast / receive-interval 300",
     "bfd / profile fast / transmit-interval 200",
 }
+DEPRECATED = "router ospf\n passive-interface lo\nexit\n"
 ELIDED = {
     "bfd / profile fast / detect-multiplier 3",
     "bfd / profile fast / receive-interval 300",
@@ -242,7 +243,9 @@ def test_check_shows_diffs_and_every_refused_line_and_changes_nothing(
     repo: tuple[Path, LabHandle],
 ) -> None:
     root, handle = repo
-    typo = POLICY.replace("match ip address", "match ip adress")
+    # a typo FRR's parser refuses, and a deprecated command FRR warns about (the driver
+    # refuses a warning: the dry run must say so too)
+    typo = POLICY.replace("match ip address", "match ip adress") + DEPRECATED
     write_use_case(root, hosts="r1, r2", policy=typo)
     approve(root)
     before = {n: running(handle, n) for n in NODES}
@@ -262,9 +265,12 @@ def test_check_shows_diffs_and_every_refused_line_and_changes_nothing(
     assert set(refused) == {
         ("route-policy", "r1", typo_line),
         ("route-policy", "r2", typo_line),
+        ("route-policy", "r1", "router ospf / passive-interface lo"),
+        ("route-policy", "r2", "router ospf / passive-interface lo"),
         *(("bfd-profile", "r2", line) for line in BFD_LINES),
     }, refused
     assert "% Unknown command" in refused[("route-policy", "r1", typo_line)]
+    assert "deprecated" in refused[("route-policy", "r2", "router ospf / passive-interface lo")]
     assert "bfdd is not running on the device" in refused[("bfd-profile", "r2", "bfd")]
     assert not [d for d in record["deviations"] if d["class"] == "unvalidated"]
     # the terminal shows per host the diff and the refused lines

@@ -176,3 +176,22 @@ def test_a_stored_form_the_device_lacks_is_rejected() -> None:
     )
     kinds = {f.line: f.kind for f in reconcile([("ospf", OSPF)], PRE, post, truth=truth)}
     assert kinds["router ospf / passive-interface lo"] == "rejected_line"
+
+
+def test_an_abbreviated_stanza_header_is_rewritten_not_a_default() -> None:
+    intended = "int eth9\n ip address 10.9.9.1/24\nexit\n"
+    post = PRE + "interface eth9\n ip address 10.9.9.1/24\nexit\n"
+    stored = frozenset({("interface eth9",), ("interface eth9", "ip address 10.9.9.1/24")})
+    truth = Truth(
+        source=SOURCE,
+        paths=frozenset(config_paths(post)),
+        effects={
+            ("int eth9",): (frozenset(), frozenset()),
+            ("int eth9", "ip address 10.9.9.1/24"): (stored, frozenset()),
+        },
+    )
+    found = {
+        f.line: (f.kind, f.actual) for f in reconcile([("if", intended)], PRE, post, truth=truth)
+    }
+    assert found["int eth9"] == ("rewritten_line", "interface eth9")
+    assert found["int eth9 / ip address 10.9.9.1/24"][0] == "rewritten_line"
