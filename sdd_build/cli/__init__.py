@@ -84,6 +84,7 @@ def _register() -> None:
 
     design_cmds.register(main)
     agent_cmds.register(main)
+    agent_cmds.register_policy(main)
     build_cmds.register(main)
     day2_cmds.register(main)
     gov_cmds.register(main)

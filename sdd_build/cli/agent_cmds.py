@@ -108,3 +108,43 @@ def register(main: click.Group) -> None:
             f"[green]approved[/] {record.artifact} ({record.gate}) by {record.approver}, "
             f"record {result.approval.display} (audit seq {result.audit_entry['seq']})"
         )
+
+
+def register_policy(main: click.Group) -> None:
+    @main.group("policy")
+    def policy() -> None:
+        """Policy-level autonomy: pre-approved patterns in policy.yaml (see README 'Agents')."""
+
+    @policy.command("pin")
+    @click.argument("pattern")
+    @_root_opt
+    def pin_cmd(pattern: str, root: Path | None) -> None:
+        """Pin PATTERN to its design as it is now (structure, every referenced file's sha256)."""
+        from sdd_build.gates.patterns import pin_pattern
+
+        done = pin_pattern(_root(root), pattern)
+        console.print(
+            f"pinned pattern {done['pattern']}: structure {done['structure'][:12]}, "
+            f"{done['pinned']} file(s); approve the policy again (sdd-build policy approve)"
+        )
+
+    @policy.command("approve")
+    @click.option("--by", "by", required=True, metavar="NAME", help="Who approves.")
+    @click.option(
+        "--key",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Ed25519 private key (PEM) to sign the approval with.",
+    )
+    @_root_opt
+    def approve_cmd(by: str, key: Path | None, root: Path | None) -> None:
+        """Approve policy.yaml as it is now (approvers.yaml applies, like Gate 2)."""
+        from sdd_build.gates.patterns import approve_policy
+        from sdd_build.gates.policy import load_policy
+
+        where = _root(root)
+        entry = approve_policy(where, by=by, key_path=key, approvers=load_policy(where))
+        console.print(
+            f"[green]approved[/] policy {entry['policy']} v{entry['version']} "
+            f"(sha256 {entry['sha256'][:12]}) by {by} (audit seq {entry['seq']})"
+        )

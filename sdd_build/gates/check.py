@@ -449,9 +449,14 @@ def _gate2(
     author = loaded.model.author if loaded is not None else None
     if author is None and record.design is not None:
         author = record.design.author
-    status.findings.extend(
-        _policy_findings(ctx, approval, author=author, had_signature_problem=signature_problem)
-    )
+    if record.policy is not None:  # approved by a pattern: re-verified, never trusted
+        from sdd_build.gates.patterns import policy_findings
+
+        status.findings.extend(policy_findings(ctx, approval, loaded))
+    else:
+        status.findings.extend(
+            _policy_findings(ctx, approval, author=author, had_signature_problem=signature_problem)
+        )
     if loaded is not None and record.design is not None and not design_changed:
         model = loaded.model
         if (record.design.id, record.design.version) != (model.design, model.version):

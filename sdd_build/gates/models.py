@@ -18,6 +18,9 @@ Approval record, ``<use-case>/approvals/<gate>.json`` (``spec.json`` / ``design.
       "approved_at": "2025-01-31T09:15:02.123456Z",     # UTC ISO 8601
       "note": "reviewed in CAB-42",          # or null
       "tool": "sdd-build 0.1.0",
+      "policy": {...},                       # design gate approved by a policy pattern only:
+                                             # id, sha256, approval_hash, pattern, agent,
+                                             # parameters (sdd_build.gates.patterns)
       "signature": {                         # only with --key
         "algorithm": "ed25519", "public_key": "<base64 raw 32 bytes>",
         "fingerprint": "SHA256:...", "value": "<base64 signature>"
@@ -46,7 +49,7 @@ any byte of meaning in the record — a hash, the approver, the time — breaks 
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -67,6 +70,7 @@ __all__ = [
     "DesignRef",
     "FileHash",
     "Gate",
+    "PolicyRef",
     "Role",
     "Signature",
     "SpecApprovalRef",
@@ -110,6 +114,19 @@ class SpecApprovalRef(_Strict):
     record_sha256: Sha256
 
 
+class PolicyRef(_Strict):
+    """A Gate 2 approval given by a policy pattern (``policy.yaml``), not by a person: which
+    policy (its sha256 and the audit entry of its human approval), which pattern, for which
+    agent, with which parameters. ``check_gate2`` re-verifies all of it on every build."""
+
+    id: str
+    sha256: Sha256
+    approval_hash: Sha256  # the ``policy_approval`` entry of the audit chain
+    pattern: str
+    agent: str
+    parameters: dict[str, Any]
+
+
 class Signature(_Strict):
     algorithm: Literal["ed25519"]
     public_key: str
@@ -132,6 +149,7 @@ class Approval(_Strict):
     approved_at: Timestamp
     note: str | None = None
     tool: str
+    policy: PolicyRef | None = None
     signature: Signature | None = None
 
 

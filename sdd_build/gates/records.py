@@ -100,6 +100,7 @@ class GateApproval:
             "record": self.display,
             "record_sha256": self.record_sha256,
             "files": len(rec.files),
+            **({"policy": rec.policy.model_dump(mode="json")} if rec.policy else {}),
         }
 
 

@@ -32,7 +32,13 @@ def _sha256(path: Path, shown: str) -> str:
 
 
 def request_approval(
-    root: Path, gate: str, artifact: str, note: str, *, agent: dict[str, Any]
+    root: Path,
+    gate: str,
+    artifact: str,
+    note: str,
+    *,
+    agent: dict[str, Any],
+    policy_refusal: list[str] | None = None,
 ) -> dict[str, Any]:
     """Record a pending request; returns it (``id`` is the audit entry's hash prefix)."""
     if gate not in GATES:
@@ -48,6 +54,7 @@ def request_approval(
         sha256=_sha256(path, shown),
         note=note,
         agent=agent,
+        policy_refusal=policy_refusal,
     )
     return {"id": entry["hash"][:16], "gate": gate, "artifact": shown, "sha256": entry["sha256"]}
 

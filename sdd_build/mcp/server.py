@@ -294,7 +294,9 @@ def create_server(config: AgentConfig) -> MCPServer:
     @server.tool(annotations=BUILD)
     async def build(design: str, ctx: Context, check: bool = False) -> dict[str, Any]:
         """Build an approved design on the devices (Gate 2 enforced); check=true is a dry run
-        that changes nothing. Progress is sent as notifications; returns the as-built summary."""
+        that changes nothing. A design conforming to a pattern of the approved policy.yaml is
+        approved by the policy; otherwise it becomes a pending request for a person. Progress
+        is sent as notifications; returns the as-built summary."""
         total = 0
         who = _identity(config, ctx)
         token = anyio.lowlevel.current_token()

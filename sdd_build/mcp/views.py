@@ -11,7 +11,7 @@ from typing import Any
 
 from sdd_build.audit.log import verify_log
 from sdd_build.design.source import read_file
-from sdd_build.errors import DesignError, SddBuildError
+from sdd_build.errors import DesignError, GateError, SddBuildError
 from sdd_build.execute.build import Emitter
 from sdd_build.limits import json_loads
 from sdd_build.mcp.confine import MAX_DRAFT_BYTES, AgentRefusal, read_target
@@ -220,6 +220,7 @@ def build(
     from sdd_build.audit.log import AuditLog
     from sdd_build.execute.service import build_service
 
+    _approve_by_policy(design, agent)
     asbuilt, path = build_service(
         design, check=check, lab=lab, inventory=inventory, emit=emit, agent=agent
     )
@@ -251,6 +252,43 @@ def build(
             }
         )
     )
+
+
+def _approve_by_policy(design: Path, agent: dict[str, Any]) -> None:
+    """Stage 3: a design whose Gate 2 is missing or stale is approved by ``policy.yaml`` when
+    it conforms to a pattern for this agent; when it does not, the refusal (with every reason)
+    becomes a pending request for a person, and the build is refused (exit 3)."""
+    from sdd_build.gates import gate_status
+    from sdd_build.gates.patterns import POLICY_FILE
+    from sdd_build.gates.policy_approve import approve_by_policy
+    from sdd_build.gates.references import repo_relative
+    from sdd_build.mcp.requests import request_approval
+
+    root = _root_of(design)
+    if not (root / POLICY_FILE).is_file():
+        return
+    report = gate_status(design, root=root)
+    if not report.gate1.ok or report.gate2.status not in ("missing", "stale"):
+        return  # Gate 1 first; a forged or invalid record is never papered over
+    try:
+        approve_by_policy(design, agent=agent["name"], root=root)
+    except GateError as exc:
+        reasons = [p.message for p in exc.problems] or [str(exc)]
+        rel = report.display
+        if report.design is not None:
+            rel = repo_relative(report.design.repo, report.design.path) or rel
+        asked = request_approval(
+            root,
+            "design",
+            rel,
+            "refused by policy: " + "; ".join(reasons)[:1500],
+            agent=agent,
+            policy_refusal=reasons,
+        )
+        raise GateError(
+            "not approved by policy: " + "; ".join(reasons),
+            hint=f"a pending approval request {asked['id']} was recorded for a person",
+        ) from None
 
 
 def _root_of(design: Path) -> Path:

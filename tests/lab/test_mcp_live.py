@@ -159,3 +159,55 @@ def test_agent_flow_under_the_gates(lab_repo: tuple[Path, LabHandle, Path]) -> N
     finally:
         for proxy in proxies.values():
             proxy.close()
+
+
+COST_DESIGN = "designs/ospf-cost/solution-design.yaml"
+
+
+def test_agent_builds_a_policy_pattern_with_no_human(
+    lab_repo: tuple[Path, LabHandle, Path],
+) -> None:
+    """Stage 3 on the routers: a person pins and approves the shipped policy once; the agent
+    sets the OSPF cost (a parameter within bounds) and builds with no human in the loop.
+    Needs OSPF running: the flow above built the underlay on this module's lab."""
+    root, handle, topo = lab_repo
+    copy_repo(root, ["designs/ospf-cost", "templates"])
+    if "ip ospf network point-to-point" not in handle.hosts["r1"].vtysh("show running-config"):
+        pytest.skip("the underlay flow above did not build OSPF on this lab")
+    (root / "policy.yaml").write_text(
+        (root / "designs/ospf-cost/policy.example.yaml")
+        .read_text()
+        .replace("expires: 2027-12-31", "expires: 2099-12-31")
+    )
+    for args in (
+        ("policy", "pin", "ospf-cost"),
+        ("approve", "designs/ospf-cost/customer-spec.md", "--gate", "spec", "--by", "a.lead"),
+        ("policy", "approve", "--by", "a.lead"),
+    ):
+        done = sdd(root, *args)
+        assert done.returncode == 0, (args, done.stderr)
+    content = (root / COST_DESIGN).read_text().replace("ospf_cost: 10", "ospf_cost: 23")
+
+    async def go() -> Any:
+        async with agent(root, "builder", "--lab", str(topo)) as c:
+            drafted = await c.call_tool(
+                "write_draft_file", {"path": COST_DESIGN, "content": content}
+            )
+            assert not drafted.is_error, text_of(drafted)
+            return await c.call_tool("build", {"design": COST_DESIGN})
+
+    built = anyio.run(go)
+    assert not built.is_error, text_of(built)
+    summary = built.structured_content
+    assert summary["result"] == "as_designed", summary
+    record = json.loads(
+        (root / f"designs/ospf-cost/builds/{summary['build_id']}/as-built.json").read_text()
+    )
+    design_approval = next(a for a in record["approvals"] if a["gate"] == "design")
+    assert design_approval["approver"] == "policy:lab-autonomy"
+    assert design_approval["policy"]["parameters"] == {"ospf_cost": 23}
+    assert design_approval["policy"]["agent"] == "builder"
+    assert record["agent"]["name"] == "builder"
+    for node in NODES:
+        assert " ip ospf cost 23" in handle.hosts[node].vtysh("show running-config")
+    assert json.loads(sdd(root, "approvals", "pending", "--json").stdout) == []
