@@ -55,7 +55,7 @@ PLATFORMS: dict[str, PlatformInfo] = {
     "frr": PlatformInfo(
         "napalm",
         ("frr version", "Building configuration", "Current configuration"),
-        oracle="napalm_frr.dryrun:Oracle",
+        oracle="napalm_frr.oracle:Oracle",
     ),
     "ios": PlatformInfo("napalm", ("Building configuration", "Current configuration", "!Time:")),
     "eos": PlatformInfo("napalm", ("! Command:", "! device:", "! boot system")),
