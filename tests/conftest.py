@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from sdd_build.cli import main
 from sdd_build.secrets import reset_masker
+from tests.labkit import copy_repo
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = "designs/ospf-underlay"
@@ -58,10 +58,7 @@ def private_lock_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
 def example_repo(tmp_path: Path) -> Path:
     """A private copy of the example (design, spec, fixtures, templates, parsers, inventory)."""
     root = tmp_path / "repo"
-    for sub in ("templates", "parsers", "inventory", EXAMPLE):
-        shutil.copytree(
-            REPO / sub, root / sub, ignore=shutil.ignore_patterns("builds", "approvals")
-        )
+    copy_repo(root, ["templates", "parsers", "inventory", EXAMPLE])
     return root
 
 

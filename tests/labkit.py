@@ -29,10 +29,10 @@ REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = ("builds", "approvals", "baseline.json", "audit", "feasibility.*", ".state")
 
 
-def _tracked(sub: str) -> list[str] | None:
+def _tracked(sub: str, src: Path) -> list[str] | None:
     try:
         out = subprocess.run(
-            ["git", "-C", str(REPO), "ls-files", "-z", "--", sub],
+            ["git", "-C", str(src), "ls-files", "-z", "--", sub],
             capture_output=True,
             check=True,
             timeout=30,
@@ -43,24 +43,25 @@ def _tracked(sub: str) -> list[str] | None:
     return files or None
 
 
-def copy_repo(root: Path, subs: Iterable[str]) -> None:
-    """Copy ``subs`` (repository-relative folders or files) to ``root``: tracked files only."""
+def copy_repo(root: Path, subs: Iterable[str], src: Path = REPO) -> None:
+    """Copy ``subs`` (repository-relative folders or files) of ``src`` (default: this
+    checkout) to ``root``: tracked files only, so no artifact the engine wrote is copied."""
     for sub in subs:
-        files = _tracked(sub)
+        files = _tracked(sub, src)
         if files is None:
-            src = REPO / sub
-            if src.is_dir():
+            path = src / sub
+            if path.is_dir():
                 shutil.copytree(
-                    src, root / sub, ignore=shutil.ignore_patterns(*ARTIFACTS), dirs_exist_ok=True
+                    path, root / sub, ignore=shutil.ignore_patterns(*ARTIFACTS), dirs_exist_ok=True
                 )
             else:
                 (root / sub).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, root / sub)
+                shutil.copy2(path, root / sub)
             continue
         for rel in files:
             dest = root / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / rel, dest)
+            shutil.copy2(src / rel, dest)
 
 
 def private_triangle(root: Path, prefix: str = "t") -> Path:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import shlex
 import shutil
 import signal
 import socket
@@ -27,6 +29,7 @@ from sdd_build import lab
 from sdd_build.execute import private
 from sdd_build.lab import LabHandle
 from tests.lab.conftest import require_lab
+from tests.labkit import copy_repo, private_triangle
 
 pytestmark = pytest.mark.lab
 
@@ -35,17 +38,14 @@ DESIGN_REL = "designs/ospf-underlay/solution-design.yaml"
 NODES = ("r1", "r2", "r3")
 
 
-def _copy_repo(root: Path) -> None:
-    for sub in ("templates", "parsers", "inventory", "designs/ospf-underlay", "labs/triangle"):
-        shutil.copytree(
-            REPO / sub, root / sub, ignore=shutil.ignore_patterns("builds", "approvals")
-        )
-    # A lab name of its own per run: concurrent test runs never share routers.
-    name = f"bld{os.getpid() % 100000}"
-    text = (
-        (REPO / "labs/triangle.clab.yml").read_text().replace("name: triangle\n", f"name: {name}\n")
-    )
-    (root / "labs/triangle.clab.yml").write_text(text)
+SUBS = ("templates", "parsers", "inventory", "designs/ospf-underlay")
+
+
+def _copy_repo(root: Path, src: Path = REPO) -> None:
+    """Tracked files only (never the checkout's builds, baseline, approvals or audit log), and
+    a lab name of its own per run: concurrent test runs never share routers."""
+    copy_repo(root, SUBS, src)
+    private_triangle(root, "bld")
 
 
 @pytest.fixture(scope="module")
@@ -80,10 +80,7 @@ def repo(build_repo: tuple[Path, LabHandle]) -> Iterator[tuple[Path, LabHandle]]
     yield root, handle
     for sub in ("templates", "parsers", "inventory", "designs", "audit"):
         shutil.rmtree(root / sub, ignore_errors=True)
-    for sub in ("templates", "parsers", "inventory", "designs/ospf-underlay"):
-        shutil.copytree(
-            REPO / sub, root / sub, ignore=shutil.ignore_patterns("builds", "approvals")
-        )
+    copy_repo(root, SUBS)
     for node in NODES:
         handle.impair(node, sshd="start")
     for node, config in base.items():
@@ -534,11 +531,7 @@ def test_pytest_plugin_runs_the_layered_tests(repo: tuple[Path, LabHandle]) -> N
 def test_day2_walkthrough_from_baseline_to_new_baseline(repo: tuple[Path, LabHandle]) -> None:
     """designs/core-bgp extends ospf-underlay: baseline -> diff -> approval -> build -> baseline."""
     root, handle = repo
-    shutil.copytree(
-        REPO / "designs/core-bgp",
-        root / "designs/core-bgp",
-        ignore=shutil.ignore_patterns("builds", "approvals", "baseline.json"),
-    )
+    copy_repo(root, ["designs/core-bgp"])
     approve(root)
     assert build(root).returncode == 0
     day2 = "designs/core-bgp/solution-design.yaml"
@@ -644,3 +637,51 @@ def test_validate_and_plan_with_a_lab_keep_the_design_data(repo: tuple[Path, Lab
     down = sdd(root, "validate", DESIGN_REL, "--lab", "labs/nope.clab.yml")
     assert down.returncode == 2
     assert "Traceback" not in down.stderr
+
+
+def _example_commands() -> list[list[str]]:
+    """The sdd-build commands of the Makefile's ``example`` job (the README's first command),
+    variables expanded; ``lab up`` is left out (this module's lab is already up)."""
+    text = (REPO / "Makefile").read_text()
+    vars_ = dict(re.findall(r"^(\w+) \?= (.+)$", text, re.M))
+    recipe = text.split("\nexample:", 1)[1].split("\n\n", 1)[0]
+    commands = []
+    for raw in recipe.splitlines()[1:]:
+        line = re.sub(r"\$\((\w+)\)", lambda m: vars_[m.group(1)], raw.strip())
+        if line.startswith("sdd-build ") and " lab up " not in line:
+            commands.append(shlex.split(line)[1:])
+    return commands
+
+
+def test_readme_commands_in_order_leave_the_tests_copy_unpolluted(
+    repo: tuple[Path, LabHandle], tmp_path: Path
+) -> None:
+    """README: ``make … example`` then ``make … test``. The example writes builds, a baseline,
+    approvals and an audit log into the user's checkout; the test repositories copied from that
+    checkout must hold none of them (issue 11, item 0)."""
+    root, _ = repo
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(root)]
+    try:
+        subprocess.run([*git, "init", "-q"], check=True, timeout=30)
+        subprocess.run([*git, "add", "."], check=True, timeout=30)
+        subprocess.run([*git, "commit", "-qm", "checkout"], check=True, timeout=30)
+        commands = _example_commands()
+        assert [c[0] for c in commands] == ["validate", "plan", "approve", "approve", "build"]
+        for command in commands:
+            proc = sdd(root, *command)
+            assert proc.returncode == 0, (command, proc.stdout + proc.stderr)
+        written = [
+            root / "designs/ospf-underlay/baseline.json",
+            root / "designs/ospf-underlay/builds",
+            root / "designs/ospf-underlay/approvals",
+            root / "audit",
+        ]
+        assert all(p.exists() for p in written), [p for p in written if not p.exists()]
+        # What every test module does with the checkout (tests/labkit.py copy_repo):
+        dest = tmp_path / "copy"
+        _copy_repo(dest, src=root)
+        left = [p.relative_to(root) for p in written if (dest / p.relative_to(root)).exists()]
+        assert left == []
+        assert (dest / DESIGN_REL).is_file()
+    finally:
+        shutil.rmtree(root / ".git", ignore_errors=True)

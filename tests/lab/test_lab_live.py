@@ -29,6 +29,7 @@ from sdd_build.lab import LabHandle
 from sdd_build.lab.netns import NetnsProvider, _users_for
 from sdd_build.lab.state import LabState
 from tests.lab.conftest import require_lab
+from tests.labkit import copy_repo
 
 pytestmark = pytest.mark.lab
 
@@ -40,14 +41,14 @@ RUN = f"sddt{os.getpid()}"
 
 
 def private_copy(tmp_path: Path, source: str, suffix: str, edit: str | None = None) -> Path:
-    """A copy of a shipped topology under a lab name of its own (parallel runs never clash)."""
-    dest = tmp_path / source
-    shutil.copytree(LABS / source, dest)
+    """A copy of a shipped topology under a lab name of its own (parallel runs never clash);
+    its folder holds the tracked files only (never a checkout's generated credentials)."""
+    copy_repo(tmp_path, [f"labs/{source}"])
     text = (LABS / f"{source}.clab.yml").read_text()
     text = re.sub(r"^name: .*$", f"name: {RUN}-{suffix}", text, count=1, flags=re.M)
     if edit:
         text = edit + text if edit.startswith("#") else text.replace("  links:", edit + "  links:")
-    path = tmp_path / f"{source}.clab.yml"
+    path = tmp_path / "labs" / f"{source}.clab.yml"
     path.write_text(text)
     return path
 
@@ -550,7 +551,7 @@ def test_not_root_is_a_clear_error() -> None:
 
 def test_startup_config_frr_rejects_is_located_and_creates_nothing(tmp_path: Path) -> None:
     path = private_copy(tmp_path, "triangle", "badcfg")
-    conf = tmp_path / "triangle" / "r2.conf"
+    conf = path.parent / "triangle" / "r2.conf"
     lines = conf.read_text().splitlines()
     conf.write_text("\n".join([*lines, " bogus line"]) + "\n")
     res = cli("up", str(path))

@@ -33,6 +33,7 @@ from napalm.base.exceptions import (
 
 from napalm_frr import FRRDriver
 from napalm_frr import config as cfg
+from tests.labkit import copy_repo
 
 pytestmark = pytest.mark.lab
 
@@ -84,8 +85,8 @@ def frr_lab(
             return
 
     work = tmp_path_factory.mktemp("napfrr-live")
-    shutil.copytree(REPO / "labs" / "triangle", work / "triangle")
-    topology = work / "napfrr-live.clab.yml"
+    copy_repo(work, ["labs/triangle"])
+    topology = work / "labs" / "napfrr-live.clab.yml"
     text = (REPO / "labs" / "triangle.clab.yml").read_text()
     topology.write_text(text.replace("name: triangle", "name: napfrr-live", 1))
     handle = lab.up(topology, timeout=120)
