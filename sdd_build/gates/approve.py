@@ -1,7 +1,8 @@
 """``approve``: record a gate approval bound to the content hashes of everything it covers.
 
-* ``--gate spec``: the artifact is the customer spec (or a design, meaning its spec); it must
-  parse with at least one requirement. The record binds the spec's bytes and lists the
+* ``--gate spec``: the artifact is the customer spec; it must parse with at least one
+  requirement. A design (YAML) named with ``--gate spec``, or a spec with ``--gate design``, is
+  refused as "wrong gate for this artifact" before anything is read or written (exit 2). The record binds the spec's bytes and lists the
   requirement ids.
 * ``--gate design``: the design must pass ``validate`` (exit 2 with its problems otherwise) and
   Gate 1 must hold (a current spec approval, exit 3 otherwise). The record binds the design
@@ -91,6 +92,15 @@ def approve(
     artifact = Path(artifact)
     if not artifact.is_file():
         raise DesignError("file not found", file=str(artifact))
+    is_design = artifact.suffix.lower() in (".yaml", ".yml")
+    if is_design == (gate == "spec"):
+        right, kind = ("design", "a solution design") if is_design else ("spec", "a customer spec")
+        raise DesignError(
+            f"wrong gate for this artifact: it is {kind}, --gate {gate} approves "
+            + ("a customer spec" if gate == "spec" else "a solution design"),
+            file=str(artifact),
+            hint=f"sdd-build approve {artifact} --gate {right}; nothing was approved",
+        )
     if gate == "spec":
         return _approve_spec(artifact, by=by, key=key, note=note, root=root)
     return _approve_design(artifact, by=by, key=key, note=note, root=root)
@@ -117,19 +127,9 @@ def _base_record(
 def _approve_spec(
     artifact: Path, *, by: str, key: Path | None, note: str | None, root: Path | None
 ) -> ApprovalResult:
-    design_id: str | None = None
-    if artifact.suffix in (".yaml", ".yml"):
-        loaded = load_design(artifact, root=root)
-        repo, use_case, design_id = loaded.repo, loaded.directory, loaded.model.design
-        spec_path = repo.confine(use_case, loaded.model.spec)
-        if spec_path is None:
-            raise DesignError(
-                f"spec path '{loaded.model.spec}' escapes the repository", file=loaded.display
-            )
-    else:
-        spec_path = artifact.resolve()
-        use_case = spec_path.parent
-        repo = Repository((root or find_root(use_case)).resolve())
+    spec_path = artifact.resolve()
+    use_case = spec_path.parent
+    repo = Repository((root or find_root(use_case)).resolve())
     spec_rel = repo_relative(repo, spec_path)
     if spec_rel is None:
         raise DesignError(f"the spec is outside the repository {repo.root}", file=str(spec_path))
@@ -145,7 +145,7 @@ def _approve_spec(
     record = _base_record("spec", spec_rel, digest, by=by, note=note, now=_utc_now())
     record["files"] = {spec_rel: {"sha256": digest, "roles": ["spec"]}}
     record["requirements"] = spec.ids()
-    return _commit(ctx, use_case, "spec", record, signing_key, design_id=design_id)
+    return _commit(ctx, use_case, "spec", record, signing_key, design_id=None)
 
 
 def _approve_design(

@@ -133,3 +133,19 @@ def test_keys_generate_and_signed_approval(
     assert data["signed"] is True
     assert data["fingerprint"].startswith("SHA256:")
     assert "PRIVATE KEY" not in (example_repo / "audit" / "audit.jsonl").read_text()
+
+
+def test_wrong_gate_for_the_artifact_changes_nothing(
+    design_path: Path, example_repo: Path, cli: CliRun
+) -> None:
+    """Issue 11 item 6: a design with --gate spec, a spec with --gate design: exit 2, one
+    line naming the right gate, no approval and no audit entry written."""
+    spec = spec_of(design_path)
+    for artifact, gate, right in ((design_path, "spec", "design"), (spec, "design", "spec")):
+        res = cli("approve", artifact, "--gate", gate, "--by", "a.smith")
+        _clean(res, 2)
+        assert "wrong gate for this artifact" in res.stderr
+        assert f"--gate {right}" in res.stderr
+        assert "invalid YAML" not in res.stderr
+    assert not (design_path.parent / "approvals").exists()
+    assert not (example_repo / "audit").exists()
