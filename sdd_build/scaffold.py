@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from sdd_build.errors import DesignError
@@ -27,7 +28,7 @@ version: 1
 author: {author}
 spec: customer-spec.md
 targets:
-  groups: [{group}]
+  groups: [{groups}]
 components:
   - id: example-config
     kind: config_template
@@ -51,7 +52,8 @@ build:
 """
 
 
-def scaffold(directory: Path, *, author: str, group: str) -> list[Path]:
+def scaffold(directory: Path, *, author: str, groups: Sequence[str] = ("core",)) -> list[Path]:
+    """Write the spec and design skeletons (targets: every group of ``groups``, in order)."""
     name = directory.resolve().name.lower()
     spec = directory / "customer-spec.md"
     design = directory / "solution-design.yaml"
@@ -64,5 +66,5 @@ def scaffold(directory: Path, *, author: str, group: str) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "fixtures").mkdir(exist_ok=True)
     write_text(spec, _SPEC.format(name=name))
-    write_text(design, _DESIGN.format(name=name, author=author, group=group))
+    write_text(design, _DESIGN.format(name=name, author=author, groups=", ".join(dict.fromkeys(groups))))
     return [spec, design, directory / "fixtures"]

@@ -37,12 +37,19 @@ def register(main: click.Group) -> None:
     @main.command("init")
     @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
     @click.option("--author", default="engineer", show_default=True, help="Design author.")
-    @click.option("--group", "group", default="core", show_default=True, help="Target group.")
-    def init_cmd(directory: Path, author: str, group: str) -> None:
+    @click.option(
+        "--group",
+        "groups",
+        multiple=True,
+        default=("core",),
+        show_default=True,
+        help="Target group (repeat for several).",
+    )
+    def init_cmd(directory: Path, author: str, groups: tuple[str, ...]) -> None:
         """Scaffold a use case: customer-spec.md and a solution-design.yaml skeleton."""
         from sdd_build.scaffold import scaffold
 
-        created = scaffold(directory, author=author, group=group)
+        created = scaffold(directory, author=author, groups=groups)
         for path in created:
             console.print(f"created {path}")
         console.print(

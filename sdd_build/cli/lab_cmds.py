@@ -136,6 +136,11 @@ def register(main: click.Group) -> None:
             )  # fmt: skip
         # a wide table on a narrow or non-tty console would be cropped into ellipses
         sink.console(width=max(console.width, 132)).print(table)
+        shells = [(n.name, n.extra["vtysh"]) for n in st.nodes if n.extra.get("vtysh")]
+        if shells:
+            console.print("a router's own vtysh (-N names its FRR instance):")
+            for name, command in shells:
+                console.print(f"  {name}: {command}", markup=False, highlight=False)
 
     @lab.command("inventory")
     @_TOPOLOGY

@@ -470,7 +470,9 @@ class _Build:
                 comp.id,
                 st,
                 None,
-                f"{len(failed)} acceptance check(s) failed",
+                # the terminal's failure line names the checks (the deviations hold the rest)
+                f"{len(failed)} acceptance check(s) failed: "
+                + "; ".join(f"{r['check_id']}: {r['reason']}" for r in failed),
                 started,
                 evidence=evidence,
                 checks=results,

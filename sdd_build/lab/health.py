@@ -254,5 +254,7 @@ def node_status(topo: LabTopology, state: LabState, rec: NodeRecord) -> NodeStat
         st.alive["socat"] = any(_alive(r.pid, r.start_time) for r in socats)
         st.ospf_full = ospf_full(rec.frr_instance)
         st.bgp_established = bgp_established(rec.frr_instance)
+        # vtysh without -N talks to the machine's own FRR, not this router's
+        st.extra["vtysh"] = f"ip netns exec {rec.netns} vtysh -N {rec.frr_instance}"
     st.extra["netns_present"] = Path(f"/run/netns/{rec.netns}").exists()
     return st

@@ -613,3 +613,15 @@ def test_bad_topologies_fail_cleanly(
     assert re.search(rf"^error: {re.escape(str(path))}:\d+: ", res.stderr, re.M)
     assert "Traceback" not in res.stderr
     assert_clean(f"{RUN}-{case}")
+
+
+def test_status_prints_each_routers_own_vtysh_command(converged_lab: LabHandle) -> None:
+    """Issue 11 item 8: `lab status` prints the exact `ip netns exec <ns> vtysh -N <name>`; run
+    as printed it reaches that router (not the machine's own FRR)."""
+    res = CliRunner().invoke(main, ["lab", "status", str(converged_lab.topology_path)])
+    assert res.exit_code == 0, res.output
+    line = next(x for x in res.output.splitlines() if x.strip().startswith("r2: ip netns exec"))
+    command = line.split(": ", 1)[1].split()
+    assert command[-2] == "-N"
+    out = run(*command, "-c", "show running-config").stdout
+    assert "hostname r2" in out

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from tests.conftest import EXAMPLE, CliRun
 
 
@@ -72,6 +74,18 @@ def test_init_scaffolds_and_never_overwrites(tmp_path: Path, cli: CliRun) -> Non
     assert "never overwrites" in again.stderr
 
 
+def test_init_keeps_every_group(tmp_path: Path, cli: CliRun) -> None:
+    target = tmp_path / "designs" / "two"
+    assert cli("init", target, "--group", "leaf", "--group", "spine").exit_code == 0
+    design = yaml.safe_load((target / "solution-design.yaml").read_text())
+    assert design["targets"]["groups"] == ["leaf", "spine"]
+    default = tmp_path / "designs" / "one"
+    assert cli("init", default).exit_code == 0
+    assert yaml.safe_load((default / "solution-design.yaml").read_text())["targets"] == {
+        "groups": ["core"]
+    }
+
+
 def test_python_dash_m_runs_without_traceback(example_repo: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "sdd_build", "validate", str(example_repo / EXAMPLE / "nope.yaml")],
@@ -91,3 +105,13 @@ def test_public_api() -> None:
     assert set(sdd_build.__all__) >= {"SddBuildError", "DesignError", "GateError", "__version__"}
     for name in sdd_build.__all__:
         assert hasattr(sdd_build, name)
+
+
+def test_deviation_line_never_shows_an_empty_component() -> None:
+    from sdd_build.cli.build_cmds import deviation_line
+
+    line = deviation_line(
+        {"class": "unreachable", "id": "D1", "component": "", "host": "l1", "reason": "timeout"}
+    )
+    assert "(no component) @ l1" in line
+    assert "  @" not in line

@@ -100,6 +100,9 @@ def test_failed_check_carries_its_id_and_rolls_back(design: Path) -> None:
     failed = [d for d in record.deviations if d.class_ == "acceptance_failed"]
     assert [(d.host, d.component, d.check) for d in failed] == [("r3", "verify-svc", "AC-1")]
     assert statuses(record, "r3")["verify-svc"] == "failed"
+    # the terminal's failure line is this reason: it names the check (issue 11 item 8)
+    verify = next(c for c in record.components if c.id == "verify-svc")
+    assert verify.hosts["r3"].reason.startswith("1 acceptance check(s) failed: AC-1: expected")
     assert statuses(record, "r3")["svc"] == "rolled_back"
     assert net["r3"].running() == BASE["r3"]
     assert record.result == "failed"
