@@ -66,5 +66,7 @@ def scaffold(directory: Path, *, author: str, groups: Sequence[str] = ("core",))
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "fixtures").mkdir(exist_ok=True)
     write_text(spec, _SPEC.format(name=name))
-    write_text(design, _DESIGN.format(name=name, author=author, groups=", ".join(dict.fromkeys(groups))))
+    write_text(
+        design, _DESIGN.format(name=name, author=author, groups=", ".join(dict.fromkeys(groups)))
+    )
     return [spec, design, directory / "fixtures"]

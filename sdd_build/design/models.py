@@ -130,27 +130,49 @@ class ParserTest(_Strict):
     expect: RelPath = Field(description="Expected parsed data (JSON), relative to the design.")
 
 
+_TEMPLATED = "Templated: a string is rendered with Jinja2 per host ({{ host.data.x }})."
+
+
 class Expect(_Strict):
     """A JMESPath query over parsed output and exactly one comparison.
 
     String expected values are Jinja2 templates rendered with the host's data, so
-    ``gte: "{{ host.data.ospf_peers }}"`` compares against a per-host number.
+    ``gte: "{{ host.data.ospf_peers }}"`` compares against a per-host number. The query is
+    NOT templated: it is the same JMESPath on every host, and ``{{`` in it is refused (a
+    template inside a JMESPath literal would silently compare as text).
     """
 
     query: Annotated[str, StringConstraints(min_length=1, max_length=2000)] = Field(
-        description="JMESPath expression evaluated over the parsed output."
+        description=(
+            "JMESPath expression evaluated over the parsed output. Not templated: the same on "
+            "every host ('{{' is refused); put per-host values in the comparison, which is."
+        )
     )
-    eq: Any = None
-    ne: Any = None
-    lt: Any = None
-    lte: Any = None
-    gt: Any = None
-    gte: Any = None
-    contains: Any = None
-    matches: str | None = Field(default=None, description="Python regular expression (search).")
+    eq: Any = Field(default=None, description=f"Equal to. {_TEMPLATED}")
+    ne: Any = Field(default=None, description=f"Not equal to. {_TEMPLATED}")
+    lt: Any = Field(default=None, description=f"Less than. {_TEMPLATED}")
+    lte: Any = Field(default=None, description=f"At most. {_TEMPLATED}")
+    gt: Any = Field(default=None, description=f"Greater than. {_TEMPLATED}")
+    gte: Any = Field(default=None, description=f"At least. {_TEMPLATED}")
+    contains: Any = Field(default=None, description=f"Holds this item/substring. {_TEMPLATED}")
+    matches: str | None = Field(
+        default=None, description=f"Python regular expression (search). {_TEMPLATED}"
+    )
     length: int | str | None = Field(
-        default=None, description="The query result has exactly this many items."
+        default=None, description=f"The query result has exactly this many items. {_TEMPLATED}"
     )
+
+    @field_validator("query")
+    @classmethod
+    def _not_templated(cls, value: str) -> str:
+        if "{{" in value or "{%" in value:
+            raise ValueError(
+                "expect.query is not templated (one JMESPath for every host): move the "
+                "per-host value into the comparison, e.g. {query: routerId, eq: "
+                "'{{ host.data.loopback | ip_address }}'}; eq/ne/lt/lte/gt/gte/contains/"
+                "matches/length strings are rendered per host"
+            )
+        return value
 
     @model_validator(mode="after")
     def _exactly_one_op(self) -> Expect:
@@ -183,7 +205,13 @@ class AcceptanceCheck(_Strict):
     covers: list[RequirementId] = Field(min_length=1)
     description: str | None = None
     command: int = Field(
-        default=0, ge=0, description="Index of the command (of a command_template) whose output."
+        default=0,
+        ge=0,
+        description=(
+            "Index of the command (of a command_template) whose output is checked. Only "
+            "command 0 is parsed (by the component's parser); any other is raw text, on "
+            "which only the query '@' is allowed (validate refuses others)."
+        ),
     )
     expect: Expect
 
@@ -245,7 +273,11 @@ class CommandTemplate(_ComponentBase):
         min_length=1, description="Jinja2 strings rendered per host, one command each."
     )
     parser: ComponentId | None = Field(
-        default=None, description="Id of a parser component applied to the first command."
+        default=None,
+        description=(
+            "Id of the parser component applied to the FIRST command only; the other "
+            "commands' outputs stay raw text (checks on them may only query '@')."
+        ),
     )
     vars: dict[str, Any] = Field(default_factory=dict)
     tests: list[RenderTest] = Field(default_factory=list)

@@ -2,8 +2,8 @@
 
 * ``--gate spec``: the artifact is the customer spec; it must parse with at least one
   requirement. A design (YAML) named with ``--gate spec``, or a spec with ``--gate design``, is
-  refused as "wrong gate for this artifact" before anything is read or written (exit 2). The record binds the spec's bytes and lists the
-  requirement ids.
+  refused as "wrong gate for this artifact" before anything is read or written (exit 2). The
+  record binds the spec's bytes and lists the requirement ids.
 * ``--gate design``: the design must pass ``validate`` (exit 2 with its problems otherwise) and
   Gate 1 must hold (a current spec approval, exit 3 otherwise). The record binds the design
   and every file it references (:mod:`sdd_build.gates.references`).

@@ -97,6 +97,7 @@ def validate(
     problems = _references(ws)
     broken_refs = bool(problems)
     problems += _gate2(ws)
+    problems += _check_inputs(ws)
     timings["references"] = time.perf_counter() - t
 
     plan: BuildPlan | None = None
@@ -332,4 +333,39 @@ def _expected_values(ws: Workspace) -> list[Problem]:
                 except SddBuildError as exc:
                     problems += exc.problems
                     break
+    return problems
+
+
+def _check_inputs(ws: Workspace) -> list[Problem]:
+    """Each check reads a command that exists; a structured query reads parsed output (the
+    parser applies to command 0 only: any other output, or one with no parser, is raw text,
+    on which JMESPath other than '@' finds null on the device)."""
+    problems: list[Problem] = []
+    for index, comp in enumerate(ws.design.model.components):
+        if not isinstance(comp, CommandTemplate):
+            continue
+        for c, check in enumerate(comp.acceptance):
+            where = ("components", index, "acceptance", c)
+            if check.command >= len(comp.commands):
+                problems.append(
+                    ws.design.problem(
+                        (*where, "command"),
+                        f"check '{check.id}' reads command {check.command}, but '{comp.id}' has "
+                        f"{len(comp.commands)} command(s) (numbered from 0)",
+                    )
+                )
+            elif (check.command != 0 or comp.parser is None) and check.expect.query != "@":
+                why = (
+                    f"'{comp.id}' has no parser"
+                    if comp.parser is None
+                    else f"the parser '{comp.parser}' applies to command 0 only"
+                )
+                problems.append(
+                    ws.design.problem(
+                        (*where, "expect", "query"),
+                        f"check '{check.id}' queries '{check.expect.query}' on the raw text of "
+                        f"command {check.command} ({why}): query '@' with matches/contains, or "
+                        "move the command into a command_template of its own with a parser",
+                    )
+                )
     return problems

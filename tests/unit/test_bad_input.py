@@ -297,6 +297,32 @@ CASES: list[tuple[str, Mutator, list[str]]] = [
         _edit(D, "groups: [core]", "groups: []"),
         [rf"{D}:\d+:\d+: targets: targets must name at least one group or host"],
     ),
+    # issue 11 item 3: the query is one JMESPath for every host, never a template
+    (
+        "templated-query",
+        _edit(D, 'query: "routerId"', 'query: "[?routerId==`{{ host.data.loopback }}`]"'),
+        [rf"{D}:\d+:\d+: .*expect.query is not templated .*move the per-host value"],
+    ),
+    # issue 11 item 4: the parser applies to command 0; a structured query on raw text
+    (
+        "structured-query-on-raw-command",
+        _edit(
+            D,
+            'commands: ["show ip ospf json"]\n    parser: vtysh-json\n    depends_on: [ospf-config]\n'
+            "    acceptance:\n      - id: AC-3\n",
+            'commands: ["show ip ospf json", "show ip ospf json"]\n    parser: vtysh-json\n'
+            "    depends_on: [ospf-config]\n    acceptance:\n      - id: AC-3\n        command: 1\n",
+        ),
+        [
+            rf"{D}:\d+:\d+: check 'AC-3' queries 'routerId' on the raw text of command 1 "
+            r"\(the parser 'vtysh-json' applies to command 0 only\)"
+        ],
+    ),
+    (
+        "check-on-missing-command",
+        _edit(D, "      - id: AC-3\n", "      - id: AC-3\n        command: 3\n"),
+        [rf"{D}:\d+:\d+: check 'AC-3' reads command 3, but 'verify-router-id' has 1 command"],
+    ),
 ]
 
 
