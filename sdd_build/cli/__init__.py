@@ -76,6 +76,7 @@ def _register() -> None:
         build_cmds,
         day2_cmds,
         design_cmds,
+        fixtures_cmds,
         gov_cmds,
         lab_cmds,
         report_cmds,
@@ -85,6 +86,7 @@ def _register() -> None:
     design_cmds.register(main)
     agent_cmds.register(main)
     agent_cmds.register_policy(main)
+    fixtures_cmds.register(main)
     build_cmds.register(main)
     day2_cmds.register(main)
     gov_cmds.register(main)

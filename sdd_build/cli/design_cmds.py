@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
@@ -85,6 +86,8 @@ def register(main: click.Group) -> None:
         if as_json:
             print_json(report.to_json())
             sys.exit(0 if report.ok else EXIT_BAD_INPUT)
+        for warning in report.warnings:
+            err_console.print(f"[yellow]warning[/]: {escape(str(warning))}", highlight=False)
         if not report.ok:
             _report_problems(report)
             console.print(f"[red]invalid[/]: {len(report.problems)} problem(s)", highlight=False)

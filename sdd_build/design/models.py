@@ -30,6 +30,7 @@ __all__ = [
     "COMPARISON_OPS",
     "AcceptanceCheck",
     "BuildOptions",
+    "CheckTest",
     "CommandTemplate",
     "Component",
     "ConfigTemplate",
@@ -131,6 +132,21 @@ class ParserTest(_Strict):
 
 
 _TEMPLATED = "Templated: a string is rendered with Jinja2 per host ({{ host.data.x }})."
+
+
+class CheckTest(_Strict):
+    """Offline check test: recorded outputs of a command_template's commands on one host, and
+    the outcome each named check must have on them (``validate`` runs it; no device)."""
+
+    host: Name = Field(description="Inventory host whose data renders the checks' values.")
+    outputs: list[RelPath] = Field(
+        min_length=1,
+        description="Recorded raw output per command, in the order of 'commands' (relative "
+        "to the design); parsed as on the device (the parser applies to the first).",
+    )
+    expect: dict[CheckId, Literal["pass", "fail"]] = Field(
+        min_length=1, description="Check id -> the outcome it must have on these outputs."
+    )
 
 
 class Expect(_Strict):
@@ -282,6 +298,11 @@ class CommandTemplate(_ComponentBase):
     vars: dict[str, Any] = Field(default_factory=dict)
     tests: list[RenderTest] = Field(default_factory=list)
     acceptance: list[AcceptanceCheck] = Field(default_factory=list)
+    check_tests: list[CheckTest] = Field(
+        default_factory=list,
+        description="Offline tests of the acceptance checks on recorded outputs "
+        "(sdd-build fixtures record writes them).",
+    )
     wait: Wait | None = Field(
         default=None, description="Re-run until the checks pass, up to timeout_s (convergence)."
     )

@@ -213,4 +213,13 @@ def design_references(loaded: LoadedDesign) -> References:
                         "fixture",
                         what=f"fixture '{rel}'",
                     )
+        if isinstance(comp, CommandTemplate):
+            for ctest in comp.check_tests:
+                for rel in ctest.outputs:
+                    refs.add(
+                        repo,
+                        repo.confine(loaded.directory, rel),
+                        "fixture",
+                        what=f"fixture '{rel}'",
+                    )
     return refs

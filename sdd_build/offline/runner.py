@@ -19,7 +19,14 @@ from sdd_build.parse import parse
 from sdd_build.plan.planner import render_context
 from sdd_build.plan.workspace import Workspace
 
-__all__ = ["OfflineResult", "parser_template_path", "run_offline"]
+__all__ = [
+    "OfflineResult",
+    "fixture_path",
+    "fixture_text",
+    "parser_template_path",
+    "render_test",
+    "run_offline",
+]
 
 MAX_DIFF_LINES = 60
 
@@ -28,7 +35,7 @@ MAX_DIFF_LINES = 60
 class OfflineResult:
     component: str
     index: int
-    kind: str  # "render" | "parse"
+    kind: str  # "render" | "parse" | "check"
     passed: bool
     fixture: str
     detail: str = ""
@@ -64,7 +71,7 @@ def parser_template_path(ws: Workspace, comp: Parser) -> Path | None:
     return ws.design.repo.confine(ws.design.repo.parsers, comp.template)
 
 
-def _fixture(ws: Workspace, rel: str) -> Path:
+def fixture_path(ws: Workspace, rel: str) -> Path:
     path = ws.design.repo.confine(ws.design.directory, rel)
     if path is None or not ws.design.repo.is_file(path):
         raise FileNotFoundError(rel)
@@ -83,7 +90,7 @@ def fixture_text(ws: Workspace, path: Path) -> str:
         raise OfflineTestError("not UTF-8 text; save the fixture as UTF-8", file=display) from None
 
 
-def _render_test(ws: Workspace, comp: ConfigTemplate | CommandTemplate, test: RenderTest) -> str:
+def render_test(ws: Workspace, comp: ConfigTemplate | CommandTemplate, test: RenderTest) -> str:
     if test.host is not None:
         if test.host not in ws.inventory.inventory.hosts:
             raise OfflineTestError(f"render test host '{test.host}' is not in the inventory")
@@ -91,7 +98,7 @@ def _render_test(ws: Workspace, comp: ConfigTemplate | CommandTemplate, test: Re
         host_ctx = ws.inventory.view(host).context()
     else:
         assert test.host_vars is not None
-        path = _fixture(ws, test.host_vars)
+        path = fixture_path(ws, test.host_vars)
         try:
             data = (
                 load_yaml(
@@ -132,8 +139,8 @@ def run_offline(ws: Workspace) -> tuple[list[OfflineResult], list[Problem]]:
             for t, test in enumerate(comp.tests):
                 where = ("components", index, "tests", t)
                 try:
-                    actual = _render_test(ws, comp, test)
-                    expected = fixture_text(ws, _fixture(ws, test.expect))
+                    actual = render_test(ws, comp, test)
+                    expected = fixture_text(ws, fixture_path(ws, test.expect))
                 except FileNotFoundError as exc:
                     problems.append(ws.design.problem(where, f"fixture file not found: {exc}"))
                     continue
@@ -156,8 +163,8 @@ def run_offline(ws: Workspace) -> tuple[list[OfflineResult], list[Problem]]:
             for t, ptest in enumerate(comp.tests):
                 where = ("components", index, "tests", t)
                 try:
-                    raw_path = _fixture(ws, ptest.input)
-                    exp_path = _fixture(ws, ptest.expect)
+                    raw_path = fixture_path(ws, ptest.input)
+                    exp_path = fixture_path(ws, ptest.expect)
                 except FileNotFoundError as exc:
                     problems.append(ws.design.problem(where, f"fixture file not found: {exc}"))
                     continue

@@ -31,6 +31,7 @@ from sdd_build.design.models import (
     Reuse,
 )
 from sdd_build.errors import Problem, SddBuildError
+from sdd_build.offline.check_tests import run_check_tests
 from sdd_build.offline.runner import OfflineResult, run_offline
 from sdd_build.parse import check_template
 from sdd_build.plan.planner import BuildPlan, build_plan, render_context
@@ -47,6 +48,8 @@ class ValidationReport:
     plan: BuildPlan | None = None
     offline: list[OfflineResult] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: worth a look, not wrong (a check's query null on every recorded output)
+    warnings: list[Problem] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +59,10 @@ class ValidationReport:
                 for p in self.problems
             ],
             "offline": [r.as_dict() for r in self.offline],
+            "warnings": [
+                {"file": p.file, "line": p.line, "column": p.column, "message": p.message}
+                for p in self.warnings
+            ],
             "hosts": len(self.workspace.hosts) if self.workspace else 0,
             "components": len(self.workspace.graph.order) if self.workspace else 0,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
@@ -111,10 +118,14 @@ def validate(
         timings["render"] = time.perf_counter() - t
 
     results: list[OfflineResult] = []
+    warnings: list[Problem] = []
     if offline and not broken_refs:
         t = time.perf_counter()
         results, offline_problems = run_offline(ws)
         problems += offline_problems
+        checked, check_problems, warnings = run_check_tests(ws)
+        results += checked
+        problems += check_problems
         timings["offline"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     return ValidationReport(
@@ -124,6 +135,7 @@ def validate(
         plan=plan,
         offline=results,
         timings=timings,
+        warnings=warnings,
     )
 
 
