@@ -10,7 +10,9 @@
   record. A check whose component was blocked (a dependency failed, the host was unreachable or
   rolled back) is skipped as ``blocked``; a waived failure is an expected failure (xfail).
 
-``--junitxml`` works as usual. Without ``--sdd-design`` the plugin does nothing.
+``--junitxml`` works as usual. With ``--sdd-design`` the design's items are the whole run: no
+test file is collected (run at a project's root, the project's own test suite is not run with
+them). Without ``--sdd-design`` the plugin does nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pytest
 
 from sdd_build.secrets import mask, mask_data
 
-__all__ = ["pytest_addoption", "pytest_collection_modifyitems"]
+__all__ = ["pytest_addoption", "pytest_collection_modifyitems", "pytest_ignore_collect"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,6 +32,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--sdd-design", default=None, help="solution-design.yaml to test")
     group.addoption("--sdd-lab", default=None, help="running lab topology for device checks")
     group.addoption("--sdd-inventory", default=None, help="inventory folder for device checks")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """With ``--sdd-design``, no test file is collected: the run is the design's items."""
+    if config.getoption("--sdd-design") and collection_path.is_file():
+        return True
+    return None
 
 
 class _Session:
@@ -179,4 +188,6 @@ def pytest_collection_modifyitems(
                             host=host,
                         )
                     )
-    items.extend(new)
+    if items:  # only a file named on the command line gets here: the design's run is its own
+        config.hook.pytest_deselected(items=list(items))
+    items[:] = new

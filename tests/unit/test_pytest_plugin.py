@@ -71,3 +71,25 @@ def test_failures_shown_by_pytest_are_masked(example_repo: Path) -> None:
     assert "password <redacted>" in proc.stdout
     for text in (proc.stdout, proc.stderr, (example_repo / "j.xml").read_text()):
         assert "Plugin-Secret-1" not in text
+
+
+def test_the_readme_ci_command_at_a_project_root_runs_only_the_designs_items(
+    example_repo: Path,
+) -> None:
+    """Issue 11 item 8: at a root whose pytest config collects its own tests, the README's
+    command (no --rootdir, no path) runs the design's items only."""
+    (example_repo / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n'
+    )
+    (example_repo / "tests").mkdir()
+    (example_repo / "tests/test_own.py").write_text("def test_own():\n    raise AssertionError\n")
+    junit = example_repo / "out.xml"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--sdd-design",
+         f"{EXAMPLE}/solution-design.yaml", "--junitxml", str(junit)],
+        capture_output=True, text=True, timeout=120, check=False, cwd=example_repo,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "5 passed" in proc.stdout
+    assert "test_own" not in proc.stdout + junit.read_text()
+    assert 'tests="5"' in junit.read_text()
