@@ -146,6 +146,21 @@ def _summary(console: Console, asbuilt: Any, path: Path) -> None:
     console.print(f"record: {path}")
 
 
+def _lab_hint(console: Console, unreachable: set[str]) -> None:
+    """Hosts tried at the design inventory's addresses (no --lab) that a running lab holds."""
+    if not unreachable:
+        return
+    from sdd_build.lab.state import labs_holding
+
+    for name, topology in labs_holding(unreachable):
+        console.print(
+            f"hint: lab '{name}' is up and holds {', '.join(sorted(unreachable))}: "
+            f"did you mean --lab {topology}?",
+            markup=False,
+            highlight=False,
+        )
+
+
 def register(main: click.Group) -> None:
     @main.command("build")
     @design_argument
@@ -195,6 +210,9 @@ def register(main: click.Group) -> None:
             sys.exit(exc.exit_code)
         if not as_json:
             _summary(_err, asbuilt, path)
+            if lab is None and inventory is None:
+                unreachable = {d.host for d in asbuilt.deviations if d.class_ == "unreachable"}
+                _lab_hint(_err, {h for h in unreachable if h})
         open_deviations = [d for d in asbuilt.deviations if is_open(d.class_)]
         sys.exit(EXIT_DEVIATIONS if open_deviations or asbuilt.result == "failed" else EXIT_OK)
 
@@ -239,5 +257,7 @@ def register(main: click.Group) -> None:
             facts = entry.get("facts", {})
             _err.print(f"{host}: {state} {facts.get('vendor', '')} {facts.get('os_version', '')}")
         _err.print(f"wrote {json_path} and {md_path}")
+        if lab is None and inventory is None:
+            _lab_hint(_err, {h for h, e in feas.hosts.items() if not e.get("reachable")})
         if failed:
             sys.exit(EXIT_DEVIATIONS)

@@ -17,7 +17,7 @@ import datetime as _dt
 import fcntl
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -31,6 +31,7 @@ __all__ = [
     "NodeRecord",
     "Resource",
     "lab_lock",
+    "labs_holding",
     "state_root",
 ]
 
@@ -186,3 +187,20 @@ def lab_lock(lab: str, *, timeout: float = 120.0) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def labs_holding(hosts: Iterable[str]) -> list[tuple[str, str]]:
+    """``(lab, topology)`` of every lab that is up and has a node named like one of ``hosts``:
+    the hint for a build that forgot ``--lab`` (its hosts were tried at the inventory's
+    addresses). Unreadable state files are skipped: this only ever feeds a hint."""
+    wanted = set(hosts)
+    found: list[tuple[str, str]] = []
+    root = state_root()
+    for path in sorted(root.glob("*/state.json")) if root.is_dir() else []:
+        try:
+            state = LabState.load(path.parent.name)
+        except LabError:
+            continue
+        if state is not None and state.phase == "up" and wanted & set(state.nodes):
+            found.append((state.lab, state.topology))
+    return found

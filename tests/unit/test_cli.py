@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.conftest import EXAMPLE, CliRun
@@ -115,3 +116,33 @@ def test_deviation_line_never_shows_an_empty_component() -> None:
     )
     assert "(no component) @ l1" in line
     assert "  @" not in line
+
+
+def test_forgetting_lab_names_the_running_lab_that_holds_the_hosts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11 item 8: a build or discover without --lab whose hosts were unreachable names
+    the running labs holding those hosts (from the machine's lab state files)."""
+    from rich.console import Console
+
+    from sdd_build.cli.build_cmds import _lab_hint
+
+    monkeypatch.setenv("SDD_LAB_STATE_DIR", str(tmp_path))
+    for lab, phase, nodes in (("tri", "up", ["r1", "r2"]), ("gone", "destroying", ["r1"]),
+                              ("other", "up", ["x1"])):  # fmt: skip
+        (tmp_path / lab).mkdir()
+        state = {
+            "lab": lab, "topology": f"/repo/labs/{lab}.clab.yml", "provider": "netns",
+            "phase": phase, "workdir": "/tmp/w",
+            "nodes": {n: {"name": n, "role": "router", "netns": f"ns-{n}", "hostname": n}
+                      for n in nodes},
+        }  # fmt: skip
+        (tmp_path / lab / "state.json").write_text(json.dumps(state))
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "state.json").write_text("{")
+    console = Console(record=True, width=200)
+    _lab_hint(console, {"r1", "r2"})
+    text = console.export_text()
+    assert text.splitlines() == [
+        "hint: lab 'tri' is up and holds r1, r2: did you mean --lab /repo/labs/tri.clab.yml?"
+    ]
