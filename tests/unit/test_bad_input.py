@@ -373,3 +373,18 @@ def test_design_not_found(tmp_path: Path, cli: CliRun) -> None:
     assert result.exit_code == 2
     assert "design file not found" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_template_error_is_printed_once(example_repo: Path, cli: CliRun) -> None:
+    """Issue 11 item 8: the golden render of a template that failed to render does not
+    report the same template line again."""
+    _edit("templates/frr/ospf_process.j2", "log-adjacency-changes", "{{ vars.nope }}")(example_repo)
+    result = cli("validate", example_repo / D, "--root", example_repo)
+    assert result.exit_code == 2
+    lines = [x for x in result.stderr.splitlines() if "ospf_process.j2:4:" in x]
+    assert lines == [
+        "error: templates/frr/ospf_process.j2:4: host r1: undefined variable vars.nope "
+        "('dict object' has no attribute 'nope')",
+        "error: templates/frr/ospf_process.j2:4: component 'ospf-process': 2 more host(s) "
+        "failed to render (r2, r3)",
+    ]
