@@ -120,21 +120,37 @@ class _JsonEvents:
 
 
 def _summary(console: Console, asbuilt: Any, path: Path) -> None:
-    table = Table(title=f"as-built {asbuilt.build_id}: {asbuilt.result}")
-    table.add_column("layer", justify="right")
-    table.add_column("component", overflow="fold")
     hosts = sorted(asbuilt.hosts)
-    for h in hosts:
-        table.add_column(h)
-    for comp in asbuilt.components:
-        if not comp.hosts:
-            continue
-        cells = []
+    comps = [c for c in asbuilt.components if c.hosts]
+    # ids and statuses are never cut: a table that does not fit becomes one line per
+    # component and status (which wraps between host names, never inside an id)
+    widest = max([len(r.status) for c in comps for r in c.hosts.values()] + [1])
+    ids = max([len(c.id) for c in comps] + [len("component")])
+    if 8 + ids + 3 + sum(max(len(h), widest) + 3 for h in hosts) + 1 > console.width:
+        console.print(f"as-built {asbuilt.build_id}: {asbuilt.result}", highlight=False)
+        for comp in comps:
+            by_status: dict[str, list[str]] = {}
+            for h in hosts:
+                if h in comp.hosts:
+                    by_status.setdefault(comp.hosts[h].status, []).append(h)
+            said = "; ".join(
+                f"[{_STYLE.get(st, 'white')}]{st}[/] {escape(', '.join(hs))}"
+                for st, hs in by_status.items()
+            )
+            console.print(f"  layer {comp.layer} {escape(comp.id)}: {said}", highlight=False)
+    else:
+        table = Table(title=f"as-built {asbuilt.build_id}: {asbuilt.result}")
+        table.add_column("layer", justify="right", no_wrap=True)
+        table.add_column("component", no_wrap=True)
         for h in hosts:
-            rec = comp.hosts.get(h)
-            cells.append(f"[{_STYLE.get(rec.status, 'white')}]{rec.status}[/]" if rec else "-")
-        table.add_row(str(comp.layer), comp.id, *cells)
-    console.print(table)
+            table.add_column(h, no_wrap=True)
+        for comp in comps:
+            cells = []
+            for h in hosts:
+                rec = comp.hosts.get(h)
+                cells.append(f"[{_STYLE.get(rec.status, 'white')}]{rec.status}[/]" if rec else "-")
+            table.add_row(str(comp.layer), comp.id, *cells)
+        console.print(table)
     if asbuilt.mode == "check":
         _dry_run(console, asbuilt)
     if asbuilt.deviations:

@@ -146,3 +146,31 @@ def test_forgetting_lab_names_the_running_lab_that_holds_the_hosts(
     assert text.splitlines() == [
         "hint: lab 'tri' is up and holds r1, r2: did you mean --lab /repo/labs/tri.clab.yml?"
     ]
+
+
+@pytest.mark.parametrize("hosts", [2, 6, 40])
+def test_the_build_summary_never_cuts_an_id_or_a_status(hosts: int) -> None:
+    """Issue 11 item 8: at 80 columns, "componen t" and "rolled…" were printed; ids and
+    statuses are now whole at any number of hosts (a table when it fits, else lines)."""
+    from types import SimpleNamespace as NS
+
+    from rich.console import Console
+
+    from sdd_build.cli.build_cmds import _summary
+
+    names = [f"leaf{i}" for i in range(1, hosts + 1)]
+    ids = [("bfd-leaf-spine-sessions", "rolled_back"), ("verify-bfd-peers-established", "blocked")]
+    comps = [
+        NS(id=cid, layer=i, hosts={h: NS(status=st) for h in names})
+        for i, (cid, st) in enumerate(ids)
+    ]
+    asbuilt = NS(build_id="b1", result="failed", components=comps, hosts=dict.fromkeys(names),
+                 mode="build", deviations=[], attention=[])  # fmt: skip
+    console = Console(width=80, record=True)
+    _summary(console, asbuilt, Path("x"))
+    text = console.export_text()
+    assert "…" not in text
+    for cid, status in ids:
+        assert cid in text
+        assert status in text
+    assert max(len(line) for line in text.splitlines()) <= 80
