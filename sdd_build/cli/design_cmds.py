@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
-from rich.syntax import Syntax
 from rich.table import Table
 
 from sdd_build.cli._options import design_argument, inventory_option, lab_option, root_option
@@ -197,7 +196,11 @@ def register(main: click.Group) -> None:
             for step in plan.hosts[host]:
                 if step.config is not None:
                     console.print(f"[cyan]# {step.component}[/] (layer {step.layer})")
-                    console.print(Syntax(step.config.rstrip("\n"), "text", word_wrap=True))
+                    # plain lines: copied into a golden file, they must match byte for byte
+                    # (a Syntax block pads every line with spaces to the terminal's width)
+                    console.print(
+                        step.config.rstrip("\n"), markup=False, highlight=False, soft_wrap=True
+                    )
                 elif step.commands:
                     console.print(f"[cyan]# {step.component}[/] (layer {step.layer}, commands)")
                     for cmd in step.commands:

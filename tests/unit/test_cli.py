@@ -174,3 +174,11 @@ def test_the_build_summary_never_cuts_an_id_or_a_status(hosts: int) -> None:
         assert cid in text
         assert status in text
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_plan_prints_configs_without_trailing_spaces(design_path: Path, cli: CliRun) -> None:
+    """Issue 11 item 1: lines copied from `plan` into a golden file carried padding."""
+    result = cli("plan", design_path, "--host", "r1")
+    assert result.exit_code == 0, result.output
+    assert " ip ospf hello-interval 1\n" in result.stdout
+    assert [line for line in result.stdout.splitlines() if line != line.rstrip()] == []
