@@ -138,6 +138,7 @@ def pytest_collection_modifyitems(
         return
     from sdd_build.design.models import CommandTemplate
     from sdd_build.errors import SddBuildError
+    from sdd_build.offline.check_tests import run_check_tests
     from sdd_build.offline.runner import run_offline
     from sdd_build.plan.validate import validate
     from sdd_build.plan.workspace import connections_for
@@ -158,6 +159,7 @@ def pytest_collection_modifyitems(
     ws = report.workspace
     try:
         offline, _problems = run_offline(ws)
+        offline += run_check_tests(ws)[0]  # the checks on recorded outputs, per host
     except SddBuildError as exc:
         raise pytest.UsageError(mask(f"sdd-build: {exc}")) from None
     layer = ws.graph.layer_of
@@ -166,7 +168,9 @@ def pytest_collection_modifyitems(
         new.append(
             OfflineItem.from_parent(
                 session,
-                name=f"offline/L{layer[res.component]}/{res.component}[{res.index}]",
+                name=f"offline/L{layer[res.component]}/{res.component}"
+                + ("/check" if res.kind == "check" else "")
+                + f"[{res.index}]",
                 result=res,
             )
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +94,16 @@ def test_the_readme_ci_command_at_a_project_root_runs_only_the_designs_items(
     assert "5 passed" in proc.stdout
     assert "test_own" not in proc.stdout + junit.read_text()
     assert 'tests="5"' in junit.read_text()
+
+
+def test_check_tests_are_offline_items(example_repo: Path) -> None:
+    """Issue 11 item 2: the checks run on recorded outputs are items of the offline layer."""
+    from tests.unit.offline.test_fixtures_and_check_tests import _record, _with_check_tests
+
+    design = example_repo / EXAMPLE / "solution-design.yaml"
+    rec = _record(design, "r1.json", {"routerId": "10.0.0.1"})
+    _with_check_tests(design, f"      - {{host: r1, outputs: [{rec}], expect: {{AC-3: pass}}}}\n")
+    proc = _pytest(example_repo, "-v")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert re.search(r"offline/L\d+/verify-router-id/check\[0\] PASSED", proc.stdout), proc.stdout
+    assert "6 passed" in proc.stdout
