@@ -8,7 +8,6 @@ give outputs true of neither state). Nothing is configured; every command has a 
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from nornir.core.task import Result, Task
 
@@ -55,9 +54,12 @@ def record_outputs(
     inventory = ws.inventory
     nr = make_nornir(inventory, targets, workers=20)
     devices = [inventory.inventory.hosts[h] for h in targets]
-    holder: Any = ws.design.model.design
     with lock_hosts(
-        devices, "fixtures record", design=holder, repository=ws.root, wait_s=wait_lock_s
+        devices,
+        "fixtures record",
+        design=ws.design.model.design,
+        repository=ws.root,
+        wait_s=wait_lock_s,
     ):
         try:
             nr.run(task=read, name="fixtures-record", on_failed=True)

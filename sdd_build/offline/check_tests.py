@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from sdd_build.checks import evaluate
-from sdd_build.design.models import CommandTemplate, Parser
+from sdd_build.design.models import CheckTest, CommandTemplate, Parser
 from sdd_build.errors import Problem, SddBuildError
 from sdd_build.offline.runner import OfflineResult, fixture_path, fixture_text, parser_template_path
 from sdd_build.parse import parse
@@ -108,8 +108,9 @@ def run_check_tests(ws: Workspace) -> tuple[list[OfflineResult], list[Problem], 
 
 
 def _problems_of(
-    ws: Workspace, comp: CommandTemplate, test: Any, where: tuple[Any, ...]
+    ws: Workspace, comp: CommandTemplate, test: CheckTest, where: tuple[str | int, ...]
 ) -> list[Problem]:
+    """What makes a check test unrunnable: an unknown host or check, outputs miscounted."""
     out = []
     if test.host not in ws.inventory.inventory.hosts:
         out.append(
