@@ -393,7 +393,7 @@ class _Build:
                     evidence=rec.evidence,
                     line=line,
                 )
-            if result.unvalidated:
+            if result.unvalidated and rec.changed:  # no line to push, nothing to validate
                 self.deviate(
                     "unvalidated",
                     cid,
@@ -404,6 +404,8 @@ class _Build:
             reason = (
                 f"dry run: {len(refused)} line(s) would be refused"
                 if refused
+                else "dry run: nothing to change"
+                if not rec.changed
                 else "dry run: not validated"
                 if result.unvalidated
                 else "dry run: every line validated, nothing sent"
