@@ -30,7 +30,8 @@ root_option = click.option(
     "--root",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     default=None,
-    help="Repository root (default: nearest ancestor with templates/, parsers/ or inventory/).",
+    help="Repository root (default: the nearest ancestor holding sdd-build.toml; else the "
+    "nearest holding .git, templates/, parsers/ or inventory/ that is not a use-case folder).",
 )
 wait_lock_option = click.option(
     "--wait-lock",

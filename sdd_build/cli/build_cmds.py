@@ -17,6 +17,7 @@ from sdd_build.cli._options import (
     design_argument,
     inventory_option,
     lab_option,
+    root_option,
     wait_lock_option,
 )
 from sdd_build.cli._output import print_attention, print_error
@@ -188,6 +189,7 @@ def register(main: click.Group) -> None:
     @click.option("--recover", "recover_id", default=None, help="Close an unfinished build.")
     @click.option("--accept", is_flag=True, help="With --recover: record the state as it is.")
     @wait_lock_option
+    @root_option
     def build_cmd(
         design: Path,
         check: bool,
@@ -198,6 +200,7 @@ def register(main: click.Group) -> None:
         recover_id: str | None,
         accept: bool,
         wait_lock: float,
+        root: Path | None,
     ) -> None:
         """The governed build: gates, offline layer, leaf-first apply + checks, as-built."""
         from sdd_build.execute.service import build_service
@@ -214,6 +217,7 @@ def register(main: click.Group) -> None:
                 recover_id=recover_id,
                 accept=accept,
                 wait_lock_s=wait_lock,
+                root=root,
             )
         except SddBuildError as exc:
             if as_json:
@@ -240,6 +244,7 @@ def register(main: click.Group) -> None:
     @click.option("--host", "hosts", multiple=True, help="With a spec: target host(s).")
     @click.option("--json", "as_json", is_flag=True, help="Print feasibility.json to stdout.")
     @wait_lock_option
+    @root_option
     def discover_cmd(
         artifact: Path,
         lab: Path | None,
@@ -248,6 +253,7 @@ def register(main: click.Group) -> None:
         hosts: tuple[str, ...],
         as_json: bool,
         wait_lock: float,
+        root: Path | None,
     ) -> None:
         """Feasibility facts from the devices (read-only); refused before Gate 1."""
         from sdd_build.execute.service import discover_service
@@ -259,6 +265,7 @@ def register(main: click.Group) -> None:
             groups=list(groups),
             hosts=list(hosts),
             wait_lock_s=wait_lock,
+            root=root,
         )
         failed = any(
             not e.get("reachable") or e.get("identity_mismatch") for e in feas.hosts.values()

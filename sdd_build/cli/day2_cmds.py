@@ -10,7 +10,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from sdd_build.cli._options import inventory_option, lab_option
+from sdd_build.cli._options import inventory_option, lab_option, root_option
 from sdd_build.errors import EXIT_DEVIATIONS, DesignError
 from sdd_build.execute.policy import amends_spec, is_open
 from sdd_build.limits import json_loads
@@ -106,6 +106,7 @@ def register(main: click.Group) -> None:
         help="Sign the waiver with this Ed25519 private key (required where approvers.yaml "
         "requires signatures).",
     )
+    @root_option
     def waive_cmd(
         design: Path,
         check: str,
@@ -114,13 +115,21 @@ def register(main: click.Group) -> None:
         reason: str,
         expires: datetime | None,
         key: Path | None,
+        root: Path | None,
     ) -> None:
         """Record an approved, audited waiver of one acceptance check."""
         from sdd_build.gates.waivers import add_waiver
 
         until: date | None = expires.date() if expires else None
         waiver = add_waiver(
-            design, check=check, by=by, reason=reason, host=host, expires=until, key=key
+            design,
+            check=check,
+            by=by,
+            reason=reason,
+            host=host,
+            expires=until,
+            key=key,
+            root=root,
         )
         where = f"on {waiver.host}" if waiver.host else "on every host"
         _err.print(
@@ -132,12 +141,15 @@ def register(main: click.Group) -> None:
     @click.argument("design", type=click.Path(path_type=Path, dir_okay=False))
     @lab_option
     @inventory_option
+    @root_option
     @click.option("--json", "as_json", is_flag=True)
-    def drift_cmd(design: Path, lab: Path | None, inventory: Path | None, as_json: bool) -> None:
+    def drift_cmd(
+        design: Path, lab: Path | None, inventory: Path | None, root: Path | None, as_json: bool
+    ) -> None:
         """Compare the devices now with the reconciled baseline; exit 1 on drift."""
         from sdd_build.execute.service import drift_service
 
-        report = drift_service(design, lab=lab, inventory=inventory)
+        report = drift_service(design, lab=lab, inventory=inventory, root=root)
         if as_json:
             out(dumps_json(report.data, indent=2) + "\n")
         else:
@@ -180,16 +192,18 @@ def register(main: click.Group) -> None:
         is_flag=True,
         help="Append dated amendments (waived/failed requirements) to the spec.",
     )
+    @root_option
     @click.option("--json", "as_json", is_flag=True)
     def diff_cmd(
         design: Path,
         inventory: Path | None,
         baseline_path: Path | None,
         amend_spec: bool,
+        root: Path | None,
         as_json: bool,
     ) -> None:
         """Day-2: what this design version changes relative to the reconciled baseline."""
-        _diff(design, inventory, baseline_path, amend_spec, as_json)
+        _diff(design, inventory, baseline_path, amend_spec, as_json, root)
 
     @main.command("metrics")
     @click.argument("directory", type=click.Path(path_type=Path, file_okay=False, exists=True))
@@ -251,12 +265,13 @@ def _diff(
     baseline_path: Path | None,
     amend_spec: bool,
     as_json: bool,
+    root: Path | None = None,
 ) -> None:
     from sdd_build.execute.service import diff_service
     from sdd_build.gates import gate_status
 
-    delta, base = diff_service(design, inventory=inventory, baseline_path=baseline_path)
-    gates = gate_status(design)
+    delta, base = diff_service(design, inventory=inventory, baseline_path=baseline_path, root=root)
+    gates = gate_status(design, root=root)
     if as_json:
         out(
             dumps_json(
@@ -286,7 +301,7 @@ def _diff(
             raise DesignError(f"no build record in {source}/builds to amend the spec from")
         from sdd_build.design.loader import load_design
 
-        loaded = load_design(design)
+        loaded = load_design(design, root=root)
         spec = loaded.repo.confine(loaded.directory, loaded.model.spec)
         assert spec is not None
         added = append_amendments(spec, record, loaded.model.design, loaded.model.version)

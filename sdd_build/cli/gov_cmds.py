@@ -13,16 +13,10 @@ from pathlib import Path
 
 import click
 
+from sdd_build.cli._options import root_option
 from sdd_build.cli._output import console, print_json
 from sdd_build.errors import EXIT_GATE
 from sdd_build.secrets import sink
-
-_root_opt = click.option(
-    "--root",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    default=None,
-    help="Repository root (default: nearest ancestor with templates/, parsers/ or inventory/).",
-)
 
 
 def register(main: click.Group) -> None:
@@ -42,7 +36,7 @@ def register(main: click.Group) -> None:
         help="Ed25519 private key (PEM) to sign the approval with.",
     )
     @click.option("--note", default=None, help="Free text kept in the record (a ticket, ...).")
-    @_root_opt
+    @root_option
     @click.option("--json", "as_json", is_flag=True, help="Print the approval summary as JSON.")
     def approve_cmd(
         artifact: Path,
@@ -94,7 +88,7 @@ def register(main: click.Group) -> None:
 
     @gates.command("check")
     @click.argument("design", type=click.Path(path_type=Path, dir_okay=False))
-    @_root_opt
+    @root_option
     @click.option("--json", "as_json", is_flag=True, help="Machine output: ok, gates.")
     def gates_check_cmd(design: Path, root: Path | None, as_json: bool) -> None:
         """Show whether DESIGN passes Gate 1 (spec) and Gate 2 (design): approved, stale (which

@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from sdd_build.cli._options import inventory_option, lab_option, wait_lock_option
+from sdd_build.cli._options import inventory_option, lab_option, root_option, wait_lock_option
 from sdd_build.cli._output import print_attention
 from sdd_build.errors import EXIT_DEVIATIONS, EXIT_OK
 from sdd_build.secrets.sink import console, out_json
@@ -41,6 +41,7 @@ def register(main: click.Group) -> None:
         default=30.0,
         help="Seconds for every device operation (default 30).",
     )
+    @root_option
     @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
     def rollback_cmd(
         build_id: str,
@@ -49,6 +50,7 @@ def register(main: click.Group) -> None:
         inventory: Path | None,
         wait_lock: float,
         timeout_s: float,
+        root: Path | None,
         as_json: bool,
     ) -> None:
         """Restore the hosts of a finished build to their pre-build config, verified.
@@ -69,6 +71,7 @@ def register(main: click.Group) -> None:
             inventory=inventory,
             wait_lock_s=wait_lock,
             timeout_s=timeout_s,
+            root=root,
             emit=None if as_json else _progress,
         )
         if as_json:

@@ -194,7 +194,7 @@ def load_inventory(
     source = source or DiskSource()
     if not source.is_file(directory / "hosts.yaml"):
         raise InventoryError(
-            "no hosts.yaml in the inventory folder",
+            f"no hosts.yaml in the inventory folder {directory.resolve()}",
             file=display,
             hint="point --inventory at a Nornir SimpleInventory folder, or use --lab <topology>",
         )

@@ -20,17 +20,32 @@ from sdd_build.design.yamlpos import LoadedYaml, PathKey, YamlLoadError, load_ya
 from sdd_build.errors import DesignError, Problem, SddBuildError
 from sdd_build.secrets import learn_secrets, register_secret_names
 
-__all__ = ["LoadedDesign", "Repository", "find_root", "load_design"]
+__all__ = ["ROOT_MARKER", "LoadedDesign", "Repository", "find_root", "load_design"]
 
-_ROOT_MARKERS = ("templates", "parsers", "inventory")
+ROOT_MARKER = "sdd-build.toml"
+_ROOT_FOLDERS = ("templates", "parsers", "inventory")
+_DESIGN_FILES = ("solution-design.yaml", "customer-spec.md")
 
 
 def find_root(start: Path) -> Path:
-    """The repository root: the nearest ancestor holding ``templates/``, ``parsers/`` or
-    ``inventory/`` (or a ``.git``), falling back to two levels above a design folder."""
+    """The repository root above ``start``, found the same way by every command:
+
+    1. the nearest ancestor holding the marker file ``sdd-build.toml`` (explicit, wins);
+    2. else the nearest ancestor holding ``.git``, ``templates/``, ``parsers/`` or
+       ``inventory/`` that is not a use-case folder (one holding ``solution-design.yaml`` or
+       ``customer-spec.md``): an ``inventory/`` inside a design folder never makes it the root;
+    3. else two levels above ``start`` (``designs/<name>/`` layout).
+
+    ``--root`` on every command overrides all of this."""
     start = start.resolve()
-    for candidate in (start, *start.parents):
-        if any((candidate / m).is_dir() for m in _ROOT_MARKERS) or (candidate / ".git").exists():
+    chain = (start, *start.parents)
+    for candidate in chain:
+        if (candidate / ROOT_MARKER).is_file():
+            return candidate
+    for candidate in chain:
+        if any((candidate / name).is_file() for name in _DESIGN_FILES):
+            continue
+        if (candidate / ".git").exists() or any((candidate / m).is_dir() for m in _ROOT_FOLDERS):
             return candidate
     return start.parent.parent if start.parent.parent != start.parent else start
 

@@ -48,13 +48,14 @@ def build_service(
     accept: bool = False,
     wait_lock_s: float = 0.0,
     agent: dict[str, Any] | None = None,
+    root: Path | None = None,
 ) -> tuple[AsBuilt, Path]:
     from sdd_build.audit import AuditLog
     from sdd_build.gates import check_gate2, check_targets
 
     # Gate first: an unapproved or stale design never gets as far as a device, or a lab lookup.
     # From here on every input byte comes from the snapshot the gate verified.
-    approved = check_gate2(design)
+    approved = check_gate2(design, root=root)
     connections = connections_for(lab, inventory)
     report = validate(approved.design.path, connections=connections, repo=approved.repo)
     if not report.ok:
@@ -156,13 +157,17 @@ def build_service(
 
 
 def drift_service(
-    design: Path, *, lab: Path | None = None, inventory: Path | None = None
+    design: Path,
+    *,
+    lab: Path | None = None,
+    inventory: Path | None = None,
+    root: Path | None = None,
 ) -> DriftReport:
     """Compare the devices now with the design's reconciled baseline (read-only)."""
     from sdd_build.audit import AuditLog
 
     connections = connections_for(lab, inventory)
-    report = validate(design, connections=connections, offline=False)
+    report = validate(design, root=root, connections=connections, offline=False)
     if not report.ok or report.workspace is None or report.plan is None:
         raise DesignError.from_problems(report.problems)
     ws = report.workspace
@@ -181,10 +186,14 @@ def drift_service(
 
 
 def diff_service(
-    design: Path, *, inventory: Path | None = None, baseline_path: Path | None = None
+    design: Path,
+    *,
+    inventory: Path | None = None,
+    baseline_path: Path | None = None,
+    root: Path | None = None,
 ) -> tuple[DesignDelta, Path]:
     """What this design version changes relative to the reconciled baseline (no device)."""
-    report = validate(design, connections=inventory)
+    report = validate(design, root=root, connections=inventory)
     if not report.ok or report.workspace is None or report.plan is None:
         raise DesignError.from_problems(report.problems)
     ws = report.workspace
@@ -212,15 +221,16 @@ def discover_service(
     groups: list[str] | None = None,
     hosts: list[str] | None = None,
     wait_lock_s: float = 0.0,
+    root: Path | None = None,
 ) -> tuple[Path, Path, Feasibility]:
     """Gate 1, then read-only discovery; writes feasibility.{json,md} beside the spec."""
     from sdd_build.audit import AuditLog
     from sdd_build.gates import check_gate1
 
-    check_gate1(artifact)
+    check_gate1(artifact, root=root)
     connections = connections_for(lab, inventory)
     if artifact.name.endswith((".yaml", ".yml")):
-        report = validate(artifact, connections=connections, offline=False)
+        report = validate(artifact, root=root, connections=connections, offline=False)
         if not report.ok or report.workspace is None:
             raise DesignError.from_problems(report.problems)
         ws = report.workspace
@@ -238,7 +248,7 @@ def discover_service(
     else:
         # No design yet: the hosts to look at come from the repository's inventory (or the one
         # given); a lab only says how to reach them. Read-only either way.
-        repo = Repository(find_root(artifact.parent).resolve())
+        repo = Repository((root or find_root(artifact.parent)).resolve())
         inv_dir = inventory or repo.root / "inventory"
         inv = load_inventory(inv_dir, display=repo.display(inv_dir))
         connections = lab_connections(lab)

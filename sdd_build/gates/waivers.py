@@ -242,8 +242,9 @@ def add_waiver(
     host: str | None = None,
     expires: date | None = None,
     key: Path | None = None,
+    root: Path | None = None,
 ) -> Waiver:
-    loaded = load_design(design_path)
+    loaded = load_design(design_path, root=root)
     model = loaded.model
     checks = {chk.id for _, chk in model.checks()}
     if check not in checks:

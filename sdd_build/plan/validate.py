@@ -203,7 +203,8 @@ def _references(ws: Workspace) -> list[Problem]:
                 repo.templates,
                 comp.template,
                 "template path",
-                f"template not found: templates/{comp.template} (component '{comp.id}')",
+                f"template not found: templates/{comp.template} (component '{comp.id}'; "
+                f"looked in {repo.templates}: pass --root if that is not the repository's)",
             )
             problems += found
             if path is not None and comp.reuse is not None:
@@ -215,7 +216,8 @@ def _references(ws: Workspace) -> list[Problem]:
                 repo.parsers,
                 comp.template,
                 "parser template path",
-                f"parser template not found: parsers/{comp.template} (component '{comp.id}')",
+                f"parser template not found: parsers/{comp.template} (component '{comp.id}'; "
+                f"looked in {repo.parsers}: pass --root if that is not the repository's)",
             )
             problems += found
             if path is not None:

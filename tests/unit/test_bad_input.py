@@ -107,7 +107,10 @@ CASES: list[tuple[str, Mutator, list[str]]] = [
     (
         "missing-template",
         _edit(D, "template: frr/ospf_process.j2", "template: frr/nope.j2"),
-        [rf"{D}:\d+:\d+: template not found: templates/frr/nope.j2 \(component 'ospf-process'\)"],
+        [
+            rf"{D}:\d+:\d+: template not found: templates/frr/nope.j2 \(component "
+            r"'ospf-process'; looked in /\S+/templates: pass --root"
+        ],
     ),
     (
         "missing-parser-template",
