@@ -555,6 +555,22 @@ def test_day2_walkthrough_from_baseline_to_new_baseline(repo: tuple[Path, LabHan
     assert {p["state"] for p in summary["ipv4Unicast"]["peers"].values()} == {"Established"}
     again = sdd(root, "diff", day2, "--json")
     assert json.loads(again.stdout)["components"]["added"] == []
+    # The shipped examples survive each other (issue 11 item 9): with the loopbacks now learnt
+    # over eBGP (distance 20, selected), the underlay's REQ-2 check still asks what REQ-2
+    # means (OSPF has the routes) and a rebuild of the underlay reports no failure.
+    r1_routes = json.loads(handle.hosts["r1"].vtysh("show ip route 10.0.0.2/32 json"))
+    assert {e["protocol"] for e in r1_routes["10.0.0.2/32"] if e.get("selected")} == {"bgp"}
+    rebuilt = build(root)
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    record = last_record(root)
+    assert record["result"] == "as_designed", record["result"]
+    ac2 = {
+        h: [c["passed"] for c in r["checks"]]
+        for comp in record["components"]
+        if comp["id"] == "verify-ospf-routes"
+        for h, r in comp["hosts"].items()
+    }
+    assert ac2 == {key: [True] for key in NODES}, ac2
 
 
 def test_rewritten_line_is_classified_and_every_format_is_written(
