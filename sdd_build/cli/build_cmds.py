@@ -255,7 +255,11 @@ def register(main: click.Group) -> None:
         wait_lock: float,
         root: Path | None,
     ) -> None:
-        """Feasibility facts from the devices (read-only); refused before Gate 1."""
+        """Feasibility facts from the devices (read-only); refused before Gate 1.
+
+        Per host: facts, FRR version, running daemons and capabilities; with a design, what
+        it needs that a host lacks (e.g. bfd lines on a host without bfdd) as a finding.
+        Exit 1 when a host is unreachable, answers as another device or has a finding."""
         from sdd_build.execute.service import discover_service
 
         json_path, md_path, feas = discover_service(
@@ -268,7 +272,8 @@ def register(main: click.Group) -> None:
             root=root,
         )
         failed = any(
-            not e.get("reachable") or e.get("identity_mismatch") for e in feas.hosts.values()
+            not e.get("reachable") or e.get("identity_mismatch") or e.get("findings")
+            for e in feas.hosts.values()
         )
         if as_json:
             out(dumps_json(feas.as_dict(), indent=2) + "\n")
@@ -279,6 +284,14 @@ def register(main: click.Group) -> None:
                 state = f"[red]identity mismatch[/]: {entry['identity_mismatch']}"
             facts = entry.get("facts", {})
             _err.print(f"{host}: {state} {facts.get('vendor', '')} {facts.get('os_version', '')}")
+            if entry.get("daemons"):
+                _err.print(
+                    f"  FRR {entry.get('frr_version') or '?'}, daemons: "
+                    f"{', '.join(entry['daemons'])}",
+                    markup=False,
+                )
+            for finding in entry.get("findings", []):
+                _err.print(f"  [red]feasibility[/]: {escape(finding)}")
         _err.print(f"wrote {json_path} and {md_path}")
         if lab is None and inventory is None:
             _lab_hint(_err, {h for h, e in feas.hosts.items() if not e.get("reachable")})

@@ -20,6 +20,7 @@ from nornir.core.task import Result, Task
 from sdd_build.design.inventory import LoadedInventory
 from sdd_build.design.loader import Repository
 from sdd_build.execute.build import make_nornir
+from sdd_build.execute.capabilities import HostCapabilities, missing_daemons, needed_daemons, parse
 from sdd_build.execute.device import open_session
 from sdd_build.execute.evidence import mask_secrets
 from sdd_build.execute.identity import RecordedIdentities, check_identity, read_identity
@@ -93,13 +94,17 @@ def discover(
     wait_lock_s: float = 0.0,
 ) -> Feasibility:
     touched: dict[str, set[str]] = {}
+    needs: dict[str, dict[str, list[str]]] = {}
     if plan is not None:
         for host, steps in plan.hosts.items():
             heads: set[str] = set()
+            paths = []
             for step in steps:
                 if step.config:
-                    heads.update(p[0] for p in config_paths(step.config))
+                    paths += config_paths(step.config)
+            heads.update(p[0] for p in paths)
             touched[host] = heads
+            needs[host] = needed_daemons(paths)
     result = Feasibility(generated=utcnow(), source=source)
     lock = threading.Lock()
     secrets = [h.password for h in inventory.inventory.hosts.values() if h.password]
@@ -140,8 +145,17 @@ def discover(
             heads = touched.get(host)
             sections = _stanzas(running, heads if plan is not None else None)
             entry["existing_sections"] = sections
+            caps = _capabilities(session.driver)
+            entry.update(caps.as_dict())
             if plan is not None:
                 entry["new_sections"] = sorted((heads or set()) - set(sections))
+                entry["needs"] = needs.get(host, {})
+                entry["findings"] = [
+                    f"the design needs {daemon} ({lines[0]!r}"
+                    + (f" and {len(lines) - 1} more" if len(lines) > 1 else "")
+                    + f") but {host} does not run it (daemons: {', '.join(caps.daemons or [])})"
+                    for daemon, lines in missing_daemons(caps, needs.get(host, {})).items()
+                ]
         with lock:
             result.hosts[host] = entry
         return Result(host=task.host, result=entry)
@@ -161,6 +175,19 @@ def discover(
     return result
 
 
+def _capabilities(driver: Any) -> HostCapabilities:
+    """FRR version and running daemons, read-only; unknown (``None``) where the driver has no
+    ``cli`` or the host is not FRR."""
+    outputs: dict[str, str | None] = {}
+    for command in ("show version", "show daemons"):
+        try:
+            text = driver.cli([command])[command]
+        except Exception:  # a driver without cli, or a platform without the command
+            text = None
+        outputs[command] = text if isinstance(text, str) else None
+    return parse(outputs["show version"], outputs["show daemons"])
+
+
 def write_feasibility(directory: Path, feas: Feasibility) -> tuple[Path, Path]:
     data = feas.as_dict()
     json_path = directory / "feasibility.json"
@@ -172,8 +199,9 @@ def write_feasibility(directory: Path, feas: Feasibility) -> tuple[Path, Path]:
         "",
         "## Hosts",
         "",
-        "| host | reachable | vendor | OS version | sections the design touches (existing) |",
-        "|---|---|---|---|---|",
+        "| host | reachable | vendor | OS version | FRR | daemons "
+        "| sections the design touches (existing) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for host, e in feas.hosts.items():
         facts = e.get("facts", {})
@@ -183,8 +211,14 @@ def write_feasibility(directory: Path, feas: Feasibility) -> tuple[Path, Path]:
             state = f"ANSWERS AS '{e.get('answers_as')}': {e['identity_mismatch']}"
         lines.append(
             f"| {host} | {state} | "
-            f"{facts.get('vendor', '-')} | {facts.get('os_version', '-')} | {sections} |"
+            f"{facts.get('vendor', '-')} | {facts.get('os_version', '-')} | "
+            f"{e.get('frr_version') or '-'} | {', '.join(e.get('daemons') or []) or '-'} | "
+            f"{sections} |"
         )
+    findings = [(h, f) for h, e in feas.hosts.items() for f in e.get("findings", [])]
+    if findings:
+        lines += ["", "## Feasibility findings (the design needs what a host lacks)", ""]
+        lines += [f"- {host}: {finding}" for host, finding in findings]
     lines += ["", "## Existing configuration the design touches", ""]
     for host, e in feas.hosts.items():
         for head, body in e.get("existing_sections", {}).items():
