@@ -21,9 +21,10 @@ setup: ## Install sdd-build and its dev tools into the current Python (+ test as
 	$(PIP) install -q -e '.[dev]'
 	-$(PYTHON) -m tests.unit.report.assets
 
-lint: ## ruff lint + format check
+lint: ## ruff lint + format check + import-linter layering contracts (.importlinter)
 	$(PYTHON) -m ruff check sdd_build napalm_frr tests bench
 	$(PYTHON) -m ruff format --check sdd_build napalm_frr tests bench
+	$(PYTHON) -c 'from importlinter.cli import lint_imports_command as c; c(prog_name="lint-imports")'
 
 typecheck: ## mypy strict on the package
 	$(PYTHON) -m mypy
