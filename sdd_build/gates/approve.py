@@ -30,7 +30,7 @@ from sdd_build.design.loader import LoadedDesign, Repository, find_root, load_de
 from sdd_build.design.spec import load_spec
 from sdd_build.errors import DesignError, GateError, Problem
 from sdd_build.gates.chain import in_chain, verified_chain
-from sdd_build.gates.check import _Context, _gate1, _gate_error, _hint
+from sdd_build.gates.check import GateContext, gate_error, gate_hint, spec_gate_status
 from sdd_build.gates.keys import fingerprint, load_private_key
 from sdd_build.gates.models import APPROVAL_FORMAT, Gate
 from sdd_build.gates.policy import APPROVERS_FILE, PolicyError, policy_violations
@@ -133,7 +133,7 @@ def _approve_spec(
     spec_rel = repo_relative(repo, spec_path)
     if spec_rel is None:
         raise DesignError(f"the spec is outside the repository {repo.root}", file=str(spec_path))
-    ctx = _Context(repo)
+    ctx = GateContext(repo)
     ctx.capture([spec_rel])  # read once: the bytes checked are the bytes approved
     spec = load_spec(spec_path, display=spec_rel, source=ctx.snapshot())  # >= 1 requirement
 
@@ -155,7 +155,7 @@ def _approve_design(
 
     # Read every file the design references once; validate those bytes, bind those bytes.
     on_disk = load_design(artifact, root=root)
-    ctx = _Context(on_disk.repo)
+    ctx = GateContext(on_disk.repo)
     ctx.capture(design_references(on_disk).paths)
     ctx.capture([repo_relative(on_disk.repo, on_disk.path) or ""])
     snapshot = ctx.snapshot()
@@ -171,14 +171,14 @@ def _approve_design(
 
     spec_path = loaded.repo.confine(loaded.directory, loaded.model.spec)
     assert spec_path is not None  # validate() confined it
-    gate1 = _gate1(ctx, spec_path, loaded.directory)
+    gate1 = spec_gate_status(ctx, spec_path, loaded.directory)
     if not gate1.ok:
-        raise _gate_error(
+        raise gate_error(
             gate1.findings,
             hint="Gate 1 first: approve the spec (sdd-build approve <spec> --gate spec), "
             "then the design"
             if gate1.status == "missing"
-            else _hint([gate1], loaded.display),
+            else gate_hint([gate1], loaded.display),
         )
     assert gate1.approval is not None
     _enforce_policy(ctx, gate="design", by=by, author=loaded.model.author, signing_key=signing_key)
@@ -222,7 +222,7 @@ def _approve_design(
 
 
 def _enforce_policy(
-    ctx: _Context,
+    ctx: GateContext,
     *,
     gate: Gate,
     by: str,
@@ -243,7 +243,7 @@ def _enforce_policy(
 
 
 def _commit(
-    ctx: _Context,
+    ctx: GateContext,
     use_case: Path,
     gate: Gate,
     record: dict[str, Any],

@@ -44,12 +44,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ApprovedBuild",
+    "GateContext",
     "GateStatus",
     "GatesReport",
     "check_gate1",
     "check_gate2",
     "check_targets",
+    "gate_error",
+    "gate_hint",
     "gate_status",
+    "spec_gate_status",
 ]
 
 Status = Literal["approved", "missing", "stale", "invalid"]
@@ -159,7 +163,7 @@ class ApprovedBuild:
 # -- shared ---------------------------------------------------------------------------------
 
 
-class _Context:
+class GateContext:
     """One check's repository and policy, and the bytes it read: every file is read at most
     once per check, and those very bytes are what is hashed, loaded and later built."""
 
@@ -201,7 +205,7 @@ class _Context:
 
 
 def _policy_findings(
-    ctx: _Context, approval: GateApproval, *, author: str | None, had_signature_problem: bool
+    ctx: GateContext, approval: GateApproval, *, author: str | None, had_signature_problem: bool
 ) -> list[Finding]:
     messages = policy_violations(
         ctx.policy,
@@ -216,7 +220,7 @@ def _policy_findings(
     ]
 
 
-def _content_findings(ctx: _Context, approval: GateApproval, *, gate_name: str) -> list[Finding]:
+def _content_findings(ctx: GateContext, approval: GateApproval, *, gate_name: str) -> list[Finding]:
     """Every bound file still has its approved hash."""
     record = approval.record
     findings: list[Finding] = []
@@ -280,7 +284,7 @@ def _content_findings(ctx: _Context, approval: GateApproval, *, gate_name: str) 
 
 
 def _open_gate(
-    ctx: _Context, gate: Gate, artifact_rel: str, record_path: Path, to_approve: str
+    ctx: GateContext, gate: Gate, artifact_rel: str, record_path: Path, to_approve: str
 ) -> tuple[GateStatus, bool]:
     """The gate's status with its approval record read; True when the record has a signature
     or format problem. A missing record is a ``missing`` finding that says how to approve."""
@@ -304,7 +308,7 @@ def _open_gate(
     return status, bool(findings)
 
 
-def _chain_findings(ctx: _Context, approval: GateApproval) -> list[Finding]:
+def _chain_findings(ctx: GateContext, approval: GateApproval) -> list[Finding]:
     """The audit chain verifies, and this approval record is one it recorded."""
     entries, broken = ctx.chain()
     if broken:
@@ -348,7 +352,7 @@ def _approves(status: GateStatus, approval: GateApproval, artifact_rel: str) -> 
     return False
 
 
-def _gate1(ctx: _Context, spec_path: Path, use_case_dir: Path) -> GateStatus:
+def spec_gate_status(ctx: GateContext, spec_path: Path, use_case_dir: Path) -> GateStatus:
     spec_rel = ctx.rel(spec_path)
     status, signature_problem = _open_gate(
         ctx,
@@ -394,9 +398,9 @@ def check_gate1(spec_or_design: Path, *, root: Path | None = None) -> GateApprov
     exist or a design that does not load.
     """
     repo, spec_path, use_case = _resolve_gate1_target(Path(spec_or_design), root)
-    status = _gate1(_Context(repo), spec_path, use_case)
+    status = spec_gate_status(GateContext(repo), spec_path, use_case)
     if not status.ok:
-        raise _gate_error(status.findings, hint=_hint([status], str(spec_or_design)))
+        raise gate_error(status.findings, hint=gate_hint([status], str(spec_or_design)))
     assert status.approval is not None
     return status.approval
 
@@ -404,8 +408,8 @@ def check_gate1(spec_or_design: Path, *, root: Path | None = None) -> GateApprov
 # -- Gate 2 ---------------------------------------------------------------------------------
 
 
-def _gate2(
-    ctx: _Context, design_path: Path, loaded: LoadedDesign | None, load_problems: list[Problem]
+def design_gate_status(
+    ctx: GateContext, design_path: Path, loaded: LoadedDesign | None, load_problems: list[Problem]
 ) -> GateStatus:
     design_rel = ctx.rel(design_path)
     status, signature_problem = _open_gate(
@@ -486,7 +490,7 @@ def gate_status(design_path: Path, *, root: Path | None = None) -> GatesReport:
         )
     repo = Repository((root or find_root(design_path.resolve().parent)).resolve())
     design_path = _in_repo(design_path, repo)
-    ctx = _Context(repo)
+    ctx = GateContext(repo)
     # Read every byte the approvals bind (and the design) once, now; the design is loaded, its
     # references are walked and (in a build) everything is rendered from these bytes only.
     for gate in ("design", "spec"):
@@ -503,7 +507,7 @@ def gate_status(design_path: Path, *, root: Path | None = None) -> GatesReport:
         loaded = load_design(design_path, repo=snap_repo)
     except SddBuildError as exc:
         load_problems = exc.problems
-    gate2 = _gate2(ctx, design_path, loaded, load_problems)
+    gate2 = design_gate_status(ctx, design_path, loaded, load_problems)
 
     spec_path: Path | None = None
     if loaded is not None:
@@ -526,7 +530,7 @@ def gate_status(design_path: Path, *, root: Path | None = None) -> GatesReport:
             )
         )
     else:
-        gate1 = _gate1(ctx, spec_path, design_path.parent)
+        gate1 = spec_gate_status(ctx, spec_path, design_path.parent)
     return GatesReport(
         design_path=design_path,
         display=ctx.rel(design_path),
@@ -553,7 +557,7 @@ def check_gate2(design_path: Path, *, root: Path | None = None) -> ApprovedBuild
     report = gate_status(design_path, root=root)
     if not report.ok:
         findings = [*report.gate1.findings, *report.gate2.findings]
-        raise _gate_error(findings, hint=_hint([report.gate1, report.gate2], report.display))
+        raise gate_error(findings, hint=gate_hint([report.gate1, report.gate2], report.display))
     assert report.design is not None
     assert report.gate1.approval is not None
     assert report.gate2.approval is not None
@@ -577,7 +581,7 @@ def _bound_only(report: GatesReport) -> Snapshot:
     return Snapshot(root=report.snapshot.root, files=files)
 
 
-def _gate_error(findings: list[Finding], *, hint: str | None) -> GateError:
+def gate_error(findings: list[Finding], *, hint: str | None) -> GateError:
     return GateError(
         findings[0].problem.message if findings else "refused by a gate",
         problems=[f.problem for f in findings],
@@ -585,7 +589,7 @@ def _gate_error(findings: list[Finding], *, hint: str | None) -> GateError:
     )
 
 
-def _hint(statuses: Iterable[GateStatus], artifact: str) -> str | None:
+def gate_hint(statuses: Iterable[GateStatus], artifact: str) -> str | None:
     for status in statuses:
         if status.ok:
             continue

@@ -79,12 +79,12 @@ class LabNode:
         namespace named like the node, so ``show running-config`` shows the node's host name.
         With ``check`` (default), an output line starting "% " (FRR's error marker, e.g.
         "% Unknown command") or a non-zero exit raises ``LabRuntimeError``."""
-        from sdd_build.lab.netns import VTYSH, _in_uts
+        from sdd_build.lab.netns import VTYSH, in_uts
 
         argv = [VTYSH, "-N", self.frr_instance]
         for cmd in commands:
             argv += ["-c", cmd]
-        proc = _run_node(_in_uts(self.name, argv), timeout, f"{self.name}: vtysh")
+        proc = _run_node(in_uts(self.name, argv), timeout, f"{self.name}: vtysh")
         out = proc.stdout
         if check and (proc.returncode != 0 or any(ln.startswith("% ") for ln in out.splitlines())):
             first = next((ln for ln in out.splitlines() if ln.startswith("% ")), "")

@@ -53,6 +53,7 @@ from sdd_build.lab.topology import LabTopology, NodeSpec
 __all__ = [
     "NetnsProvider",
     "check_system",
+    "in_uts",
     "label_problems",
     "startup_config_problems",
     "unsupported_features",
@@ -306,7 +307,7 @@ def _listener_pid_matches(port: int, pid: int) -> bool:
     return False
 
 
-def _in_uts(hostname: str, argv: list[str]) -> list[str]:
+def in_uts(hostname: str, argv: list[str]) -> list[str]:
     """argv run in a fresh UTS namespace whose host name is ``hostname`` (FRR's prompt)."""
     return ["unshare", "--uts", "--", "sh", "-c", 'hostname "$1" && shift && exec "$@"', "sh",
             hostname, *argv]  # fmt: skip
@@ -632,7 +633,7 @@ class NetnsProvider:
         os.chmod(etc, 0o770)
         log = topo.workdir / "logs" / f"{node.name}.frr.log"
         argv = ["ip", "netns", "exec", inst,
-                *_in_uts(node.name, [str(FRR_LIB / "frrinit.sh"), "start", inst])]  # fmt: skip
+                *in_uts(node.name, [str(FRR_LIB / "frrinit.sh"), "start", inst])]  # fmt: skip
         proc = run(argv, check=False, timeout=60, what=f"{node.name}: frrinit.sh start")
         log.write_text(proc.stdout + proc.stderr)
         if proc.returncode != 0 or "Failed" in proc.stdout + proc.stderr:
@@ -667,7 +668,7 @@ class NetnsProvider:
                                     file=str(topo.path), line=node.line) from None  # fmt: skip
             if not argv:
                 continue
-            run(["ip", "netns", "exec", ns, *_in_uts(node.name, argv)], env=env, timeout=30,
+            run(["ip", "netns", "exec", ns, *in_uts(node.name, argv)], env=env, timeout=30,
                 what=f"{node.name}: exec {cmd!r}")  # fmt: skip
 
     def _ports_in_other_labs(self, lab: str) -> set[int]:
@@ -726,7 +727,7 @@ class NetnsProvider:
         log = topo.workdir / "logs" / f"{node.name}.sshd.log"
         # sshd daemonizes itself and writes its pidfile: nothing of it stays our child.
         run(["ip", "netns", "exec", inst,
-             *_in_uts(node.name, [SSHD, "-f", str(cfg), "-E", str(log)])],
+             *in_uts(node.name, [SSHD, "-f", str(cfg), "-E", str(log)])],
             timeout=15, what=f"{node.name}: sshd")  # fmt: skip
         deadline = time.monotonic() + 10
         while (pid := _read_pid(pidfile)) is None:
@@ -1029,7 +1030,7 @@ class NetnsProvider:
         else:
             # watchfrr, started again, starts whatever daemon is missing and loads its config
             run(["ip", "netns", "exec", inst,
-                 *_in_uts(node.name, [str(FRR_LIB / "frrinit.sh"), "start", inst])],
+                 *in_uts(node.name, [str(FRR_LIB / "frrinit.sh"), "start", inst])],
                 timeout=60, what=f"{node.name}: frrinit.sh start")  # fmt: skip
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

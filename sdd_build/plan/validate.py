@@ -103,7 +103,7 @@ def validate(
     t = time.perf_counter()
     problems = _references(ws)
     broken_refs = bool(problems)
-    problems += _gate2(ws)
+    problems += _requirement_coverage(ws)
     problems += _check_inputs(ws)
     timings["references"] = time.perf_counter() - t
 
@@ -254,7 +254,7 @@ def _fixture_refs(test: RenderTest | ParserTest) -> list[tuple[str, str]]:
     return refs
 
 
-def _gate2(ws: Workspace) -> list[Problem]:
+def _requirement_coverage(ws: Workspace) -> list[Problem]:
     problems: list[Problem] = []
     model = ws.design.model
     spec_ids = set(ws.spec.ids())
