@@ -26,6 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
+    "AuditChainError",
+    "AuditError",
     "CheckError",
     "DesignError",
     "DeviceError",
@@ -33,14 +35,20 @@ __all__ = [
     "GraphError",
     "HostLockedError",
     "InventoryError",
+    "KeyFileError",
     "LabError",
+    "LabInputError",
+    "LabRuntimeError",
     "OfflineTestError",
     "ParseError",
+    "PolicyError",
     "Problem",
     "RecordError",
     "RenderError",
     "SddBuildError",
+    "SecretInBoundDataError",
     "StateError",
+    "YamlLoadError",
 ]
 
 EXIT_OK = 0
@@ -121,6 +129,15 @@ class DesignError(SddBuildError):
     """A design or spec file is malformed, invalid or references something missing."""
 
 
+class YamlLoadError(DesignError):
+    """A YAML file cannot be read or parsed; carries the one located problem (callers usually
+    re-raise it as their own stage's error)."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        super().__init__(problem.message, problems=[problem])
+
+
 class GraphError(DesignError):
     """The component graph is not a DAG or references unknown components."""
 
@@ -166,6 +183,18 @@ class LabError(SddBuildError):
     """A lab topology is invalid, or the lab runtime could not do what was asked."""
 
 
+class LabRuntimeError(LabError):
+    """The lab runtime could not do what was asked (exit 1): not root, a daemon failed, ..."""
+
+    exit_code = EXIT_DEVIATIONS
+
+
+class LabInputError(LabError):
+    """The topology or the request is wrong (exit 2)."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
 class StateError(SddBuildError):
     """The private state directory (pre-build backups) is unusable or unsafe to write."""
 
@@ -186,3 +215,23 @@ class DeviceError(SddBuildError):
     def __init__(self, message: str, *, host: str, **kwargs: object) -> None:
         self.host = host
         super().__init__(f"{host}: {message}", **kwargs)  # type: ignore[arg-type]
+
+
+class AuditError(SddBuildError):
+    """An audit entry cannot be written as asked (bad event name, a secret, non-JSON data)."""
+
+
+class AuditChainError(GateError):
+    """The audit log is damaged: an entry was edited, deleted, inserted or reordered."""
+
+
+class PolicyError(SddBuildError):
+    """``approvers.yaml`` or an approval request (``--by``, ``--note``) is malformed (exit 2)."""
+
+
+class KeyFileError(SddBuildError):
+    """A key file or public key is missing, malformed, encrypted or not Ed25519 (exit 2)."""
+
+
+class SecretInBoundDataError(SddBuildError):
+    """Bytes bound by a hash or signature hold a secret: they were not masked before binding."""

@@ -50,7 +50,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from sdd_build.audit.canonical import sha256_canonical
-from sdd_build.errors import GateError, Problem, SddBuildError
+from sdd_build.errors import AuditChainError, AuditError, GateError, Problem, SddBuildError
 from sdd_build.limits import json_loads
 from sdd_build.secrets import mask_data
 from sdd_build.secrets.sink import write_bound, write_bound_file
@@ -91,14 +91,6 @@ _SECRET_WORDS = (
 _SECRET_EXACT = frozenset({"pwd", "pass", "psk"})
 _PEM_PRIVATE = "PRIVATE KEY-----"
 _READ_CHUNK = 1 << 16
-
-
-class AuditError(SddBuildError):
-    """An audit entry cannot be written as asked (bad event name, a secret, non-JSON data)."""
-
-
-class AuditChainError(GateError):
-    """The audit log is damaged: an entry was edited, deleted, inserted or reordered."""
 
 
 def _now() -> str:

@@ -23,7 +23,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from sdd_build import limits
 from sdd_build.design.source import Source, read_file
-from sdd_build.errors import Problem, SddBuildError
+from sdd_build.errors import Problem, SddBuildError, YamlLoadError
 
 __all__ = ["MAX_NODES", "MAX_YAML_BYTES", "LoadedYaml", "PathKey", "YamlLoadError", "load_yaml"]
 
@@ -31,14 +31,6 @@ MAX_YAML_BYTES = 20 * 1024 * 1024
 MAX_NODES = 250_000
 
 PathKey = tuple[str | int, ...]
-
-
-class YamlLoadError(Exception):
-    """Internal: carries the located problem; callers wrap it in their stage's error."""
-
-    def __init__(self, problem: Problem) -> None:
-        self.problem = problem
-        super().__init__(str(problem))
 
 
 @dataclass

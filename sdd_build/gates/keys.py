@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from sdd_build.errors import SddBuildError
+from sdd_build.errors import KeyFileError
 
 __all__ = [
     "KeyFileError",
@@ -43,10 +43,6 @@ __all__ = [
 ]
 
 MAX_KEY_FILE_BYTES = 64 * 1024
-
-
-class KeyFileError(SddBuildError):
-    """A key file or public key is missing, malformed, encrypted or not Ed25519 (exit 2)."""
 
 
 @dataclass(frozen=True)

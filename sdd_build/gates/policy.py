@@ -14,17 +14,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
 from sdd_build.design.yamlpos import YamlLoadError, load_yaml
-from sdd_build.errors import Problem, SddBuildError
+from sdd_build.errors import PolicyError, Problem
 from sdd_build.gates.keys import fingerprint, parse_public_key
 from sdd_build.gates.models import ApproversFile, Gate, same_person
 
 __all__ = ["APPROVERS_FILE", "PolicyError", "load_policy", "policy_violations"]
 
 APPROVERS_FILE = "approvers.yaml"
-
-
-class PolicyError(SddBuildError):
-    """``approvers.yaml`` or an approval request (``--by``, ``--note``) is malformed (exit 2)."""
 
 
 def load_policy(root: Path) -> ApproversFile | None:

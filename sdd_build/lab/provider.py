@@ -12,7 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sdd_build.errors import EXIT_BAD_INPUT, EXIT_DEVIATIONS, LabError
+from sdd_build.errors import (
+    LabInputError,
+    LabRuntimeError,
+)
 
 if TYPE_CHECKING:
     from sdd_build.lab.impair import Impairment
@@ -29,18 +32,6 @@ __all__ = [
 ]
 
 Progress = Callable[[str], None]
-
-
-class LabRuntimeError(LabError):
-    """The lab runtime could not do what was asked (exit 1): not root, a daemon failed, ..."""
-
-    exit_code = EXIT_DEVIATIONS
-
-
-class LabInputError(LabError):
-    """The topology or the request is wrong (exit 2)."""
-
-    exit_code = EXIT_BAD_INPUT
 
 
 @dataclass(slots=True)

@@ -38,7 +38,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from sdd_build.errors import SddBuildError
+from sdd_build.errors import SecretInBoundDataError
 from sdd_build.secrets.masker import masker
 
 __all__ = [
@@ -121,10 +121,6 @@ def append_fd(fd: int, text: str, *, sync: bool = True) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     if sync:
         os.fsync(fd)
-
-
-class SecretInBoundDataError(SddBuildError):
-    """Bytes bound by a hash or signature hold a secret: they were not masked before binding."""
 
 
 def _check_bound(data: bytes, what: str) -> None:
