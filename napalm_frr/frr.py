@@ -177,7 +177,6 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         self._rollback_config: str | None = None
         self._timer: threading.Timer | None = None
         self._pending_token: str | None = None
-        self._last_revert: str = ""
         #: candidate lines FRR accepted without a word but did not keep, after the last commit
         self.not_kept: list[str] = []
         self.strict = bool(args.get("strict", False))
@@ -530,9 +529,7 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
                 return
             try:
                 self._revert_now()
-                self._last_revert = "reverted"
             except Exception as exc:
-                self._last_revert = f"revert failed: {type(exc).__name__}: {exc}"
                 log.error("%s: commit-confirm revert failed: %s", self.hostname, exc)
 
     def _revert_now(self) -> None:

@@ -63,7 +63,7 @@ from sdd_build.plan.validate import ValidationReport
 from sdd_build.plan.workspace import Workspace
 from sdd_build.secrets.sink import write_json
 
-__all__ = ["BuildOptions", "Emitter", "evaluate_outputs", "make_nornir", "run_build"]
+__all__ = ["Emitter", "RunOptions", "evaluate_outputs", "make_nornir", "run_build"]
 
 Emitter = Callable[..., None]
 
@@ -73,7 +73,10 @@ def _quiet(event: str, **data: Any) -> None:
 
 
 @dataclass
-class BuildOptions:
+class RunOptions:
+    """How this run of a build goes (dry run, workers, approvals); the design's own ``build:``
+    settings are ``design.models.BuildOptions``."""
+
     check: bool = False
     workers: int | None = None
     approvals: list[dict[str, Any]] = field(default_factory=list)
@@ -109,7 +112,7 @@ class _Build:
 
     devices: HeldDevices = NO_DEVICES  # the locked devices and their ledger (run_build sets)
 
-    def __init__(self, ws: Workspace, plan: BuildPlan, opts: BuildOptions, build_dir: Path) -> None:
+    def __init__(self, ws: Workspace, plan: BuildPlan, opts: RunOptions, build_dir: Path) -> None:
         self.ws = ws
         self.plan = plan
         self.opts = opts
@@ -763,7 +766,7 @@ def make_nornir(inventory: LoadedInventory, targets: list[str], workers: int) ->
     )
 
 
-def run_build(report: ValidationReport, opts: BuildOptions) -> tuple[AsBuilt, Path]:
+def run_build(report: ValidationReport, opts: RunOptions) -> tuple[AsBuilt, Path]:
     """Carry out a validated, gate-checked plan. Returns the as-built record and its folder."""
     ws, plan = report.workspace, report.plan
     if ws is None or plan is None or not report.ok:
@@ -858,7 +861,7 @@ def run_build(report: ValidationReport, opts: BuildOptions) -> tuple[AsBuilt, Pa
     return asbuilt, bdir
 
 
-def _start(ws: Workspace, plan: BuildPlan, opts: BuildOptions, bdir: Path) -> _Build:
+def _start(ws: Workspace, plan: BuildPlan, opts: RunOptions, bdir: Path) -> _Build:
     """The build folder and its journal's first entry, written ahead of any device contact;
     if they cannot be written, nothing is left behind that reads as an unfinished build."""
     model = ws.design.model
@@ -928,7 +931,7 @@ def _as_built(
     build_id: str,
     started: str,
     finished: str,
-    opts: BuildOptions,
+    opts: RunOptions,
     wall_s: float,
     device_s: float,
     busiest_s: float,

@@ -27,8 +27,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 __all__ = [
+    "ConfigFinding",
     "ConfigPath",
-    "Finding",
     "Intended",
     "Questions",
     "Truth",
@@ -53,7 +53,7 @@ Intended = Sequence[tuple[str | None, str]]
 
 
 @dataclass(frozen=True)
-class Finding:
+class ConfigFinding:
     kind: str  # "rejected_line" | "rewritten_line" | "default_elided" | "unexpected_change"
     expected: str | None
     actual: str | None
@@ -295,7 +295,7 @@ def reconcile(
     *,
     strategy: str = "merge",
     truth: Truth | None = None,
-) -> list[Finding]:
+) -> list[ConfigFinding]:
     """Compare the rendered configs applied to a host with its pre- and post-build configs.
 
     ``truth`` is what the device's software does with them (see :class:`Truth`)."""
@@ -303,7 +303,7 @@ def reconcile(
     q = _questions(c, strategy)
     post_set = set(c.post)
     truth = truth or Truth(unavailable="the device's software was not asked")
-    findings: list[Finding] = []
+    findings: list[ConfigFinding] = []
     claimed: set[ConfigPath] = set()
 
     def add(
@@ -316,7 +316,7 @@ def reconcile(
         component: str | None = None,
     ) -> None:
         findings.append(
-            Finding(
+            ConfigFinding(
                 kind,
                 None if expected is None else show_path(expected),
                 None if actual is None else show_path(actual),

@@ -13,8 +13,8 @@ from sdd_build.design.models import Targets
 from sdd_build.errors import DesignError, RecordError, SddBuildError
 from sdd_build.execute.baseline import BASELINE_FILE, load_baseline, qualifies, write_baseline
 from sdd_build.execute.build import (
-    BuildOptions,
     Emitter,
+    RunOptions,
     inventory_secrets,
     run_build,
 )
@@ -85,7 +85,7 @@ def build_service(
         return asbuilt, path
     if accept:
         raise DesignError("--accept only goes with --recover <build-id>")
-    opts = BuildOptions(
+    opts = RunOptions(
         check=check,
         workers=workers,
         approvals=approved.approvals(),

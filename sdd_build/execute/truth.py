@@ -24,8 +24,8 @@ from typing import Any
 
 from sdd_build.execute.device import DeviceSession
 from sdd_build.execute.reconcile import (
+    ConfigFinding,
     ConfigPath,
-    Finding,
     Intended,
     Truth,
     config_paths,
@@ -141,7 +141,7 @@ def reconcile_host(
     *,
     strategy: str = "merge",
     cache: VerdictCache | None = None,
-) -> tuple[list[Finding], dict[str, Any]]:
+) -> tuple[list[ConfigFinding], dict[str, Any]]:
     """Reconcile one host, asking its software when the configs leave something unexplained.
 
     Returns the findings and a summary for the record: ``asked`` (who answered, or why

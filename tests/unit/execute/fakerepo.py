@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sdd_build.execute.build import BuildOptions, run_build
+from sdd_build.execute.build import RunOptions, run_build
 from sdd_build.execute.results import AsBuilt
 from sdd_build.plan.validate import ValidationReport, validate
 from sdd_build.testing.fake import FakeDevice, FakeNetwork, attach
@@ -122,4 +122,4 @@ def build(
     emit: Callable[..., None] = (
         (lambda event, **data: events.append((event, data))) if events is not None else None
     ) or (lambda event, **data: None)
-    return run_build(validated(design, net), BuildOptions(emit=emit, **options))
+    return run_build(validated(design, net), RunOptions(emit=emit, **options))

@@ -17,7 +17,7 @@ import pytest
 
 from sdd_build.errors import HostLockedError, RecordError
 from sdd_build.execute import build as build_mod
-from sdd_build.execute.build import BuildOptions, run_build
+from sdd_build.execute.build import RunOptions, run_build
 from sdd_build.execute.journal import Journal, find_unfinished
 from sdd_build.execute.ledger import Change, HeldDevices, read_change
 from sdd_build.execute.locks import Holder, host_locks
@@ -57,7 +57,7 @@ def _interrupted(design: Path, net: FakeNetwork, monkeypatch: pytest.MonkeyPatch
     with monkeypatch.context() as m:
         m.setattr(build_mod, "write_record", _full)
         with pytest.raises(RecordError, match="stays unfinished"):
-            run_build(validated(design, net), BuildOptions())
+            run_build(validated(design, net), RunOptions())
     (unfinished,) = find_unfinished(design.parent / "builds")
     return unfinished.name
 

@@ -15,7 +15,7 @@ import pytest
 from sdd_build.errors import RecordError
 from sdd_build.execute import build as build_mod
 from sdd_build.execute import journal as journal_mod
-from sdd_build.execute.build import BuildOptions, run_build
+from sdd_build.execute.build import RunOptions, run_build
 from sdd_build.execute.evidence import EvidenceStore
 from sdd_build.execute.journal import Journal, find_unfinished, read_journal
 from sdd_build.execute.recover import recover_build
@@ -142,7 +142,7 @@ def _interrupted(design: Path, net: FakeNetwork, monkeypatch: pytest.MonkeyPatch
     with monkeypatch.context() as m:
         m.setattr(build_mod, "write_record", _full)
         with pytest.raises(RecordError, match="stays unfinished") as err:
-            run_build(validated(design, net), BuildOptions(approvals=APPROVALS))
+            run_build(validated(design, net), RunOptions(approvals=APPROVALS))
     assert "--recover" in str(err.value)
     [unfinished] = find_unfinished(design.parent / "builds")
     return unfinished.name
