@@ -27,39 +27,22 @@ import math
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import jmespath
 from jmespath.exceptions import JMESPathError
 from pydantic import BaseModel, ConfigDict, Field
 
-from sdd_build.design.models import AcceptanceCheck
+from sdd_build.design.models import COMPARISON_OPS, AcceptanceCheck
 from sdd_build.errors import CheckError
 from sdd_build.parse.bounded import TimedPattern
 
-__all__ = ["EXCERPT_LIMIT", "CheckResult", "evaluate", "validate_check"]
+__all__ = ["EXCERPT_LIMIT", "OPERATORS", "CheckResult", "Operator", "evaluate", "validate_check"]
 
 EXCERPT_LIMIT = 2048  # characters of evidence kept with a result
 _INT = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?$")
-_SYMBOLS = {
-    "eq": "==",
-    "ne": "!=",
-    "lt": "<",
-    "lte": "<=",
-    "gt": ">",
-    "gte": ">=",
-    "contains": "contains",
-    "matches": "matches",
-    "length": "has length",
-}
-_ORDERING = {
-    "lt": lambda a, b: a < b,
-    "lte": lambda a, b: a <= b,
-    "gt": lambda a, b: a > b,
-    "gte": lambda a, b: a >= b,
-}
-
 _compiled: dict[str, Any] = {}
 _compiled_lock = threading.Lock()
 
@@ -161,53 +144,98 @@ def _render(value: Any, render_expected: Callable[[Any], Any] | None, check_id: 
     return value
 
 
-def _compare(op: str, found: Any, expected: Any) -> tuple[bool, Any, str | None]:
-    """(passed, expected as compared, why it could not be compared)."""
-    if op in _ORDERING:
+Outcome = tuple[bool, Any, str | None]  # (passed, expected as compared, why not comparable)
+
+
+def _ordering(test: Callable[[Any, Any], bool]) -> Callable[[Any, Any], Outcome]:
+    def compare(found: Any, expected: Any) -> Outcome:
         want = _as_number(expected)
         if want is None:
             return False, expected, f"expected value {_show(expected)} is not a number"
         have = _as_number(found)
         if have is None:
             return False, want, f"found {_show(found)}, which is not a number"
-        return bool(_ORDERING[op](have, want)), want, None
-    if op == "length":
-        want = _as_number(expected)
-        if not isinstance(want, int) and not (isinstance(want, float) and want.is_integer()):
-            return False, expected, f"expected length {_show(expected)} is not a whole number"
-        want = int(want)
-        if not isinstance(found, list | str | dict):
-            return False, want, f"found {_show(found)}, which has no length"
-        return len(found) == want, want, None
-    if op == "eq":
-        return _equal(found, expected), expected, None
-    if op == "ne":
-        return not _equal(found, expected), expected, None
-    if op == "contains":
-        if isinstance(found, list):
-            return any(_equal(item, expected) for item in found), expected, None
-        if isinstance(found, str):
-            if isinstance(expected, str) or _is_number(expected):
-                return str(expected) in found, expected, None
-            return False, expected, f"cannot look for {_show(expected)} in a string"
-        if isinstance(found, dict):
-            return isinstance(expected, str) and expected in found, expected, None
-        return False, expected, f"found {_show(found)}, which cannot contain anything"
-    if op == "matches":
-        if found is None:
-            return False, expected, "found null, nothing to match"
-        if not isinstance(expected, str):
-            return False, expected, f"pattern {_show(expected)} is not a string"
-        try:
-            pattern = TimedPattern(expected)
-        except re.error as exc:
-            return False, expected, f"pattern {expected!r} is not a valid regular expression: {exc}"
-        subject = found if isinstance(found, str) else _show(found, limit=1_000_000)
-        try:
-            return pattern.search(subject) is not None, expected, None
-        except TimeoutError:
-            return False, expected, f"pattern {expected!r} ran out of time (SDD_PARSE_SECONDS)"
-    raise CheckError(f"unknown comparison {op!r}")  # pragma: no cover - the model forbids it
+        return bool(test(have, want)), want, None
+
+    return compare
+
+
+def _length(found: Any, expected: Any) -> Outcome:
+    want = _as_number(expected)
+    if not isinstance(want, int) and not (isinstance(want, float) and want.is_integer()):
+        return False, expected, f"expected length {_show(expected)} is not a whole number"
+    want = int(want)
+    if not isinstance(found, list | str | dict):
+        return False, want, f"found {_show(found)}, which has no length"
+    return len(found) == want, want, None
+
+
+def _contains(found: Any, expected: Any) -> Outcome:
+    if isinstance(found, list):
+        return any(_equal(item, expected) for item in found), expected, None
+    if isinstance(found, str):
+        if isinstance(expected, str) or _is_number(expected):
+            return str(expected) in found, expected, None
+        return False, expected, f"cannot look for {_show(expected)} in a string"
+    if isinstance(found, dict):
+        return isinstance(expected, str) and expected in found, expected, None
+    return False, expected, f"found {_show(found)}, which cannot contain anything"
+
+
+def _matches(found: Any, expected: Any) -> Outcome:
+    if found is None:
+        return False, expected, "found null, nothing to match"
+    if not isinstance(expected, str):
+        return False, expected, f"pattern {_show(expected)} is not a string"
+    try:
+        pattern = TimedPattern(expected)
+    except re.error as exc:
+        return False, expected, f"pattern {expected!r} is not a valid regular expression: {exc}"
+    subject = found if isinstance(found, str) else _show(found, limit=1_000_000)
+    try:
+        return pattern.search(subject) is not None, expected, None
+    except TimeoutError:
+        return False, expected, f"pattern {expected!r} ran out of time (SDD_PARSE_SECONDS)"
+
+
+def _number_literal(expected: Any) -> str | None:
+    return "a number" if _as_number(expected) is None else None
+
+
+def _length_literal(expected: Any) -> str | None:
+    number = _as_number(expected)
+    if number is None or number < 0 or not float(number).is_integer():
+        return "a whole number >= 0"
+    return None
+
+
+@dataclass(frozen=True)
+class Operator:
+    """One comparison of ``expect``: how it reads, how it compares, what literal it needs."""
+
+    symbol: str
+    compare: Callable[[Any, Any], Outcome]
+    #: what an untemplated expected value must be (``None``: anything goes), checked offline
+    literal: Callable[[Any], str | None] | None = None
+
+
+#: The one table of check operators. ``design.models.COMPARISON_OPS`` (the schema's fields)
+#: must name the same keys: checked when this module is imported.
+OPERATORS: dict[str, Operator] = {
+    "eq": Operator("==", lambda f, e: (_equal(f, e), e, None)),
+    "ne": Operator("!=", lambda f, e: (not _equal(f, e), e, None)),
+    "lt": Operator("<", _ordering(lambda a, b: a < b), _number_literal),
+    "lte": Operator("<=", _ordering(lambda a, b: a <= b), _number_literal),
+    "gt": Operator(">", _ordering(lambda a, b: a > b), _number_literal),
+    "gte": Operator(">=", _ordering(lambda a, b: a >= b), _number_literal),
+    "contains": Operator("contains", _contains),
+    "matches": Operator("matches", _matches),
+    "length": Operator("has length", _length, _length_literal),
+}
+if set(OPERATORS) != set(COMPARISON_OPS):  # pragma: no cover - a developer error, at import
+    raise ImportError(
+        f"check operators and the schema disagree: {sorted(set(OPERATORS) ^ set(COMPARISON_OPS))}"
+    )
 
 
 def evaluate(
@@ -259,8 +287,9 @@ def evaluate(
         message = " ".join(str(exc).split())
         message = message if len(message) <= 300 else message[:297] + "..."
         return result(False, None, expected, f"query {query} failed: {message}")
-    passed, compared, problem = _compare(op, found, expected)
-    statement = f"{query} {_SYMBOLS[op]} {_show(compared)}"
+    operator = OPERATORS[op]
+    passed, compared, problem = operator.compare(found, expected)
+    statement = f"{query} {operator.symbol} {_show(compared)}"
     if problem is not None:
         reason = f"expected {statement}, but {problem}"
     elif passed:
@@ -291,17 +320,11 @@ def validate_check(check: AcceptanceCheck, *, origin: str, line: int | None) -> 
     if isinstance(expected, str) and "{{" in expected:
         return  # checked per host once rendered
     op = expect.op
-    if op in _ORDERING and _as_number(expected) is None:
+    literal = OPERATORS[op].literal
+    needs = literal(expected) if literal is not None else None
+    if needs is not None:
         raise CheckError(
-            f"check {check.id}: '{op}' needs a number, got {_show(expected)}",
+            f"check {check.id}: '{op}' needs {needs}, got {_show(expected)}",
             file=origin,
             line=line,
         )
-    if op == "length":
-        number = _as_number(expected)
-        if number is None or number < 0 or not float(number).is_integer():
-            raise CheckError(
-                f"check {check.id}: 'length' needs a whole number >= 0, got {_show(expected)}",
-                file=origin,
-                line=line,
-            )
