@@ -35,16 +35,17 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import textfsm
 from textfsm import clitable
 
+from sdd_build.design.models import Parser
 from sdd_build.design.source import DiskSource, Source
 from sdd_build.errors import ParseError, SddBuildError
 from sdd_build.limits import JSONLimitError, json_loads
@@ -53,7 +54,9 @@ from sdd_build.parse.ttp_policy import safe_template
 
 __all__ = [
     "ENGINES",
+    "ENGINE_TABLE",
     "Engine",
+    "EngineSpec",
     "ParserCache",
     "check_ntc",
     "check_template",
@@ -453,34 +456,74 @@ def parse(
     Returns:
         The structured data; see the module docstring for each engine's shape.
     """
-    cache = cache or _DEFAULT_CACHE
-    if engine == "json":
-        return _parse_json(raw, origin)
-    if engine == "ntc":
-        if not platform or not command:
-            raise ParseError("the ntc engine needs both a platform and a command")
-        if not raw.strip():
-            return []
-        files = cache.ntc_templates(platform, command)
-        shown = display_template or f"ntc-templates {files[0].name}"
-        if len(files) == 1:
-            compiled = cache.textfsm_template(files[0], display=shown)
-            return cache.parse_textfsm(compiled, raw, origin=origin, display=shown, engine="ntc")
-        return _parse_ntc_merged(platform, command, raw, origin)
-    if engine not in ("textfsm", "ttp"):
+    spec = ENGINE_TABLE.get(engine)
+    if spec is None:
         raise ParseError(f"unknown parser engine {engine!r}; use one of {', '.join(ENGINES)}")
-    if template is None:
+    request = _Request(
+        raw=raw,
+        template=template,
+        platform=platform,
+        command=command,
+        origin=origin,
+        display_template=display_template,
+        cache=cache or _DEFAULT_CACHE,
+        source=source,
+    )
+    if spec.needs_template and template is None:
         raise ParseError(f"the {engine} engine needs a template")
-    shown = display_template or str(template)
-    if engine == "textfsm":
-        compiled = cache.textfsm_template(template, display=shown, source=source)
-        if not raw.strip():
-            return []
-        return cache.parse_textfsm(compiled, raw, origin=origin, display=shown)
-    cache.ttp_template(template, display=shown, source=source)
-    if not raw.strip():
+    return spec.parse(request)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One parse call's arguments, as every engine's ``parse`` receives them."""
+
+    raw: str
+    template: Path | None
+    platform: str | None
+    command: str | None
+    origin: str
+    display_template: str | None
+    cache: ParserCache
+    source: Source | None
+
+    @property
+    def shown(self) -> str:
+        return self.display_template or str(self.template)
+
+
+def _parse_textfsm(req: _Request) -> Any:
+    assert req.template is not None
+    compiled = req.cache.textfsm_template(req.template, display=req.shown, source=req.source)
+    if not req.raw.strip():
+        return []
+    return req.cache.parse_textfsm(compiled, req.raw, origin=req.origin, display=req.shown)
+
+
+def _parse_ttp(req: _Request) -> Any:
+    assert req.template is not None
+    req.cache.ttp_template(req.template, display=req.shown, source=req.source)
+    if not req.raw.strip():
         return {}
-    return cache.parse_ttp(template, raw, origin=origin, display=shown, source=source)
+    return req.cache.parse_ttp(
+        req.template, req.raw, origin=req.origin, display=req.shown, source=req.source
+    )
+
+
+def _parse_ntc(req: _Request) -> Any:
+    platform, command = req.platform, req.command
+    if not platform or not command:
+        raise ParseError("the ntc engine needs both a platform and a command")
+    if not req.raw.strip():
+        return []
+    files = req.cache.ntc_templates(platform, command)
+    shown = req.display_template or f"ntc-templates {files[0].name}"
+    if len(files) == 1:
+        compiled = req.cache.textfsm_template(files[0], display=shown)
+        return req.cache.parse_textfsm(
+            compiled, req.raw, origin=req.origin, display=shown, engine="ntc"
+        )
+    return _parse_ntc_merged(platform, command, req.raw, req.origin)
 
 
 def _parse_json(raw: str, origin: str) -> Any:
@@ -523,16 +566,46 @@ def check_template(engine: str, path: Path, *, display: str, source: Source | No
     ``textfsm`` and ``ntc`` templates are TextFSM; ``ttp`` templates are loaded by TTP;
     ``json`` takes no template.
     """
-    if engine in ("textfsm", "ntc"):
-        _DEFAULT_CACHE.textfsm_template(path, display=display, source=source)
-    elif engine == "ttp":
-        _DEFAULT_CACHE.ttp_template(path, display=display, source=source)
-    elif engine == "json":
-        raise ParseError("the json engine takes no template", file=display)
-    else:
+    spec = ENGINE_TABLE.get(engine)
+    if spec is None:
         raise ParseError(f"unknown parser engine {engine!r}; use one of {', '.join(ENGINES)}")
+    if spec.check_template is None:
+        raise ParseError(f"the {engine} engine takes no template", file=display)
+    spec.check_template(path, display, source)
 
 
 def check_ntc(platform: str, command: str) -> None:
     """Validate offline that ntc-templates has a template for ``platform`` and ``command``."""
     _DEFAULT_CACHE.ntc_templates(platform, command)
+
+
+def _check_textfsm(path: Path, display: str, source: Source | None) -> None:
+    _DEFAULT_CACHE.textfsm_template(path, display=display, source=source)
+
+
+def _check_ttp(path: Path, display: str, source: Source | None) -> None:
+    _DEFAULT_CACHE.ttp_template(path, display=display, source=source)
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """One parser engine: how it parses, how its template is checked offline (``None``: it
+    takes none), and whether ``parse`` needs a template file."""
+
+    parse: Callable[[_Request], Any]
+    check_template: Callable[[Path, str, Source | None], None] | None
+    needs_template: bool
+
+
+#: The one table of parser engines; ``design.models.Parser.engine`` (the schema) must name the
+#: same keys, checked when this module is imported.
+ENGINE_TABLE: dict[str, EngineSpec] = {
+    "textfsm": EngineSpec(_parse_textfsm, _check_textfsm, needs_template=True),
+    "ttp": EngineSpec(_parse_ttp, _check_ttp, needs_template=True),
+    "json": EngineSpec(lambda req: _parse_json(req.raw, req.origin), None, needs_template=False),
+    "ntc": EngineSpec(_parse_ntc, _check_textfsm, needs_template=False),
+}
+if set(ENGINE_TABLE) != set(ENGINES) or set(ENGINES) != set(
+    get_args(Parser.model_fields["engine"].annotation)
+):  # pragma: no cover - a developer error, at import
+    raise ImportError("parser engines: ENGINE_TABLE, ENGINES and the schema disagree")
