@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from sdd_build.cli._output import console, print_json
+from sdd_build.report import FORMATS
 
 
 def register(main: click.Group) -> None:
@@ -18,10 +19,10 @@ def register(main: click.Group) -> None:
     @click.option(
         "--format",
         "fmt",
-        type=click.Choice(["md", "html", "json", "junit"]),
+        type=click.Choice([*FORMATS, "json"]),
         default=None,
         help="Write only this format (json: print the record, validated through the "
-        "as-built contract). Default: write as-built.md, report.html and junit.xml.",
+        f"as-built contract). Default: write {', '.join(f.file for f in FORMATS.values())}.",
     )
     def report_cmd(build_dir: Path, fmt: str | None) -> None:
         """Regenerate the as-built record's formats in BUILD_DIR (builds/<build-id>/).

@@ -16,6 +16,7 @@ evidence files, never link ``private/``, and are written through the masking sin
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sdd_build.execute.results import AsBuilt
@@ -23,17 +24,55 @@ from sdd_build.report.record import RECORD_FILE, load_record
 from sdd_build.report.view import ReportView
 from sdd_build.secrets.sink import write_text
 
-__all__ = ["FILES", "RECORD_FILE", "load_record", "render", "write_all", "write_format"]
+__all__ = [
+    "FILES",
+    "FORMATS",
+    "RECORD_FILE",
+    "Format",
+    "load_record",
+    "render",
+    "write_all",
+    "write_format",
+]
 
-FILES: dict[str, str] = {"md": "as-built.md", "html": "report.html", "junit": "junit.xml"}
+Renderer = Callable[[ReportView], str]
 
 
-def _renderers() -> dict[str, Callable[[ReportView], str]]:
-    from sdd_build.report.html import render_html
-    from sdd_build.report.junit import render_junit
+def _markdown() -> Renderer:
     from sdd_build.report.markdown import render_markdown
 
-    return {"md": render_markdown, "html": render_html, "junit": render_junit}
+    return render_markdown
+
+
+def _html() -> Renderer:
+    from sdd_build.report.html import render_html
+
+    return render_html
+
+
+def _junit() -> Renderer:
+    from sdd_build.report.junit import render_junit
+
+    return render_junit
+
+
+@dataclass(frozen=True)
+class Format:
+    """One human format of the record: the file it is written to and its renderer (imported
+    when first used: a build that writes no report never loads a renderer)."""
+
+    file: str
+    load: Callable[[], Renderer]
+
+
+#: The one table of report formats: ``write_all``, ``render``, ``write_format`` and the
+#: ``report --format`` choices all come from it.
+FORMATS: dict[str, Format] = {
+    "md": Format("as-built.md", _markdown),
+    "html": Format("report.html", _html),
+    "junit": Format("junit.xml", _junit),
+}
+FILES: dict[str, str] = {name: f.file for name, f in FORMATS.items()}
 
 
 def render(record: AsBuilt, fmt: str, build_dir: Path | None = None) -> str:
@@ -43,7 +82,7 @@ def render(record: AsBuilt, fmt: str, build_dir: Path | None = None) -> str:
     marked, symlinks leading out of ``evidence/`` are dropped).
     """
     try:
-        renderer = _renderers()[fmt]
+        renderer = FORMATS[fmt].load()
     except KeyError:
         raise ValueError(f"unknown report format {fmt!r}") from None
     return renderer(ReportView(record, build_dir))
@@ -54,11 +93,10 @@ def _write_formats(build_dir: Path, fmts: Iterable[str], record: AsBuilt | None)
     if record is None:
         record = load_record(build_dir)
     view = ReportView(record, build_dir)  # one view serves every format
-    renderers = _renderers()
     paths = []
     for fmt in fmts:
-        path = build_dir / FILES[fmt]
-        write_text(path, renderers[fmt](view))  # masked, atomic
+        path = build_dir / FORMATS[fmt].file
+        write_text(path, FORMATS[fmt].load()(view))  # masked, atomic
         paths.append(path)
     return paths
 
@@ -70,4 +108,4 @@ def write_format(build_dir: Path, fmt: str, record: AsBuilt | None = None) -> Pa
 
 def write_all(build_dir: Path) -> list[Path]:
     """(Re)write every human format of the record in ``build_dir`` from its ``as-built.json``."""
-    return _write_formats(build_dir, FILES, None)
+    return _write_formats(build_dir, FORMATS, None)
