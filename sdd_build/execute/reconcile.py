@@ -341,7 +341,7 @@ def reconcile(
         kind, reason, actual = _missing(path, c, truth, free, post_set)
         claimed.update(actual)
         findings.append(
-            Finding(
+            ConfigFinding(
                 kind,
                 show_path(path),
                 "; ".join(show_path(a) for a in actual) or None,
