@@ -116,7 +116,7 @@ def preload_drivers(platforms: Iterable[str]) -> None:
         napalm.get_network_driver(platform)  # a deferred bundled driver executes here
 
 
-class _Driver(Protocol):
+class DriverProtocol(Protocol):
     def get_config(self, retrieve: str = ...) -> dict[str, str]: ...
     def load_merge_candidate(
         self, filename: str | None = ..., config: str | None = ...
@@ -238,7 +238,7 @@ def config_difference(now: str, backup: str) -> tuple[list[str], list[str]]:
 class DeviceSession:
     """One SSH session per host for the whole build (opened once, reused by every layer)."""
 
-    def __init__(self, driver: _Driver, platform: PlatformInfo, host: str = "") -> None:
+    def __init__(self, driver: DriverProtocol, platform: PlatformInfo, host: str = "") -> None:
         self.driver = driver
         self.platform = platform
         self.host = host

@@ -43,7 +43,7 @@ from sdd_build.gates.records import (
 )
 from sdd_build.gates.references import design_references, repo_relative
 
-__all__ = ["ApprovalResult", "approve"]
+__all__ = ["ApprovalResult", "approve", "base_record", "commit_approval", "utc_now"]
 
 _NAME = re.compile(r"^[A-Za-z0-9_.:@-]{1,200}$")
 MAX_NOTE = 4000
@@ -59,7 +59,7 @@ class ApprovalResult:
     audit_entry: dict[str, Any]
 
 
-def _utc_now() -> dt.datetime:
+def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
@@ -106,7 +106,7 @@ def approve(
     return _approve_design(artifact, by=by, key=key, note=note, root=root)
 
 
-def _base_record(
+def base_record(
     gate: Gate, artifact: str, digest: str, *, by: str, note: str | None, now: dt.datetime
 ) -> dict[str, Any]:
     return {
@@ -142,10 +142,10 @@ def _approve_spec(
 
     digest = ctx.hash(spec_rel)
     assert digest is not None  # load_spec just read it
-    record = _base_record("spec", spec_rel, digest, by=by, note=note, now=_utc_now())
+    record = base_record("spec", spec_rel, digest, by=by, note=note, now=utc_now())
     record["files"] = {spec_rel: {"sha256": digest, "roles": ["spec"]}}
     record["requirements"] = spec.ids()
-    return _commit(ctx, use_case, "spec", record, signing_key, design_id=None)
+    return commit_approval(ctx, use_case, "spec", record, signing_key, design_id=None)
 
 
 def _approve_design(
@@ -201,7 +201,7 @@ def _approve_design(
     design_digest = files[design_rel]["sha256"]
 
     spec_rec = gate1.approval.record
-    record = _base_record("design", design_rel, design_digest, by=by, note=note, now=_utc_now())
+    record = base_record("design", design_rel, design_digest, by=by, note=note, now=utc_now())
     record["files"] = files
     record["design"] = {
         "id": loaded.model.design,
@@ -216,7 +216,7 @@ def _approve_design(
         "approved_at": spec_rec.approved_at,
         "record_sha256": gate1.approval.record_sha256,
     }
-    return _commit(
+    return commit_approval(
         ctx, loaded.directory, "design", record, signing_key, design_id=loaded.model.design
     )
 
@@ -242,7 +242,7 @@ def _enforce_policy(
         )
 
 
-def _commit(
+def commit_approval(
     ctx: GateContext,
     use_case: Path,
     gate: Gate,

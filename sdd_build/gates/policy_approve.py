@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from sdd_build.errors import DesignError, GateError, Problem
-from sdd_build.gates.approve import ApprovalResult, _base_record, _commit, _utc_now
-from sdd_build.gates.check import _Context, _gate1, _gate_error
+from sdd_build.gates.approve import ApprovalResult, base_record, commit_approval, utc_now
+from sdd_build.gates.check import GateContext, gate_error, spec_gate_status
 from sdd_build.gates.patterns import POLICY_FILE, design_conformance
 from sdd_build.gates.references import design_references, repo_relative
 
@@ -26,7 +26,7 @@ def approve_by_policy(design: Path, *, agent: str, root: Path | None = None) -> 
     from sdd_build.plan.validate import validate
 
     on_disk = load_design(design, root=root)
-    ctx = _Context(on_disk.repo)
+    ctx = GateContext(on_disk.repo)
     ctx.capture(design_references(on_disk).paths)
     ctx.capture([repo_relative(on_disk.repo, on_disk.path) or ""])
     snapshot = ctx.snapshot()
@@ -37,9 +37,9 @@ def approve_by_policy(design: Path, *, agent: str, root: Path | None = None) -> 
     loaded = ws.design
     spec_path = loaded.repo.confine(loaded.directory, loaded.model.spec)
     assert spec_path is not None
-    gate1 = _gate1(ctx, spec_path, loaded.directory)
+    gate1 = spec_gate_status(ctx, spec_path, loaded.directory)
     if not gate1.ok or gate1.approval is None:
-        raise _gate_error(gate1.findings, hint="a person approves the spec first (Gate 1)")
+        raise gate_error(gate1.findings, hint="a person approves the spec first (Gate 1)")
     policy, digest, pattern, entry, reasons = design_conformance(ctx, loaded, agent=agent)
     if reasons or policy is None or digest is None or pattern is None or entry is None:
         raise GateError(
@@ -57,13 +57,13 @@ def approve_by_policy(design: Path, *, agent: str, root: Path | None = None) -> 
     design_rel = repo_relative(loaded.repo, loaded.path)
     assert design_rel is not None
     spec_rec = gate1.approval.record
-    record = _base_record(
+    record = base_record(
         "design",
         design_rel,
         files[design_rel]["sha256"],
         by=f"policy:{policy.policy}",
         note=f"pattern {pattern.id} instantiated by agent {agent}",
-        now=_utc_now(),
+        now=utc_now(),
     )
     record["files"] = files
     record["design"] = {
@@ -87,4 +87,6 @@ def approve_by_policy(design: Path, *, agent: str, root: Path | None = None) -> 
         "agent": agent,
         "parameters": dict(loaded.model.vars or {}),
     }
-    return _commit(ctx, loaded.directory, "design", record, None, design_id=loaded.model.design)
+    return commit_approval(
+        ctx, loaded.directory, "design", record, None, design_id=loaded.model.design
+    )

@@ -238,7 +238,7 @@ def wait_converged(
 def node_status(topo: LabTopology, state: LabState, rec: NodeRecord) -> NodeStatus:
     from pathlib import Path
 
-    from sdd_build.lab.netns import FRR_RUN, _alive, _read_pid
+    from sdd_build.lab.netns import FRR_RUN, pid_alive, read_pid
 
     st = NodeStatus(name=rec.name, role=rec.role, netns=rec.netns, port=rec.port)
     ifaces = topo.interfaces(rec.name)
@@ -247,11 +247,11 @@ def node_status(topo: LabTopology, state: LabState, rec: NodeRecord) -> NodeStat
     if rec.frr_instance:
         run_dir = FRR_RUN / rec.frr_instance
         for pidfile in sorted(run_dir.glob("*.pid")) if run_dir.is_dir() else []:
-            st.alive[pidfile.stem] = _alive(_read_pid(pidfile))
+            st.alive[pidfile.stem] = pid_alive(read_pid(pidfile))
         sshd = state.find("process", f"sshd:{rec.name}")
-        st.alive["sshd"] = sshd is not None and _alive(sshd.pid, sshd.start_time)
+        st.alive["sshd"] = sshd is not None and pid_alive(sshd.pid, sshd.start_time)
         socats = [r for r in state.resources if r.kind == "socat" and r.node == rec.name]
-        st.alive["socat"] = any(_alive(r.pid, r.start_time) for r in socats)
+        st.alive["socat"] = any(pid_alive(r.pid, r.start_time) for r in socats)
         st.ospf_full = ospf_full(rec.frr_instance)
         st.bgp_established = bgp_established(rec.frr_instance)
         # vtysh without -N talks to the machine's own FRR, not this router's

@@ -55,6 +55,8 @@ __all__ = [
     "check_system",
     "in_uts",
     "label_problems",
+    "pid_alive",
+    "read_pid",
     "startup_config_problems",
     "unsupported_features",
 ]
@@ -242,7 +244,7 @@ def _proc_cmdline(pid: int) -> list[str]:
     return [a.decode(errors="replace") for a in raw.split(b"\0") if a]
 
 
-def _alive(pid: int | None, start_time: int | None = None) -> bool:
+def pid_alive(pid: int | None, start_time: int | None = None) -> bool:
     if pid is None:
         return False
     st = _proc_start_time(pid)
@@ -257,7 +259,7 @@ def _alive(pid: int | None, start_time: int | None = None) -> bool:
     return start_time is None or st == start_time
 
 
-def _read_pid(path: Path) -> int | None:
+def read_pid(path: Path) -> int | None:
     try:
         return int(path.read_text().strip())
     except (OSError, ValueError):
@@ -730,7 +732,7 @@ class NetnsProvider:
              *in_uts(node.name, [SSHD, "-f", str(cfg), "-E", str(log)])],
             timeout=15, what=f"{node.name}: sshd")  # fmt: skip
         deadline = time.monotonic() + 10
-        while (pid := _read_pid(pidfile)) is None:
+        while (pid := read_pid(pidfile)) is None:
             if time.monotonic() > deadline:
                 raise LabRuntimeError(f"{node.name}: sshd did not start (see {log})")
             time.sleep(0.02)
@@ -784,7 +786,7 @@ class NetnsProvider:
                 state.save()
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
-                if not _alive(pid):
+                if not pid_alive(pid):
                     break  # lost a race for the port: try the next one
                 if _listener_pid_matches(port, pid):
                     with _STATE_LOCK:
@@ -848,14 +850,14 @@ class NetnsProvider:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        while time.monotonic() < deadline and any(pid_alive(p) for p in pids):
             time.sleep(0.05)
         for pid in pids:
-            if _alive(pid):
+            if pid_alive(pid):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 3
-        while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        while time.monotonic() < deadline and any(pid_alive(p) for p in pids):
             time.sleep(0.05)
 
     @staticmethod
@@ -876,14 +878,16 @@ class NetnsProvider:
         progress(f"removing lab {state.lab!r}")
         res = state.resources
         markers = {r.argv_marker for r in res if r.kind == "socat" and r.argv_marker}
-        pids = [r.pid for r in res if r.kind == "socat" and r.pid and _alive(r.pid, r.start_time)]
+        pids = [
+            r.pid for r in res if r.kind == "socat" and r.pid and pid_alive(r.pid, r.start_time)
+        ]
         pids += self._socat_pids(markers)
         existing = _netns_list()
         netns = [r.name for r in res if r.kind == "netns"]
         instances = [r.name for r in res if r.kind == "frr_instance"]
         # watchfrr first: it would restart the daemons we are about to stop
         for inst in instances:
-            wpid = _read_pid(FRR_RUN / inst / "watchfrr.pid")
+            wpid = read_pid(FRR_RUN / inst / "watchfrr.pid")
             if wpid and any(inst in a for a in _proc_cmdline(wpid)):
                 pids.insert(0, wpid)
         for ns in netns:
@@ -891,11 +895,11 @@ class NetnsProvider:
                 pids += _netns_pids(ns)
         for inst in instances:
             for pidfile in (FRR_RUN / inst).glob("*.pid") if (FRR_RUN / inst).is_dir() else []:
-                pid = _read_pid(pidfile)
+                pid = read_pid(pidfile)
                 if pid and inst in " ".join(_proc_cmdline(pid)):
                     pids.append(pid)
         pids += [
-            r.pid for r in res if r.kind == "process" and r.pid and _alive(r.pid, r.start_time)
+            r.pid for r in res if r.kind == "process" and r.pid and pid_alive(r.pid, r.start_time)
         ]
         self._kill_pids(pids)
         for ns in netns:
@@ -993,7 +997,7 @@ class NetnsProvider:
 
     def _sshd_action(self, topo: LabTopology, state: LabState, node: NodeSpec, act: str) -> None:
         res = state.find("process", f"sshd:{node.name}")
-        alive = res is not None and _alive(res.pid, res.start_time)
+        alive = res is not None and pid_alive(res.pid, res.start_time)
         if act == "stop":
             if alive and res is not None and res.pid:
                 self._kill_pids([res.pid])
@@ -1010,12 +1014,12 @@ class NetnsProvider:
         inst = topo.long_name(node.name)
         run_dir = FRR_RUN / inst
         if act == "stop":
-            wpid = _read_pid(run_dir / "watchfrr.pid")
+            wpid = read_pid(run_dir / "watchfrr.pid")
             targets = []
-            if wpid and _alive(wpid):
+            if wpid and pid_alive(wpid):
                 targets.append(wpid)
-            dpid = _read_pid(run_dir / f"{daemon}.pid")
-            if dpid and _alive(dpid) and inst in " ".join(_proc_cmdline(dpid)):
+            dpid = read_pid(run_dir / f"{daemon}.pid")
+            if dpid and pid_alive(dpid) and inst in " ".join(_proc_cmdline(dpid)):
                 targets.append(dpid)
             self._kill_pids(targets, grace=3.0)
             with contextlib.suppress(FileNotFoundError):
@@ -1023,8 +1027,8 @@ class NetnsProvider:
             return
         if daemon not in ["zebra", *self._daemons(node)]:
             raise LabInputError(f"{node.name} does not run {daemon} (label sdd.daemons)")
-        wpid = _read_pid(run_dir / "watchfrr.pid")
-        if wpid and _alive(wpid):
+        wpid = read_pid(run_dir / "watchfrr.pid")
+        if wpid and pid_alive(wpid):
             # watchfrr is running: it restarts missing daemons by itself
             pass
         else:
@@ -1034,8 +1038,8 @@ class NetnsProvider:
                 timeout=60, what=f"{node.name}: frrinit.sh start")  # fmt: skip
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            dpid = _read_pid(run_dir / f"{daemon}.pid")
-            if dpid and _alive(dpid) and (run_dir / f"{daemon}.vty").exists():
+            dpid = read_pid(run_dir / f"{daemon}.pid")
+            if dpid and pid_alive(dpid) and (run_dir / f"{daemon}.vty").exists():
                 return
             time.sleep(0.1)
         raise LabRuntimeError(f"{node.name}: {daemon} did not start")

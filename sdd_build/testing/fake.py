@@ -197,7 +197,7 @@ class FakeDevice:
 
 
 class FakeDriver:
-    """One session to a ``FakeDevice``: the engine's ``_Driver`` protocol."""
+    """One session to a ``FakeDevice``: the engine's ``DriverProtocol`` protocol."""
 
     def __init__(self, device: FakeDevice) -> None:
         self.device = device
@@ -377,7 +377,7 @@ def _register() -> None:
 _register()
 
 if TYPE_CHECKING:
-    from sdd_build.execute.device import _Driver
+    from sdd_build.execute.device import DriverProtocol
 
-    def _conforms(device: FakeDevice) -> _Driver:
+    def _conforms(device: FakeDevice) -> DriverProtocol:
         return FakeDriver(device)  # mypy proves the fake implements the engine's protocol

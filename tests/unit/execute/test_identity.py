@@ -26,7 +26,7 @@ from sdd_build.execute.identity import (
 R3_CONFIG = "frr version 8.4.4\nfrr defaults traditional\nhostname r3\n!\ninterface eth1\nexit\n"
 
 
-class _Driver:
+class DriverProtocol:
     """Counts the getters the identity read uses: no more round trips than needed."""
 
     def __init__(self, hostname: str = "r3", serial: str = "", macs: tuple[str, ...] = ()):
@@ -48,21 +48,21 @@ def _host(name: str = "r3", data: dict[str, Any] | None = None) -> Host:
 
 
 def test_the_hostname_comes_from_the_backup_read_without_a_round_trip() -> None:
-    driver = _Driver(hostname="unused")
+    driver = DriverProtocol(hostname="unused")
     found = read_identity(driver, "frr", R3_CONFIG, serial=False, hardware=False)
     assert found.hostname == "r3"
     assert driver.calls == []
 
 
 def test_a_config_without_a_hostname_line_asks_the_driver() -> None:
-    driver = _Driver(hostname="r3")
+    driver = DriverProtocol(hostname="r3")
     found = read_identity(driver, "frr", "interface eth1\n", serial=False, hardware=False)
     assert found.hostname == "r3"
     assert driver.calls == ["get_facts"]
 
 
 def test_recorded_hardware_is_read_only_when_needed() -> None:
-    driver = _Driver(macs=("7E:30:D7:58:5F:3C",))
+    driver = DriverProtocol(macs=("7E:30:D7:58:5F:3C",))
     found = read_identity(driver, "frr", R3_CONFIG, serial=False, hardware=True)
     assert found.hardware == ("7e:30:d7:58:5f:3c",)
     assert driver.calls == ["get_interfaces"]
@@ -84,7 +84,7 @@ def test_hostname_patterns_are_platform_data(platform: str, config: str, name: s
 
 def test_a_device_answering_as_another_host_is_refused() -> None:
     two = read_identity(
-        _Driver(), "frr", "hostname r3\nhostname r4\n", serial=False, hardware=False
+        DriverProtocol(), "frr", "hostname r3\nhostname r4\n", serial=False, hardware=False
     )
     assert check_identity(_host("r3"), two, RecordedIdentities()) is not None
     refused = check_identity(_host("r3"), Identity("r4"), RecordedIdentities())
