@@ -47,6 +47,9 @@ TOPO = "labs/triangle.clab.yml"
 NODES = ("r1", "r2", "r3")
 SUBS = ("templates", "parsers", "inventory", "designs/ospf-underlay")
 EVIL = "ip ospf cost 999"
+# The swapped-in template renders exactly the approved golden files (r1, edge-host) and adds the
+# unapproved line on r3 only: the offline layer cannot see it, only the snapshot stops it.
+SNEAKY = '{% if host.name == "r3" %}\ninterface eth1\n ' + EVIL + "\nexit\n{% endif %}\n"
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +141,7 @@ def test_template_swapped_after_the_gate_read_is_never_pushed(
 
     def swap() -> None:
         tmp = template.with_name(".swap.j2")
-        tmp.write_text(original.replace(" ip ospf network point-to-point\n", f" {EVIL}\n"))
+        tmp.write_text(original + SNEAKY)
         os.replace(tmp, template)
 
     watcher = _SwapOnFirstRead(template.parent, template.name, swap)
@@ -166,7 +169,7 @@ def test_symlink_retargeted_after_the_gate_read_is_never_pushed(
     root, handle = repo
     frr = root / "templates/frr"
     (frr / "ospf_interfaces.real.j2").write_text((frr / "ospf_interfaces.j2").read_text())
-    (frr / "evil.j2").write_text("interface eth1\n " + EVIL + "\nexit\n")
+    (frr / "evil.j2").write_text((frr / "ospf_interfaces.j2").read_text() + SNEAKY)
     (frr / "ospf_interfaces.j2").unlink()
     (frr / "ospf_interfaces.j2").symlink_to("ospf_interfaces.real.j2")
     _approve(root)
@@ -205,22 +208,31 @@ def test_inventory_option_is_connection_data_only(repo: tuple[Path, LabHandle]) 
 
     proxies = {n: CountingProxy(handle.hosts[n].port) for n in NODES}
     try:
-        attacker = lab_inventory_through(
-            handle, root / "attacker-inventory", {n: p.port for n, p in proxies.items()}
+        # the attacker's inventory: the design's own data, edited, with the lab's logins
+        conn = lab_inventory_through(
+            handle, root / "lab-conn", {n: p.port for n, p in proxies.items()}
         )
-        ahosts = yaml.safe_load((attacker / "hosts.yaml").read_text())
+        logins = yaml.safe_load((conn / "hosts.yaml").read_text())
+        attacker = root / "attacker-inventory"
+        attacker.mkdir()
+        ahosts = yaml.safe_load((inv / "hosts.yaml").read_text())
+        for name, entry in ahosts.items():
+            lab_entry = logins[name]
+            entry.update(
+                {
+                    k: lab_entry[k]
+                    for k in ("hostname", "port", "username", "password", "platform")
+                    if k in lab_entry
+                }
+            )
+            entry["connection_options"] = lab_entry.get("connection_options", {})
         ahosts["r3"]["groups"] = ["core"]
-        ahosts["r2"]["data"] = {
-            **hosts["r2"]["data"],
-            "interfaces": [
-                *hosts["r2"]["data"]["interfaces"],
-                {"name": "eth9", "address": "10.99.0.0/31", "peer": "nobody"},
-            ],
-        }
+        ahosts["r2"]["data"]["interfaces"].append(
+            {"name": "eth9", "address": "10.99.0.0/31", "peer": "nobody"}
+        )
         (attacker / "hosts.yaml").write_text(yaml.safe_dump(ahosts))
-        groups = yaml.safe_load((attacker / "groups.yaml").read_text()) or {}
-        groups.setdefault("core", {})
-        (attacker / "groups.yaml").write_text(yaml.safe_dump(groups))
+        for extra in ("groups.yaml", "defaults.yaml"):
+            shutil.copy(inv / extra, attacker / extra)
         before_r3 = running(handle, "r3")
         proc = sdd(root, "build", DESIGN, "--inventory", str(attacker))
         contacts = {n: p.accepted for n, p in proxies.items()}
