@@ -20,13 +20,14 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sdd_build import __version__
 from sdd_build.audit.log import AuditLog
 from sdd_build.design.loader import LoadedDesign, Repository, find_root, load_design
+from sdd_build.design.source import Snapshot
 from sdd_build.design.spec import load_spec
 from sdd_build.errors import DesignError, GateError, Problem
 from sdd_build.gates.chain import in_chain, verified_chain
@@ -43,7 +44,18 @@ from sdd_build.gates.records import (
 )
 from sdd_build.gates.references import design_references, repo_relative
 
-__all__ = ["ApprovalResult", "approve", "base_record", "commit_approval", "utc_now"]
+if TYPE_CHECKING:
+    from sdd_build.plan.workspace import Workspace
+
+__all__ = [
+    "ApprovalResult",
+    "approve",
+    "base_record",
+    "commit_approval",
+    "design_record",
+    "utc_now",
+    "validated_once",
+]
 
 _NAME = re.compile(r"^[A-Za-z0-9_.:@-]{1,200}$")
 MAX_NOTE = 4000
@@ -148,12 +160,14 @@ def _approve_spec(
     return commit_approval(ctx, use_case, "spec", record, signing_key, design_id=None)
 
 
-def _approve_design(
-    artifact: Path, *, by: str, key: Path | None, note: str | None, root: Path | None
-) -> ApprovalResult:
+def validated_once(
+    artifact: Path, *, root: Path | None, hint: str | None = None
+) -> tuple[GateContext, Snapshot, Workspace]:
+    """Read every file the design references once into a snapshot and validate those bytes:
+    what is approved is exactly what was validated. ``DesignError`` (with ``hint``) if not
+    valid. Shared by a person's approval and a policy's."""
     from sdd_build.plan.validate import validate  # the whole offline pipeline: load lazily
 
-    # Read every file the design references once; validate those bytes, bind those bytes.
     on_disk = load_design(artifact, root=root)
     ctx = GateContext(on_disk.repo)
     ctx.capture(design_references(on_disk).paths)
@@ -161,11 +175,66 @@ def _approve_design(
     snapshot = ctx.snapshot()
     report = validate(on_disk.path, repo=on_disk.repo.with_source(snapshot))
     if not report.ok or report.workspace is None:
-        raise DesignError.from_problems(
-            report.problems,
-            hint="only a valid design can be approved; fix it (sdd-build validate) first",
-        )
-    ws = report.workspace
+        raise DesignError.from_problems(report.problems, hint=hint)
+    return ctx, snapshot, report.workspace
+
+
+def design_record(
+    ws: Workspace,
+    snapshot: Snapshot,
+    spec_approval: GateApproval,
+    *,
+    by: str,
+    note: str | None,
+) -> dict[str, Any]:
+    """The Gate-2 record of a validated design: every file it references bound by the sha256
+    of the snapshot's bytes, the design's id/version/author, the requirements and the spec
+    approval it builds on."""
+    loaded = ws.design
+    refs = design_references(loaded)
+    if refs.problems:
+        raise DesignError.from_problems(refs.problems)
+    files: dict[str, dict[str, Any]] = {}
+    for rel in sorted(refs.paths):
+        digest = snapshot.hashes.get(rel)
+        if digest is None:
+            raise DesignError(
+                "referenced file not found (or it changed while being approved: try again)",
+                file=rel,
+            )
+        files[rel] = {"sha256": digest, "roles": sorted(refs.roles[rel])}
+    design_rel = repo_relative(loaded.repo, loaded.path)
+    assert design_rel is not None
+    assert design_rel in files
+    spec_rec = spec_approval.record
+    record = base_record(
+        "design", design_rel, files[design_rel]["sha256"], by=by, note=note, now=utc_now()
+    )
+    record["files"] = files
+    record["design"] = {
+        "id": loaded.model.design,
+        "version": loaded.model.version,
+        "author": loaded.model.author,
+    }
+    record["requirements"] = ws.spec.ids()
+    record["spec_approval"] = {
+        "artifact": spec_rec.artifact,
+        "sha256": spec_rec.sha256,
+        "approver": spec_rec.approver,
+        "approved_at": spec_rec.approved_at,
+        "record_sha256": spec_approval.record_sha256,
+    }
+    return record
+
+
+def _approve_design(
+    artifact: Path, *, by: str, key: Path | None, note: str | None, root: Path | None
+) -> ApprovalResult:
+    ctx, snapshot, ws = validated_once(
+        artifact,
+        root=root,
+        hint="only a valid design can be approved; fix it (sdd-build validate) first",
+    )
     loaded: LoadedDesign = ws.design
     signing_key = load_private_key(key) if key is not None else None
 
@@ -182,40 +251,7 @@ def _approve_design(
         )
     assert gate1.approval is not None
     _enforce_policy(ctx, gate="design", by=by, author=loaded.model.author, signing_key=signing_key)
-
-    refs = design_references(loaded)
-    if refs.problems:
-        raise DesignError.from_problems(refs.problems)
-    files: dict[str, dict[str, Any]] = {}
-    for rel in sorted(refs.paths):
-        digest = snapshot.hashes.get(rel)
-        if digest is None:
-            raise DesignError(
-                "referenced file not found (or it changed while being approved: try again)",
-                file=rel,
-            )
-        files[rel] = {"sha256": digest, "roles": sorted(refs.roles[rel])}
-    design_rel = repo_relative(loaded.repo, loaded.path)
-    assert design_rel is not None
-    assert design_rel in files
-    design_digest = files[design_rel]["sha256"]
-
-    spec_rec = gate1.approval.record
-    record = base_record("design", design_rel, design_digest, by=by, note=note, now=utc_now())
-    record["files"] = files
-    record["design"] = {
-        "id": loaded.model.design,
-        "version": loaded.model.version,
-        "author": loaded.model.author,
-    }
-    record["requirements"] = ws.spec.ids()
-    record["spec_approval"] = {
-        "artifact": spec_rec.artifact,
-        "sha256": spec_rec.sha256,
-        "approver": spec_rec.approver,
-        "approved_at": spec_rec.approved_at,
-        "record_sha256": gate1.approval.record_sha256,
-    }
+    record = design_record(ws, snapshot, gate1.approval, by=by, note=note)
     return commit_approval(
         ctx, loaded.directory, "design", record, signing_key, design_id=loaded.model.design
     )
