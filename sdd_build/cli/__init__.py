@@ -18,7 +18,7 @@ from sdd_build.cli._output import print_error
 from sdd_build.errors import EXIT_BAD_INPUT, SddBuildError
 from sdd_build.secrets.sink import err, masked_excepthook, masked_output
 
-__all__ = ["main"]
+__all__ = ["COMMANDS", "main"]
 
 
 class _Group(click.Group):
@@ -70,30 +70,53 @@ def _quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def _register() -> None:
-    from sdd_build.cli import (
-        agent_cmds,
-        build_cmds,
-        day2_cmds,
-        design_cmds,
-        fixtures_cmds,
-        gov_cmds,
-        lab_cmds,
-        report_cmds,
-        rollback_cmds,
-    )
-
-    design_cmds.register(main)
-    agent_cmds.register(main)
-    agent_cmds.register_policy(main)
-    fixtures_cmds.register(main)
-    build_cmds.register(main)
-    day2_cmds.register(main)
-    gov_cmds.register(main)
-    lab_cmds.register(main)
-    report_cmds.register(main)
-    rollback_cmds.register(main)
-
-
 _quiet_libraries()
-_register()
+
+# The command modules import ``main``'s package (``_options``, ``_output``): imported here,
+# after ``main`` exists.
+from sdd_build.cli import (  # noqa: E402
+    agent_cmds,
+    build_cmds,
+    day2_cmds,
+    design_cmds,
+    fixtures_cmds,
+    gov_cmds,
+    lab_cmds,
+    report_cmds,
+    rollback_cmds,
+)
+
+#: Every top-level command and group of ``sdd-build``, in one place (a group's subcommands
+#: sit in its module). ``tests/unit/cli/test_commands.py`` checks each is listed once.
+COMMANDS: tuple[click.Command, ...] = (
+    # the design, offline: no device
+    design_cmds.init_cmd,
+    design_cmds.schema_cmd,
+    design_cmds.validate_cmd,
+    design_cmds.plan_cmd,
+    design_cmds.graph_cmd,
+    fixtures_cmds.fixtures,
+    # governance
+    gov_cmds.approve_cmd,
+    gov_cmds.gates,
+    gov_cmds.keys,
+    gov_cmds.audit,
+    agent_cmds.approvals,
+    agent_cmds.policy,
+    agent_cmds.mcp_cmd,
+    # the devices
+    build_cmds.discover_cmd,
+    build_cmds.build_cmd,
+    rollback_cmds.rollback_cmd,
+    report_cmds.report_cmd,
+    # day 2
+    day2_cmds.drift_cmd,
+    day2_cmds.diff_cmd,
+    day2_cmds.waive_cmd,
+    day2_cmds.metrics_cmd,
+    # labs
+    lab_cmds.lab,
+)
+
+for _command in COMMANDS:
+    main.add_command(_command)

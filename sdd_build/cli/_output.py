@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from sdd_build.errors import SddBuildError
-from sdd_build.secrets.sink import console as _console
+from sdd_build.secrets import sink
 from sdd_build.secrets.sink import err, out_json
 
-console = _console()
-err_console = _console(stderr=True)
+#: the package's one pair of consoles (people's output; stderr for progress and problems)
+console = sink.console()
+err_console = sink.console(stderr=True)
 
 
 def print_error(exc: SddBuildError) -> None:
@@ -20,6 +21,17 @@ def print_error(exc: SddBuildError) -> None:
     if exc.hint:
         lines.append(f"hint: {exc.hint}\n")
     err("".join(lines))
+
+
+def print_wide(renderable: Any, min_width: int) -> None:
+    """Print on ``console`` at least ``min_width`` columns wide: a wide table on a narrow or
+    non-tty console would be cropped into ellipses."""
+    auto = console._width  # None: follow the terminal (rich has no public way back to it)
+    console.width = max(console.width, min_width)
+    try:
+        console.print(renderable)
+    finally:
+        console._width = auto
 
 
 def print_json(data: Any) -> None:

@@ -15,17 +15,17 @@ from rich.table import Table
 
 from sdd_build.cli._options import (
     design_argument,
+    hosts_option,
     inventory_option,
+    json_option,
     lab_option,
     root_option,
     wait_lock_option,
 )
-from sdd_build.cli._output import print_attention, print_error
+from sdd_build.cli._output import err_console, print_attention, print_error
 from sdd_build.errors import EXIT_DEVIATIONS, EXIT_OK, SddBuildError
 from sdd_build.execute.policy import is_open, policy
-from sdd_build.secrets.sink import console, dumps_json, out
-
-_err = console(stderr=True)
+from sdd_build.secrets.sink import dumps_json, out
 
 _STYLE = {
     "built": "green",
@@ -178,122 +178,123 @@ def _lab_hint(console: Console, unreachable: set[str]) -> None:
         )
 
 
-def register(main: click.Group) -> None:
-    @main.command("build")
-    @design_argument
-    @click.option("--check", is_flag=True, help="Dry run: the diffs each host would get.")
-    @lab_option
-    @inventory_option
-    @click.option("--workers", type=click.IntRange(1, 1000), default=None, help="Concurrency.")
-    @click.option("--json", "as_json", is_flag=True, help="JSON events on stdout, one a line.")
-    @click.option("--recover", "recover_id", default=None, help="Close an unfinished build.")
-    @click.option("--accept", is_flag=True, help="With --recover: record the state as it is.")
-    @wait_lock_option
-    @root_option
-    def build_cmd(
-        design: Path,
-        check: bool,
-        lab: Path | None,
-        inventory: Path | None,
-        workers: int | None,
-        as_json: bool,
-        recover_id: str | None,
-        accept: bool,
-        wait_lock: float,
-        root: Path | None,
-    ) -> None:
-        """The governed build: gates, offline layer, leaf-first apply + checks, as-built."""
-        from sdd_build.execute.service import build_service
+@click.command("build")
+@design_argument
+@click.option("--check", is_flag=True, help="Dry run: the diffs each host would get.")
+@lab_option
+@inventory_option
+@click.option("--workers", type=click.IntRange(1, 1000), default=None, help="Concurrency.")
+@json_option("JSON events on stdout, one a line.")
+@click.option("--recover", "recover_id", default=None, help="Close an unfinished build.")
+@click.option("--accept", is_flag=True, help="With --recover: record the state as it is.")
+@wait_lock_option
+@root_option
+def build_cmd(
+    design: Path,
+    check: bool,
+    lab: Path | None,
+    inventory: Path | None,
+    workers: int | None,
+    as_json: bool,
+    recover_id: str | None,
+    accept: bool,
+    wait_lock: float,
+    root: Path | None,
+) -> None:
+    """The governed build: gates, offline layer, leaf-first apply + checks, as-built."""
+    from sdd_build.execute.service import build_service
 
-        emit = _JsonEvents() if as_json else _HumanProgress(_err)
-        try:
-            asbuilt, path = build_service(
-                design,
-                check=check,
-                lab=lab,
-                inventory=inventory,
-                workers=workers,
-                emit=emit,
-                recover_id=recover_id,
-                accept=accept,
-                wait_lock_s=wait_lock,
-                root=root,
-            )
-        except SddBuildError as exc:
-            if as_json:
-                emit(
-                    "error",
-                    exit_code=exc.exit_code,
-                    problems=[p.as_dict() for p in exc.problems],
-                )
-            print_error(exc)
-            sys.exit(exc.exit_code)
-        if not as_json:
-            _summary(_err, asbuilt, path)
-            if lab is None and inventory is None:
-                unreachable = {d.host for d in asbuilt.deviations if d.class_ == "unreachable"}
-                _lab_hint(_err, {h for h in unreachable if h})
-        open_deviations = [d for d in asbuilt.deviations if is_open(d.class_)]
-        sys.exit(EXIT_DEVIATIONS if open_deviations or asbuilt.result == "failed" else EXIT_OK)
-
-    @main.command("discover")
-    @click.argument("artifact", type=click.Path(path_type=Path, dir_okay=False))
-    @lab_option
-    @inventory_option
-    @click.option("--group", "groups", multiple=True, help="With a spec: target group(s).")
-    @click.option("--host", "hosts", multiple=True, help="With a spec: target host(s).")
-    @click.option("--json", "as_json", is_flag=True, help="Print feasibility.json to stdout.")
-    @wait_lock_option
-    @root_option
-    def discover_cmd(
-        artifact: Path,
-        lab: Path | None,
-        inventory: Path | None,
-        groups: tuple[str, ...],
-        hosts: tuple[str, ...],
-        as_json: bool,
-        wait_lock: float,
-        root: Path | None,
-    ) -> None:
-        """Feasibility facts from the devices (read-only); refused before Gate 1.
-
-        Per host: facts, FRR version, running daemons and capabilities; with a design, what
-        it needs that a host lacks (e.g. bfd lines on a host without bfdd) as a finding.
-        Exit 1 when a host is unreachable, answers as another device or has a finding."""
-        from sdd_build.execute.service import discover_service
-
-        json_path, md_path, feas = discover_service(
-            artifact,
+    emit = _JsonEvents() if as_json else _HumanProgress(err_console)
+    try:
+        asbuilt, path = build_service(
+            design,
+            check=check,
             lab=lab,
             inventory=inventory,
-            groups=list(groups),
-            hosts=list(hosts),
+            workers=workers,
+            emit=emit,
+            recover_id=recover_id,
+            accept=accept,
             wait_lock_s=wait_lock,
             root=root,
         )
-        failed = any(
-            not e.get("reachable") or e.get("identity_mismatch") or e.get("findings")
-            for e in feas.hosts.values()
-        )
+    except SddBuildError as exc:
         if as_json:
-            out(dumps_json(feas.as_dict(), indent=2) + "\n")
-            sys.exit(EXIT_DEVIATIONS if failed else EXIT_OK)
-        for host, entry in feas.hosts.items():
-            state = "[green]reachable[/]" if entry.get("reachable") else "[red]unreachable[/]"
-            if entry.get("identity_mismatch"):
-                state = f"[red]identity mismatch[/]: {entry['identity_mismatch']}"
-            facts = entry.get("facts", {})
-            _err.print(f"{host}: {state} {facts.get('vendor', '')} {facts.get('os_version', '')}")
-            if entry.get("daemons"):
-                _err.print(
-                    f"  FRR {entry.get('frr_version') or '?'}, daemons: "
-                    f"{', '.join(entry['daemons'])}",
-                    markup=False,
-                )
-            for finding in entry.get("findings", []):
-                _err.print(f"  [red]feasibility[/]: {escape(finding)}")
-        _err.print(f"wrote {json_path} and {md_path}")
+            emit(
+                "error",
+                exit_code=exc.exit_code,
+                problems=[p.as_dict() for p in exc.problems],
+            )
+        print_error(exc)
+        sys.exit(exc.exit_code)
+    if not as_json:
+        _summary(err_console, asbuilt, path)
         if lab is None and inventory is None:
-            _lab_hint(_err, {h for h, e in feas.hosts.items() if not e.get("reachable")})
-        if failed:
-            sys.exit(EXIT_DEVIATIONS)
+            unreachable = {d.host for d in asbuilt.deviations if d.class_ == "unreachable"}
+            _lab_hint(err_console, {h for h in unreachable if h})
+    open_deviations = [d for d in asbuilt.deviations if is_open(d.class_)]
+    sys.exit(EXIT_DEVIATIONS if open_deviations or asbuilt.result == "failed" else EXIT_OK)
+
+
+@click.command("discover")
+@click.argument("artifact", type=click.Path(path_type=Path, dir_okay=False))
+@lab_option
+@inventory_option
+@click.option("--group", "groups", multiple=True, help="With a spec: target group(s).")
+@hosts_option(help="With a spec: target host(s).")
+@json_option("Print feasibility.json to stdout.")
+@wait_lock_option
+@root_option
+def discover_cmd(
+    artifact: Path,
+    lab: Path | None,
+    inventory: Path | None,
+    groups: tuple[str, ...],
+    hosts: tuple[str, ...],
+    as_json: bool,
+    wait_lock: float,
+    root: Path | None,
+) -> None:
+    """Feasibility facts from the devices (read-only); refused before Gate 1.
+
+    Per host: facts, FRR version, running daemons and capabilities; with a design, what
+    it needs that a host lacks (e.g. bfd lines on a host without bfdd) as a finding.
+    Exit 1 when a host is unreachable, answers as another device or has a finding."""
+    from sdd_build.execute.service import discover_service
+
+    json_path, md_path, feas = discover_service(
+        artifact,
+        lab=lab,
+        inventory=inventory,
+        groups=list(groups),
+        hosts=list(hosts),
+        wait_lock_s=wait_lock,
+        root=root,
+    )
+    failed = any(
+        not e.get("reachable") or e.get("identity_mismatch") or e.get("findings")
+        for e in feas.hosts.values()
+    )
+    if as_json:
+        out(dumps_json(feas.as_dict(), indent=2) + "\n")
+        sys.exit(EXIT_DEVIATIONS if failed else EXIT_OK)
+    for host, entry in feas.hosts.items():
+        state = "[green]reachable[/]" if entry.get("reachable") else "[red]unreachable[/]"
+        if entry.get("identity_mismatch"):
+            state = f"[red]identity mismatch[/]: {entry['identity_mismatch']}"
+        facts = entry.get("facts", {})
+        err_console.print(
+            f"{host}: {state} {facts.get('vendor', '')} {facts.get('os_version', '')}"
+        )
+        if entry.get("daemons"):
+            err_console.print(
+                f"  FRR {entry.get('frr_version') or '?'}, daemons: {', '.join(entry['daemons'])}",
+                markup=False,
+            )
+        for finding in entry.get("findings", []):
+            err_console.print(f"  [red]feasibility[/]: {escape(finding)}")
+    err_console.print(f"wrote {json_path} and {md_path}")
+    if lab is None and inventory is None:
+        _lab_hint(err_console, {h for h, e in feas.hosts.items() if not e.get("reachable")})
+    if failed:
+        sys.exit(EXIT_DEVIATIONS)

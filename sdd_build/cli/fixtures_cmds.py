@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sdd_build.cli._options import design_argument, lab_option, root_option
+from sdd_build.cli._options import design_argument, hosts_option, lab_option, root_option
 from sdd_build.cli._output import console, err_console
 from sdd_build.errors import EXIT_BAD_INPUT, DesignError
 from sdd_build.secrets.sink import write_text
@@ -24,7 +24,7 @@ from sdd_build.secrets.sink import write_text
 if TYPE_CHECKING:
     from sdd_build.offline.fixtures import FixtureFile
 
-__all__ = ["fixtures", "register"]
+__all__ = ["fixtures"]
 
 
 @click.group("fixtures")
@@ -77,7 +77,7 @@ def update_cmd(design: Path, root: Path | None, yes: bool) -> None:
 @design_argument
 @lab_option
 @root_option
-@click.option("--host", "only", multiple=True, help="Only this host (repeatable).")
+@hosts_option("only")
 @click.option("--yes", is_flag=True, help="Overwrite changed fixture files without asking.")
 def record_cmd(
     design: Path, lab: Path | None, root: Path | None, only: tuple[str, ...], yes: bool
@@ -121,7 +121,3 @@ def record_cmd(
     console.print(snippet, markup=False, highlight=False)
     if failed:
         sys.exit(1)
-
-
-def register(main: click.Group) -> None:
-    main.add_command(fixtures)
