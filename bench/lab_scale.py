@@ -24,7 +24,7 @@ from rich.table import Table
 
 from sdd_build import lab
 from sdd_build.lab.generate import write_ring
-from sdd_build.lab.netns import _netns_pids
+from sdd_build.lab.procs import netns_pids
 from sdd_build.lab.state import LabState
 
 
@@ -60,7 +60,7 @@ def lab_processes(name: str) -> list[int]:
         return []
     pids: list[int] = []
     for rec in state.nodes.values():
-        pids += _netns_pids(rec.netns)
+        pids += netns_pids(rec.netns)
     pids += [r.pid for r in state.resources if r.kind == "socat" and r.pid]
     return sorted(set(pids))
 

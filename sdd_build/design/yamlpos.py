@@ -24,13 +24,9 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from sdd_build import limits
 from sdd_build.design.source import Source, read_file
 from sdd_build.errors import Problem, SddBuildError, YamlLoadError
+from sdd_build.yamlsafe import MAX_NODES, MAX_YAML_BYTES, PathKey, decode_yaml, guarded_plain
 
 __all__ = ["MAX_NODES", "MAX_YAML_BYTES", "LoadedYaml", "PathKey", "YamlLoadError", "load_yaml"]
-
-MAX_YAML_BYTES = 20 * 1024 * 1024
-MAX_NODES = 250_000
-
-PathKey = tuple[str | int, ...]
 
 
 @dataclass
@@ -76,25 +72,7 @@ def _read_text(path: Path, display: str, max_bytes: int, source: Source | None) 
         raise YamlLoadError(Problem("file not found", display)) from None
     except SddBuildError as exc:
         raise YamlLoadError(exc.problems[0]) from None
-    if len(raw) > max_bytes:
-        raise YamlLoadError(
-            Problem(
-                f"file is {len(raw)} bytes, larger than the {max_bytes}-byte limit; "
-                "split it or check that this is the right file",
-                display,
-            )
-        )
-    if b"\x00" in raw:
-        raise YamlLoadError(
-            Problem("binary file (contains NUL bytes), expected YAML text", display)
-        )
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise YamlLoadError(
-            Problem("not UTF-8 text; save the file as UTF-8", display, line)
-        ) from None
+    return decode_yaml(raw, display, max_bytes)
 
 
 #: A document that declares YAML 1.1 before anything else (comments aside).
@@ -139,11 +117,7 @@ def load_yaml(
         raise YamlLoadError(Problem("YAML nesting is too deep", display)) from None
 
     loaded = LoadedYaml(data=None, file=display)
-    budget = [MAX_NODES]
-    try:
-        loaded.data = _plain(tree, (), loaded.positions, budget, display, set())
-    except RecursionError:
-        raise YamlLoadError(Problem("YAML nesting is too deep", display)) from None
+    loaded.data = guarded_plain(tree, display, loaded.positions)
     if isinstance(tree, CommentedMap | CommentedSeq):
         loaded.positions[()] = (tree.lc.line + 1, tree.lc.col + 1)
     return loaded
@@ -178,67 +152,3 @@ def _load_machine_written(text: str, display: str) -> LoadedYaml:
             Problem(f"YAML nested deeper than {limits.depth()} levels (SDD_MAX_DEPTH)", display)
         )
     return LoadedYaml(data=data, file=display)
-
-
-def _plain(
-    node: Any,
-    path: PathKey,
-    positions: dict[PathKey, tuple[int, int]],
-    budget: list[int],
-    display: str,
-    stack: set[int],
-) -> Any:
-    if len(path) > limits.depth():  # a path holds one key per level
-        raise YamlLoadError(
-            Problem(f"YAML nested deeper than {limits.depth()} levels (SDD_MAX_DEPTH)", display)
-        )
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise YamlLoadError(
-            Problem(
-                f"YAML expands to more than {MAX_NODES} nodes (an alias bomb?); "
-                "remove the nested aliases",
-                display,
-            )
-        )
-    if isinstance(node, CommentedMap):
-        if id(node) in stack:
-            raise YamlLoadError(Problem("recursive YAML alias", display))
-        stack.add(id(node))
-        out: dict[Any, Any] = {}
-        for key, value in node.items():
-            sub = (*path, key) if isinstance(key, str | int) else path
-            try:
-                line, col = node.lc.key(key)
-                positions[sub] = (line + 1, col + 1)
-            except (KeyError, TypeError):
-                pass
-            out[key if isinstance(key, str | int | float | bool) or key is None else str(key)] = (
-                _plain(value, sub, positions, budget, display, stack)
-            )
-        stack.discard(id(node))
-        return out
-    if isinstance(node, CommentedSeq):
-        if id(node) in stack:
-            raise YamlLoadError(Problem("recursive YAML alias", display))
-        stack.add(id(node))
-        items: list[Any] = []
-        for i, value in enumerate(node):
-            sub = (*path, i)
-            try:
-                line, col = node.lc.item(i)
-                positions[sub] = (line + 1, col + 1)
-            except (KeyError, TypeError, IndexError):
-                pass
-            items.append(_plain(value, sub, positions, budget, display, stack))
-        stack.discard(id(node))
-        return items
-    if isinstance(node, str):
-        return str(node)
-    if isinstance(node, bool):
-        return bool(node)
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    return node

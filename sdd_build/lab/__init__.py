@@ -16,7 +16,6 @@ The provider is ``containerlab`` when that binary is on PATH, else ``netns``;
 
 from __future__ import annotations
 
-import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from sdd_build.lab.provider import (
     Progress,
     UpResult,
 )
+from sdd_build.lab.registry import choose
 from sdd_build.lab.state import LabState
 from sdd_build.lab.topology import LabTopology, load_topology, read_lab_name
 from sdd_build.secrets import register_secrets
@@ -79,7 +79,7 @@ class LabNode:
         namespace named like the node, so ``show running-config`` shows the node's host name.
         With ``check`` (default), an output line starting "% " (FRR's error marker, e.g.
         "% Unknown command") or a non-zero exit raises ``LabRuntimeError``."""
-        from sdd_build.lab.netns import VTYSH, in_uts
+        from sdd_build.lab.procs import VTYSH, in_uts
 
         argv = [VTYSH, "-N", self.frr_instance]
         for cmd in commands:
@@ -185,19 +185,7 @@ class LabHandle:
 
 
 def _provider(state: LabState | None = None) -> LabProvider:
-    from sdd_build.lab.clab import ContainerlabProvider, containerlab_path
-    from sdd_build.lab.netns import NetnsProvider
-
-    forced = os.environ.get("SDD_LAB_PROVIDER", "").strip()
-    if forced not in ("", "netns", "containerlab"):
-        raise LabInputError(f"SDD_LAB_PROVIDER={forced!r}: use netns or containerlab")
-    choice = state.provider if state is not None else forced
-    binary = containerlab_path()
-    if choice == "netns" or (not choice and binary is None):
-        return NetnsProvider()
-    if binary is None:
-        raise LabRuntimeError("containerlab is not on PATH (SDD_LAB_PROVIDER=containerlab)")
-    return ContainerlabProvider(binary)
+    return choose(state.provider if state is not None else None)
 
 
 def inventory_dir(topology: str | Path) -> Path:
@@ -217,12 +205,6 @@ def up(
     topo = load_topology(topology)
     provider = _provider(LabState.load(topo.name))
     result = provider.up(topo, wait=wait, timeout=timeout, progress=progress or _quiet)
-    if result.already_up and wait:
-        from sdd_build.lab.health import wait_converged
-
-        state = LabState.load(topo.name)
-        if state is not None and state.provider == "netns":
-            wait_converged(topo, state, timeout=timeout, progress=progress or _quiet)
     handle = attach(topo)
     handle.result = result
     return handle

@@ -103,13 +103,13 @@ class ContainerlabProvider:
                 # up already (by us, or deployed with containerlab directly: adopt it)
                 if state is None:
                     state = LabState(lab=topo.name, topology=str(topo.path),
-                                     provider="containerlab", workdir=str(topo.workdir),
+                                     provider=self.name, workdir=str(topo.workdir),
                                      phase="up")  # fmt: skip
                     state.save()
                     entries = self._entries(topo, running)
-                    write_inventory(topo.workdir / "inventory", topo, entries, containerlab=True)
+                    write_inventory(topo.workdir / "inventory", topo, entries, provider=self.name)
                 return UpResult(already_up=True, provider=self.name)
-            state = LabState(lab=topo.name, topology=str(topo.path), provider="containerlab",
+            state = LabState(lab=topo.name, topology=str(topo.path), provider=self.name,
                              workdir=str(topo.workdir))  # fmt: skip
             state.save()
             argv = [self.binary, "deploy", "-t", str(topo.path)]
@@ -119,7 +119,7 @@ class ContainerlabProvider:
             run(argv, timeout=DEPLOY_TIMEOUT, what="containerlab deploy")
             containers = self._inspect(topo)
             entries = self._entries(topo, containers)
-            write_inventory(topo.workdir / "inventory", topo, entries, containerlab=True)
+            write_inventory(topo.workdir / "inventory", topo, entries, provider=self.name)
             deadline = time.monotonic() + max(timeout, 60.0)
             pending = {e.node: e for e in entries}
             while pending:

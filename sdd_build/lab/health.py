@@ -22,15 +22,16 @@ import shutil
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
-from sdd_build.lab.provider import LabRuntimeError, NodeStatus, Progress, run
+from sdd_build.lab.procs import FRR_RUN, VTYSH, pid_alive, read_pid
+from sdd_build.lab.provider import LabInputError, LabRuntimeError, NodeStatus, Progress, run
 from sdd_build.lab.state import LabState, NodeRecord
 from sdd_build.lab.topology import LabTopology
 
 __all__ = ["Expectation", "expectations", "node_status", "wait_converged", "wait_ssh"]
 
-VTYSH = "/usr/bin/vtysh"
 Expectation = tuple[str, str]  # (kind, argument)
 
 
@@ -208,8 +209,6 @@ def wait_converged(
 ) -> None:
     bad = validate_expectations(topo)
     if bad:
-        from sdd_build.lab.provider import LabInputError
-
         raise LabInputError("; ".join(bad), file=str(topo.path))
     wants_ping = any(k == "ping" for n in topo.nodes for k, _ in expectations(topo, n))
     if wants_ping and shutil.which("ping") is None:
@@ -236,10 +235,6 @@ def wait_converged(
 
 
 def node_status(topo: LabTopology, state: LabState, rec: NodeRecord) -> NodeStatus:
-    from pathlib import Path
-
-    from sdd_build.lab.netns import FRR_RUN, pid_alive, read_pid
-
     st = NodeStatus(name=rec.name, role=rec.role, netns=rec.netns, port=rec.port)
     ifaces = topo.interfaces(rec.name)
     n_up, _down = interfaces_up(rec.netns, ifaces)

@@ -51,7 +51,7 @@ def _group_name(lab: str) -> str:
 
 
 def build_inventory(
-    topo: LabTopology, hosts: list[HostEntry], *, containerlab: bool = False
+    topo: LabTopology, hosts: list[HostEntry], *, provider: str = "netns"
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """(hosts, groups, defaults) as plain data; pure, so it is unit-tested offline."""
     lab_group = _group_name(topo.name)
@@ -75,7 +75,7 @@ def build_inventory(
                 "frr_instance": entry.frr_instance,
                 "kind": spec.kind,
                 "image": spec.image,
-                "provider": "containerlab" if containerlab else "netns",
+                "provider": provider,
                 "shell_username": entry.shell_username,
                 "groups": list(spec.groups),
                 "labels": dict(spec.labels),
@@ -127,9 +127,9 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def write_inventory(
-    inventory_dir: Path, topo: LabTopology, hosts: list[HostEntry], *, containerlab: bool = False
+    inventory_dir: Path, topo: LabTopology, hosts: list[HostEntry], *, provider: str = "netns"
 ) -> Path:
-    h, g, d = build_inventory(topo, hosts, containerlab=containerlab)
+    h, g, d = build_inventory(topo, hosts, provider=provider)
     inventory_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(inventory_dir, 0o700)
     # The lab's folder beside the topology holds generated credentials (and the netns

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sdd_build.errors import LabError
 from sdd_build.lab.provider import LabRuntimeError
@@ -67,7 +67,7 @@ class LabState(BaseModel):
 
     lab: str
     topology: str
-    provider: Literal["netns", "containerlab"]
+    provider: str  # a name of sdd_build.lab.registry.PROVIDERS
     phase: Literal["creating", "up", "destroying"] = "creating"
     created: str = Field(default_factory=lambda: _dt.datetime.now(_dt.UTC).isoformat())
     owner_pid: int = Field(default_factory=os.getpid)
@@ -76,6 +76,15 @@ class LabState(BaseModel):
     shell_user: str | None = None
     nodes: dict[str, NodeRecord] = Field(default_factory=dict)
     resources: list[Resource] = Field(default_factory=list)
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        from sdd_build.lab.registry import PROVIDERS
+
+        if value not in PROVIDERS:
+            raise ValueError(f"unknown lab provider {value!r}")
+        return value
 
     # -- persistence ---------------------------------------------------------------------------
 

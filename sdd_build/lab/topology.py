@@ -37,7 +37,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
-from sdd_build.errors import LabError, Problem
+from sdd_build.errors import LabError, Problem, YamlLoadError
+from sdd_build.yamlsafe import decode_yaml, guarded_plain
 
 __all__ = [
     "Endpoint",
@@ -266,7 +267,15 @@ def _yaml() -> YAML:
     return y
 
 
-def _duplicate_keys(node: Node | None, file: str) -> Iterator[Problem]:
+def _duplicate_keys(
+    node: Node | None, file: str, seen_nodes: set[int] | None = None
+) -> Iterator[Problem]:
+    """Every duplicate key with its line; each composed node once (an alias is a shared node:
+    walking it again per reference would be the alias bomb ``_plain`` guards against)."""
+    visited = set() if seen_nodes is None else seen_nodes
+    if id(node) in visited:
+        return
+    visited.add(id(node))
     if isinstance(node, MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
@@ -278,10 +287,10 @@ def _duplicate_keys(node: Node | None, file: str) -> Iterator[Problem]:
                 )
             elif isinstance(key, str | int):
                 seen[key] = line
-            yield from _duplicate_keys(value_node, file)
+            yield from _duplicate_keys(value_node, file, visited)
     elif isinstance(node, SequenceNode):
         for item in node.value:
-            yield from _duplicate_keys(item, file)
+            yield from _duplicate_keys(item, file, visited)
 
 
 def _line_of(data: Any, loc: Sequence[int | str]) -> int | None:
@@ -303,23 +312,29 @@ def _line_of(data: Any, loc: Sequence[int | str]) -> int | None:
     return line
 
 
-def _plain(data: Any) -> Any:
-    """ruamel round-trip containers -> plain dict/list (pydantic then sees ordinary types)."""
-    if isinstance(data, dict):
-        return {str(k) if not isinstance(k, str) else k: _plain(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_plain(v) for v in data]
-    return data
+def _plain(data: Any, file: str) -> Any:
+    """ruamel round-trip containers -> plain dict/list for pydantic, through the alias-bomb and
+    depth guards every user YAML passes (``sdd_build.yamlsafe``)."""
+    try:
+        return guarded_plain(data, file)
+    except YamlLoadError as exc:
+        raise LabError.from_problems(exc.problems) from None
 
 
 def _read_yaml(path: Path) -> tuple[Any, list[Problem]]:
+    """The round-trip tree (for lines) and the duplicate keys, through the same guards as a
+    design's YAML (size, NUL bytes, UTF-8); the tree is expanded only by ``_plain``."""
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise LabError("topology file not found", file=file) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise LabError(f"cannot read topology file: {exc}", file=file) from None
+    try:
+        text = decode_yaml(raw, file)
+    except YamlLoadError as exc:
+        raise LabError.from_problems(exc.problems) from None
     y = _yaml()
     try:
         problems = list(_duplicate_keys(y.compose(text), file))
@@ -329,6 +344,8 @@ def _read_yaml(path: Path) -> tuple[Any, list[Problem]]:
         line = mark.line + 1 if mark is not None else None
         msg = f"invalid YAML: {exc.problem or exc.context or exc}"
         raise LabError(msg, file=file, line=line) from None
+    except RecursionError:
+        raise LabError("YAML nesting is too deep", file=file) from None
     return data, problems
 
 
@@ -410,7 +427,7 @@ def load_topology(path: str | Path) -> LabTopology:
         raise LabError.from_problems(problems)
 
     try:
-        model = TopologyFile.model_validate(_plain(data))
+        model = TopologyFile.model_validate(_plain(data, file))
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(err["loc"])

@@ -26,7 +26,8 @@ from nornir_netmiko.tasks import netmiko_send_command
 from sdd_build import lab
 from sdd_build.cli import main
 from sdd_build.lab import LabHandle
-from sdd_build.lab.netns import NetnsProvider, _users_for
+from sdd_build.lab.netns.socat import candidate_ports
+from sdd_build.lab.netns.sshd import users_for
 from sdd_build.lab.state import LabState
 from tests.lab.conftest import require_lab
 from tests.labkit import copy_repo
@@ -55,7 +56,7 @@ def private_copy(tmp_path: Path, source: str, suffix: str, edit: str | None = No
 
 def footprint(lab_name: str) -> dict[str, list[str]]:
     """Everything on this machine that belongs to one lab, found from the machine itself."""
-    vty, shell = _users_for(lab_name)
+    vty, shell = users_for(lab_name)
     netns = run("ip", "netns", "list")
     procs = []
     for entry in Path("/proc").iterdir():
@@ -399,7 +400,7 @@ def test_up_down_leaves_the_machine_as_before(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     assert_clean(name)
     after = machine_snapshot()
-    vty, shell = _users_for(name)
+    vty, shell = users_for(name)
     for key in before:
         new = after[key] - before[key]
         gone = before[key] - after[key]
@@ -472,7 +473,7 @@ def test_up_after_kill_9_cleans_and_comes_up(tmp_path: Path) -> None:
 def test_port_taken_picks_another(tmp_path: Path) -> None:
     path = private_copy(tmp_path, "triangle", "port")
     name = f"{RUN}-port"
-    first = next(iter(NetnsProvider.candidate_ports(lab.load_topology(path), "r1")))
+    first = next(iter(candidate_ports(lab.load_topology(path), "r1")))
     with socket.socket() as blocker:
         blocker.bind(("127.0.0.1", first))
         blocker.listen()

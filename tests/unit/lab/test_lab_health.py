@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sdd_build.lab import load_topology
 from sdd_build.lab.health import expectations, validate_expectations
-from sdd_build.lab.netns import _DRYRUN_LINE
+from sdd_build.lab.netns.checks import DRYRUN_LINE
 
 from .conftest import LABS, WriteTopo
 
@@ -37,6 +37,6 @@ def test_non_numeric_counts_are_reported(write_topo: WriteTopo) -> None:
 
 
 def test_dryrun_line_format() -> None:
-    m = _DRYRUN_LINE.match("line 6: % Unknown command[25]:  bogus line")
+    m = DRYRUN_LINE.match("line 6: % Unknown command[25]:  bogus line")
     assert m is not None
     assert (m.group(1), m.group(2).strip(), m.group(3)) == ("6", "% Unknown command", "bogus line")

@@ -368,3 +368,22 @@ def test_sdd_labels_are_checked_before_anything_runs(write_topo: WriteTopo) -> N
         "node 'r1': label sdd.expect.ospf-full 'x' is not a number",
         "node 'h1': a plain Linux host runs no FRR: only sdd.expect.ping applies",
     ]
+
+
+def test_alias_bomb_is_refused_with_the_design_loaders_guard(tmp_path: Path) -> None:
+    """Issue 15 item 7: a topology's YAML passes the same node budget as a design's
+    (sdd_build.yamlsafe): a billion-laughs file is one clear error, fast, not a hang."""
+    import time
+
+    levels = ['x: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, 7):
+        levels.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]")
+    path = tmp_path / "bomb.clab.yml"
+    path.write_text(
+        "name: bomb\n" + "\n".join(levels) + "\ntopology:\n  nodes:\n"
+        "    r1: {kind: linux, labels: {z: *l6}}\n"
+    )
+    t0 = time.monotonic()
+    with pytest.raises(LabError, match="alias bomb"):
+        load_topology(path)
+    assert time.monotonic() - t0 < 10

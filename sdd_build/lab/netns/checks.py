@@ -1,0 +1,184 @@
+"""What the namespace provider checks before it creates anything: the machine, the topology's
+features and labels, the startup configs (FRR's own ``vtysh --dryrun``), the lab's name."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+from sdd_build.errors import Problem
+from sdd_build.lab.impair import FRR_DAEMONS
+from sdd_build.lab.procs import FRR_LIB, SSHD, VTYSH, parallel
+from sdd_build.lab.provider import LabInputError, LabRuntimeError, run
+from sdd_build.lab.state import LabState
+from sdd_build.lab.topology import LabTopology, NodeSpec
+
+__all__ = [
+    "DRYRUN_LINE",
+    "MAX_NAME",
+    "check_system",
+    "label_problems",
+    "refuse_name_collision",
+    "startup_config",
+    "startup_config_problems",
+    "unsupported_features",
+]
+
+MAX_NAME = 64
+
+# Node keys the namespace provider cannot honour: using one is an error that says containerlab
+# is needed. Keys that only tune container scheduling (position, restart-policy, ...) are fine.
+_NEEDS_CONTAINERLAB = (
+    "type", "license", "entrypoint", "cmd", "publish", "env_files", "user", "devices", "ports",
+    "network_mode", "runtime", "cpu", "cpu_set", "memory", "sysctls", "dns", "certificate",
+    "healthcheck", "extras", "stages", "components", "config", "mgmt_ipv6", "cap_add",
+    "shm_size",
+)  # fmt: skip
+_FRR_BIND_TARGETS = ("/etc/frr/daemons", "/etc/frr/frr.conf", "/etc/frr/vtysh.conf")
+
+
+def check_system() -> None:
+    """Root and the Debian packages; one clear error instead of a cascade of EPERMs."""
+    if os.geteuid() != 0:
+        raise LabRuntimeError(
+            "the namespace lab provider needs root (network namespaces, FRR, users)",
+            hint="run it as root, e.g. sudo sdd-build lab up <topology>",
+        )
+    missing = [
+        p
+        for p in (str(FRR_LIB / "watchfrr"), str(FRR_LIB / "frrinit.sh"), VTYSH, SSHD)
+        if not Path(p).exists()
+    ]
+    missing += [b for b in ("ip", "socat", "tc", "useradd", "unshare") if shutil.which(b) is None]
+    if missing:
+        raise LabRuntimeError(
+            f"missing on this machine: {', '.join(missing)}",
+            hint="apt-get install -y frr frr-pythontools openssh-server socat iproute2 "
+            "util-linux passwd",
+        )
+
+
+def unsupported_features(topo: LabTopology) -> list[Problem]:
+    """Everything in the topology this provider cannot run, each located (file:line)."""
+    file = str(topo.path)
+    out: list[Problem] = []
+    for what, line in topo.extended_links:
+        out.append(Problem(f"link type/endpoint {what!r} needs containerlab", file, line))
+    for node in topo.nodes.values():
+        where = f"node {node.name!r}"
+        if len(topo.long_name(node.name)) > MAX_NAME:
+            # FRR's sockets live in /var/run/frr/<name>/ and a Unix socket path has 108 bytes
+            out.append(
+                Problem(
+                    f"{where}: {topo.long_name(node.name)!r} is longer than {MAX_NAME} "
+                    "characters; use a shorter lab or node name",
+                    file,
+                    node.line,
+                )
+            )
+        if len(node.name) > 63:
+            out.append(Problem(f"{where}: a host name has at most 63 characters", file, node.line))
+        if not (node.is_frr or node.is_host):
+            out.append(
+                Problem(
+                    f"{where}: kind {node.kind!r} needs containerlab (this provider runs "
+                    "'frr' and 'linux' nodes only)",
+                    file,
+                    node.line,
+                )
+            )
+            continue
+        for key in _NEEDS_CONTAINERLAB:
+            if getattr(node.settings, key) is not None:
+                out.append(
+                    Problem(f"{where}: {key.replace('_', '-')} needs containerlab", file, node.line)
+                )
+        for _src, dst, _opt in node.binds:
+            if not (node.is_frr and dst in _FRR_BIND_TARGETS):
+                out.append(Problem(f"{where}: bind to {dst} needs containerlab", file, node.line))
+    return out
+
+
+def label_problems(topo: LabTopology) -> list[Problem]:
+    return [
+        Problem(f"node {node.name!r}: {msg}", str(topo.path), node.line)
+        for node in topo.nodes.values()
+        for msg in _label_problems(node)
+    ]
+
+
+def _label_problems(node: NodeSpec) -> list[str]:
+    """The sdd.* labels this provider reads, checked before anything is created."""
+    bad: list[str] = []
+    for d in node.labels.get("sdd.daemons", "").split(","):
+        if d.strip() and d.strip() not in FRR_DAEMONS:
+            bad.append(f"label sdd.daemons: unknown FRR daemon {d.strip()!r}")
+    port = node.labels.get("sdd.ssh-port")
+    if port is not None and not (port.isdigit() and 1024 <= int(port) <= 65535):
+        bad.append(f"label sdd.ssh-port {port!r} is not a port 1024-65535")
+    for key in ("ospf-full", "bgp-established"):
+        value = node.labels.get(f"sdd.expect.{key}")
+        if value is not None and not value.strip().isdigit():
+            bad.append(f"label sdd.expect.{key} {value!r} is not a number")
+    if node.is_host and any(
+        f"sdd.expect.{k}" in node.labels for k in ("ospf-full", "bgp-established", "routes")
+    ):
+        bad.append("a plain Linux host runs no FRR: only sdd.expect.ping applies")
+    return bad
+
+
+def startup_config(node: NodeSpec) -> str:
+    """The integrated config a router starts with."""
+    for src, dst, _o in node.binds:
+        if dst == "/etc/frr/frr.conf":
+            return Path(src).read_text()
+    if node.settings.suppress_startup_config:
+        return f"hostname {node.name}\n"
+    if node.startup_config_text is not None:
+        return node.startup_config_text
+    if node.startup_config is not None:
+        return node.startup_config.read_text()
+    return f"frr defaults traditional\nhostname {node.name}\n!\n"
+
+
+DRYRUN_LINE = re.compile(r"^line (\d+): (% [^\[:]*)(?:\[\d+\])?:?\s*(.*)$")
+
+
+def startup_config_problems(topo: LabTopology) -> list[Problem]:
+    """FRR's own syntax check of each router's startup-config (``vtysh --dryrun``), located
+    at the config file's lines: a config FRR would half-apply is bad input, not a lab."""
+
+    def check(node: NodeSpec) -> list[Problem]:
+        text = startup_config(node)
+        where = str(node.startup_config) if node.startup_config else f"{topo.path} ({node.name})"
+        # read from stdin: no file is written anywhere for the check
+        proc = run([VTYSH, "--dryrun", "-f", "/dev/stdin"], input=text, check=False, timeout=30)
+        if proc.returncode == 0:
+            return []
+        found: list[Problem] = []
+        for line in (proc.stdout + proc.stderr).splitlines():
+            m = DRYRUN_LINE.match(line.strip())
+            if m:
+                msg = f"{m.group(2).strip()}: {m.group(3).strip()}".rstrip(": ")
+                found.append(Problem(f"node {node.name!r}: FRR rejects: {msg}", where,
+                                     int(m.group(1))))  # fmt: skip
+        return found or [Problem(f"node {node.name!r}: FRR rejects the startup-config", where)]
+
+    routers = [n for n in topo.nodes.values() if n.is_frr]
+    return [p for found in parallel(check, routers) for p in found]
+
+
+def refuse_name_collision(topo: LabTopology, state: LabState | None) -> None:
+    if state is not None and state.topology != str(topo.path):
+        orphan = not Path(state.topology).exists()
+        raise LabInputError(
+            f"lab name {topo.name!r} is already used by {state.topology}"
+            + (" (that file no longer exists)" if orphan else "")
+            + f" (state {LabState.path_for(topo.name)})",
+            file=str(topo.path),
+            hint=f"sdd-build lab down {topo.path} removes the orphaned lab first"
+            if orphan
+            else "give this topology another 'name', or bring the other lab down first",
+        )
