@@ -9,45 +9,23 @@ deleted as a whole. The driver and the config engine read these tables; they nev
 from __future__ import annotations
 
 import re
-from typing import Final, NamedTuple
+from typing import Final
 
+from sdd_build.platforms import UNEXPECTED_OUTPUT, RefusalPattern
+from sdd_build.platforms.frr import FRR
 
-class ErrorPattern(NamedTuple):
-    """One way FRR says that a configuration line was not applied."""
+#: One way FRR says that a configuration line was not applied (``kind``, ``regex``).
+ErrorPattern = RefusalPattern
 
-    kind: str
-    regex: re.Pattern[str]
-
-
-#: Messages vtysh or a daemon prints for a configuration line it refused. Order matters: the
-#: first match names the kind. FRR accepts some deprecated commands with a warning and does not
-#: apply them, so warnings count as failures too.
-ERROR_PATTERNS: Final[tuple[ErrorPattern, ...]] = (
-    ErrorPattern("unknown_command", re.compile(r"^% Unknown command", re.M)),
-    ErrorPattern("incomplete_command", re.compile(r"^% Command incomplete", re.M)),
-    ErrorPattern("ambiguous_command", re.compile(r"^% Ambiguous command", re.M)),
-    ErrorPattern("invalid_input", re.compile(r"^% Invalid input", re.M)),
-    ErrorPattern("warning", re.compile(r"(?i)^%?\s*warning\b|deprecated", re.M)),
-    ErrorPattern("configuration_failed", re.compile(r"^% Configuration failed", re.M)),
-    ErrorPattern("daemon_not_running", re.compile(r"^\S+ is not running$", re.M)),
-    ErrorPattern("daemon_error", re.compile(r"^%\s*\S", re.M)),
-    ErrorPattern("not_found", re.compile(r"(?i)^(can't|cannot|there is no|no such)\b", re.M)),
-)
+#: Messages vtysh or a daemon prints for a configuration line it refused, and the output that
+#: is not a refusal: sdd-build's platform registry holds them (``sdd_build.platforms.frr``),
+#: the one place the engine's Netmiko path and this driver read them from.
+ERROR_PATTERNS: Final[tuple[RefusalPattern, ...]] = FRR.refusals
+SESSION_NOISE: Final[tuple[re.Pattern[str], ...]] = FRR.session_noise
 
 #: In configuration mode FRR prints nothing for a line it applied. Any other text is treated as
 #: a refusal even when no pattern above names it ("unexpected_output").
-UNEXPECTED_OUTPUT_KIND: Final = "unexpected_output"
-
-#: Output that is not a refusal: Netmiko's setup noise against vtysh, and notices FRR prints
-#: for a line it did apply (each one verified on FRR 8.4).
-SESSION_NOISE: Final[tuple[re.Pattern[str], ...]] = (
-    re.compile(r"^% Unknown command: terminal (width|length)"),
-    re.compile(r"^Please be aware that removing the password is a security risk"),
-    # bgpd applies a reference to a route-map defined later (or never) and says so
-    re.compile(r"^The route-map '[^']*' does not exist\.$"),
-    # bfdd applies echo-mode on an IPv6 peer and warns (found by the corpus, tests/lab)
-    re.compile(r"^% Echo mode works correctly for IPv4, but only works when the peer is also"),
-)
+UNEXPECTED_OUTPUT_KIND: Final = UNEXPECTED_OUTPUT
 
 #: Any vtysh prompt at the end of what was read (any host name: ``hostname`` renames it,
 #: ``no hostname`` gives ``(null)``).

@@ -2,7 +2,7 @@
 
 Platforms with a NAPALM driver (``frr`` through ``napalm_frr``, and NAPALM's own) get atomic
 candidate semantics: load, compare, commit, restore. Platform knowledge is data
-(``PLATFORMS``), not branches scattered through the build.
+(``sdd_build.platforms``), not branches scattered through the build.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import contextlib
 import importlib
 import importlib.abc
 import importlib.util
-import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -21,6 +20,8 @@ from types import ModuleType
 from typing import Any, Protocol
 
 from nornir.core.task import Task
+
+from sdd_build.platforms import PLATFORMS, Platform, lookup
 
 __all__ = [
     "PLATFORMS",
@@ -37,33 +38,8 @@ __all__ = [
 ]
 
 
-#: ``hostname NAME`` at the top level: how most platforms' running configs name the device
-HOSTNAME_LINE = re.compile(r"^hostname\s+(\S+)\s*$", re.M)
-
-
-@dataclass(frozen=True)
-class PlatformInfo:
-    connection: str  # nornir connection plugin
-    volatile_prefixes: tuple[str, ...]
-    hostname: re.Pattern[str] = HOSTNAME_LINE  # names the device in its running config
-    #: ``module:Class`` built around the open driver that asks the device's own software what
-    #: it does with lines (dry-run validation, defaults it elides); see :class:`Oracle`
-    oracle: str | None = None
-
-
-PLATFORMS: dict[str, PlatformInfo] = {
-    "frr": PlatformInfo(
-        "napalm",
-        ("frr version", "Building configuration", "Current configuration"),
-        oracle="napalm_frr.oracle:Oracle",
-    ),
-    "ios": PlatformInfo("napalm", ("Building configuration", "Current configuration", "!Time:")),
-    "eos": PlatformInfo("napalm", ("! Command:", "! device:", "! boot system")),
-    "junos": PlatformInfo(
-        "napalm", ("## Last commit",), re.compile(r"^\s*host-name\s+([^;\s]+);", re.M)
-    ),
-    "nxos": PlatformInfo("napalm", ("!Command:", "!Time:")),
-}
+#: the registry's rows (``sdd_build.platforms``): the engine's names for them
+PlatformInfo = Platform
 
 
 #: The drivers ``import napalm`` executes eagerly (napalm/__init__.py): a third of a second,
@@ -100,7 +76,9 @@ def preload_drivers(platforms: Iterable[str]) -> None:
     deadlock; resolving every needed driver here, before the worker threads start, keeps that
     guarantee while the drivers nobody uses are never executed.
     """
-    needed = {p for p in platforms if p in PLATFORMS and PLATFORMS[p].connection == "napalm"}
+    rows = [lookup(p) for p in platforms]
+    needed = {r.napalm_driver for r in rows if r is not None and r.connection == "napalm"}
+    needed.discard(None)
     if not needed:
         return
     if "napalm" not in sys.modules:
@@ -112,8 +90,8 @@ def preload_drivers(platforms: Iterable[str]) -> None:
             sys.meta_path.remove(finder)
     else:
         import napalm
-    for platform in sorted(needed):
-        napalm.get_network_driver(platform)  # a deferred bundled driver executes here
+    for driver in sorted(d for d in needed if d):
+        napalm.get_network_driver(driver)  # a deferred bundled driver executes here
 
 
 class DriverProtocol(Protocol):
@@ -441,7 +419,7 @@ def _words(exc: BaseException) -> str:
 def open_session(task: Task, timeout_s: float) -> DeviceSession:
     """Open (or reuse) the host's connection through Nornir's plugin for its platform."""
     platform = task.host.platform or ""
-    info = PLATFORMS.get(platform)
+    info = lookup(platform)
     if info is None:
         from sdd_build.errors import DeviceError
 
@@ -454,13 +432,11 @@ def open_session(task: Task, timeout_s: float) -> DeviceSession:
     extras["timeout"] = int(max(1, timeout_s))
     optional = dict(extras.get("optional_args") or {})
     optional.setdefault("timeout", timeout_s)
-    if platform == "frr":
-        # compare and commit reuse the backup read; no read after each commit: the closing
-        # reconciliation reads afresh and reports lines refused or rewritten (rejected_line,
-        # rewritten_line) and anything changed meanwhile (unexpected_change)
-        optional.setdefault("running_cache_s", 10)
-        optional.setdefault("verify_commit", False)
+    for key, value in info.napalm_options:  # the platform's own defaults (the user's win)
+        optional.setdefault(key, value)
     extras["optional_args"] = optional
+    if info.connection == "napalm" and params.platform in (None, platform):
+        params.platform = info.napalm_driver  # an inventory's alias names the NAPALM driver
     params.extras = extras
     task.host.connection_options[info.connection] = params
     start = time.perf_counter()

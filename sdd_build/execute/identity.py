@@ -32,8 +32,8 @@ from nornir.core.inventory import Host
 
 from sdd_build.design.source import read_file
 from sdd_build.errors import DesignError
-from sdd_build.execute.device import PLATFORMS
 from sdd_build.limits import json_loads
+from sdd_build.platforms import lookup
 
 __all__ = [
     "FEASIBILITY",
@@ -75,13 +75,13 @@ def expected_identity(host: Host) -> str:
 
 
 def hostname_in_config(platform: str, config: str) -> str | None:
-    """The device's name in its running config, by the platform's ``PlatformInfo.hostname``.
+    """The device's name in its running config, by its registry row's ``Platform.hostname``.
 
     A config may name the device more than once: FRR's vtysh prints the daemons' host name and
     its own (the system's) when they differ. Every distinct name is kept (``"r4, r3"``), so a
     device that answers under two names never matches either of them.
     """
-    info = PLATFORMS.get(platform)
+    info = lookup(platform)
     if info is None:
         return None
     names = list(dict.fromkeys(m.group(1) for m in info.hostname.finditer(config)))

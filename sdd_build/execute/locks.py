@@ -59,11 +59,11 @@ from pathlib import Path
 from nornir.core.inventory import Host
 
 from sdd_build.errors import HostLockedError, InventoryError
-from sdd_build.execute.device import PLATFORMS
 from sdd_build.execute.identity import expected_identity
 from sdd_build.execute.journal import utcnow
 from sdd_build.execute.ledger import Change, HeldDevices
 from sdd_build.limits import json_loads
+from sdd_build.platforms import lookup
 from sdd_build.secrets.sink import write_fd
 
 __all__ = [
@@ -145,7 +145,7 @@ def lock_dir() -> Path:
 def _address(host: Host) -> tuple[str, int]:
     """The host and port the platform's connection plugin will dial (its extras win, as in
     nornir_napalm and nornir_netmiko)."""
-    info = PLATFORMS.get(host.platform or "")
+    info = lookup(host.platform)
     plugin = info.connection if info else "napalm"
     params = host.get_connection_parameters(plugin)
     extras = dict(params.extras or {})

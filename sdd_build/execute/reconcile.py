@@ -26,6 +26,8 @@ import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from sdd_build.platforms.frr import FRR
+
 __all__ = [
     "ConfigFinding",
     "ConfigPath",
@@ -39,12 +41,7 @@ __all__ = [
 ]
 
 _IGNORED = {"!", "exit", "end", "exit-address-family", "exit-vrf", "exit-vnc", "quit"}
-_VOLATILE_PREFIXES = (
-    "frr version",
-    "frr defaults",
-    "Building configuration",
-    "Current configuration",
-)
+_VOLATILE_PREFIXES = FRR.volatile_prefixes
 _SIMILARITY = 0.6
 
 ConfigPath = tuple[str, ...]

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sdd_build.secrets.syntax import SYNTAX, SecretSyntax, is_secret_key
+from sdd_build.secrets.syntax import SYNTAX, SecretSyntax, all_rows, is_secret_key
 
 __all__ = ["MASK", "MIN_LITERAL", "Masker", "masker", "reset_masker"]
 
@@ -50,8 +50,10 @@ def _variants(value: str) -> set[str]:
 class Masker:
     """Masks secrets in text and in JSON-like data. Thread-safe; it only ever learns more."""
 
-    def __init__(self, platform: str = "frr") -> None:
-        self._syntax = _compile(SYNTAX[platform])
+    def __init__(self, platform: str | None = None) -> None:
+        """``platform``: mask that platform's syntax only; ``None`` (the process's masker):
+        every platform's."""
+        self._syntax = _compile(all_rows() if platform is None else SYNTAX[platform])
         self._lock = threading.Lock()
         self._literals: set[str] = set()
         self._names: set[str] = set()

@@ -44,8 +44,8 @@ from nornir.core.configuration import Config
 from nornir.core.inventory import ConnectionOptions
 from nornir.core.plugins.connections import ConnectionPluginRegister
 
-from sdd_build.execute.device import PLATFORMS, PlatformInfo
 from sdd_build.execute.reconcile import config_paths
+from sdd_build.platforms import Platform, register
 
 __all__ = [
     "CONNECTION",
@@ -369,7 +369,15 @@ def attach(workspace: Any, network: FakeNetwork) -> None:
 
 
 def _register() -> None:
-    PLATFORMS.setdefault(PLATFORM, PlatformInfo(CONNECTION, (VERSION_LINE,)))
+    register(
+        Platform(
+            PLATFORM,
+            "in-memory test double (FRR-style configuration)",
+            syntax="frr",
+            volatile_prefixes=(VERSION_LINE,),
+            plugin=CONNECTION,
+        )
+    )
     if CONNECTION not in ConnectionPluginRegister.available:
         ConnectionPluginRegister.register(CONNECTION, FakeConnection)
 
