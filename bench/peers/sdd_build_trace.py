@@ -83,7 +83,7 @@ def install() -> float:
         _wrap(AuditLog, "append_many", "main", lambda *a, **k: "audit append (batched)")
     _wrap(journal.Journal, "write", "any", lambda *a, **k: "journal write (fsync)")
     _wrap(evidence.EvidenceStore, "write", "any", lambda *a, **k: "evidence write")
-    _wrap(evidence.EvidenceStore, "write_private", "any", lambda *a, **k: "backup write (fsync)")
+    _wrap(build, "write_backup", "any", lambda *a, **k: "backup write (fsync)")
     _wrap(build, "refuse_if_unfinished", "main", lambda *a, **k: "unfinished-build check")
     _wrap(service, "lab_connections", "main", lambda *a, **k: "lab inventory lookup")
     _wrap(gates, "check_targets", "main", lambda *a, **k: "targets check")

@@ -121,7 +121,8 @@ class _Build:
         self.by_id = {c.id: c for c in self.model.components}
         self.lock = threading.Lock()
         self.journal = Journal(build_dir)
-        self.evidence = EvidenceStore(build_dir, secrets=inventory_secrets(ws))
+        # fsynced in one batch before the record refers to it (run_build)
+        self.evidence = EvidenceStore(build_dir, secrets=inventory_secrets(ws), defer_sync=True)
         self.hosts = {h: _HostState(h) for h in ws.hosts}
         self.records: dict[str, dict[str, HostRecord]] = {c: {} for c in ws.graph.order}
         self.deviations = DeviationLog()
@@ -839,6 +840,7 @@ def run_build(report: ValidationReport, opts: RunOptions) -> tuple[AsBuilt, Path
             b, build_id, started, finished, opts, time.perf_counter() - t_start, device_s, busiest
         )
         try:
+            b.evidence.sync()  # the record refers to it: on disk before the record
             write_record(bdir, asbuilt)
             b.journal.write_ahead("build_finished", result=asbuilt.result)
         except (OSError, RecordError) as exc:

@@ -34,7 +34,7 @@ from typing import Literal
 from sdd_build.errors import RecordError
 from sdd_build.execute.journal import utcnow
 from sdd_build.limits import json_loads
-from sdd_build.secrets.sink import write_text
+from sdd_build.secrets.sink import sync_files, write_text
 
 __all__ = ["Change", "HeldDevices", "read_change"]
 
@@ -75,15 +75,17 @@ def read_change(lock_file: Path) -> Change | None:
         return None
 
 
-def _write(lock_file: Path, change: Change) -> None:
+def _write(lock_file: Path, change: Change, *, sync: bool = True) -> Path:
     path = _path(lock_file)
     try:
-        write_text(path, json.dumps(asdict(change)), mode=0o600)  # atomic; nothing secret
+        # atomic; nothing secret
+        write_text(path, json.dumps(asdict(change)), mode=0o600, sync=sync)
     except OSError as exc:
         raise RecordError(
             f"the device ledger {path} cannot be written ({exc.strerror}): nothing is pushed",
             file=str(path),
         ) from None
+    return path
 
 
 class HeldDevices:
@@ -172,10 +174,14 @@ class HeldDevices:
                 if host in self._changing or left:
                     todo.add(host)
         change = self._change("settled")
+        written: list[Path] = []
         for host in sorted(todo & set(self.files)):
             for f in self.files[host]:
                 with contextlib.suppress(RecordError):
-                    _write(f, change)
+                    written.append(_write(f, change, sync=False))
+        # one batch of fsyncs, not one per device on the build's critical path
+        with contextlib.suppress(OSError):
+            sync_files(written)
 
     def _change(self, state: State) -> Change:
         assert self.build_id is not None

@@ -29,7 +29,8 @@ import tempfile
 import threading
 import traceback
 import types
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -54,6 +55,7 @@ __all__ = [
     "out",
     "out_json",
     "secrets_shown",
+    "sync_files",
     "write_bound",
     "write_bound_file",
     "write_fd",
@@ -65,8 +67,10 @@ __all__ = [
 # ----- files ------------------------------------------------------------------------------
 
 
-def _atomic(path: Path, data: bytes, mode: int) -> Path:
-    """A reader never sees half a file; a crash leaves the old one or the new one."""
+def _atomic(path: Path, data: bytes, mode: int, *, sync: bool = True) -> Path:
+    """A reader never sees half a file; a crash leaves the old one or the new one. Without
+    ``sync`` the data is not fsynced here (a kill keeps it, a power loss may not): the caller
+    syncs a batch of such files itself (``sync_files``) before anything refers to them."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -74,7 +78,8 @@ def _atomic(path: Path, data: bytes, mode: int) -> Path:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
@@ -83,9 +88,30 @@ def _atomic(path: Path, data: bytes, mode: int) -> Path:
     return path
 
 
-def write_text(path: Path, text: str, *, mode: int = 0o644) -> Path:
-    """Write ``text`` masked, atomically."""
-    return _atomic(path, masker().mask(text).encode("utf-8"), mode)
+def write_text(path: Path, text: str, *, mode: int = 0o644, sync: bool = True) -> Path:
+    """Write ``text`` masked, atomically (fsynced unless ``sync`` is false, see ``_atomic``)."""
+    return _atomic(path, masker().mask(text).encode("utf-8"), mode, sync=sync)
+
+
+def sync_files(paths: Iterable[Path], *, workers: int = 8) -> None:
+    """fsync ``paths`` and the folders holding them, several at once (the file system commits
+    concurrent fsyncs together: one batch costs about what one fsync does, not one each).
+    Raises the first ``OSError``."""
+    files = sorted({Path(p) for p in paths})
+    folders = sorted({p.parent for p in files})
+
+    def one(path: Path) -> None:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    if not files:
+        return
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(files)))) as pool:
+        list(pool.map(one, files))  # data first, then the names that point to it
+        list(pool.map(one, folders))
 
 
 def dumps_json(data: Any, **kwargs: Any) -> str:
