@@ -234,7 +234,7 @@ def _vtysh_login_class() -> Any:
     prompt: one round trip, no sleep."""
     from netmiko.cisco.cisco_ios import CiscoIosSSH
 
-    class VtyshLogin(CiscoIosSSH):  # type: ignore[misc]
+    class VtyshLogin(CiscoIosSSH):
         def _try_session_preparation(self, force_data: bool = True) -> None:
             try:
                 command = "terminal length 0"

@@ -65,7 +65,7 @@ def test_a_failed_batch_keeps_its_files_for_the_next_sync(
         raise OSError(5, "I/O error")
 
     monkeypatch.setattr("sdd_build.execute.evidence.sync_files", broken)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="I/O error"):
         store.sync()
     monkeypatch.undo()
     log = FsyncLog(monkeypatch)
@@ -106,8 +106,10 @@ def test_settle_writes_every_entry_then_syncs_them_together(
 
     monkeypatch.setattr(ledger, "sync_files", batch)
     held.settle()
-    assert len(synced) == 1 and len(synced[0]) == 3
+    assert len(synced) == 1
+    assert len(synced[0]) == 3
     for h in files:
         change = held.last_change(h)
-        assert change is not None and change.state == "settled"
+        assert change is not None
+        assert change.state == "settled"
     assert len(log.paths) == 3 + 1  # three entries and their one folder, once each
