@@ -20,7 +20,7 @@ from sdd_build.design.models import Parser, Workflow
 from sdd_build.design.spec import Spec, load_spec
 from sdd_build.errors import DesignError, Problem, SddBuildError
 from sdd_build.graph.compile import CompiledGraph, compile_graph
-from sdd_build.plan.secret_vars import register_design_secrets
+from sdd_build.design.secret_vars import register_design_secrets
 from sdd_build.render import TemplateLibrary
 
 __all__ = ["Workspace", "connections_for", "lab_connections", "open_workspace"]
