@@ -141,7 +141,7 @@ def pytest_collection_modifyitems(
     from sdd_build.offline.check_tests import run_check_tests
     from sdd_build.offline.runner import run_offline
     from sdd_build.plan.validate import validate
-    from sdd_build.plan.workspace import connections_for
+    from sdd_build.workspace import connections_for
 
     sdd = _Session(config)
     try:

@@ -81,7 +81,7 @@ def validate_cmd(
 ) -> None:
     """Schema, references, graph, renders, offline layer and Gate-2 criteria; no device."""
     from sdd_build.plan.validate import validate
-    from sdd_build.plan.workspace import connections_for
+    from sdd_build.workspace import connections_for
 
     report = validate(
         design,
@@ -159,7 +159,7 @@ def _plan(
             hint="use `sdd-build plan` for the rendered configs",
         )
     from sdd_build.plan.validate import validate
-    from sdd_build.plan.workspace import connections_for
+    from sdd_build.workspace import connections_for
 
     report = validate(design, root=root, connections=connections_for(lab, inventory))
     if not report.ok or report.plan is None or report.workspace is None:

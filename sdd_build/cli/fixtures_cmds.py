@@ -63,7 +63,7 @@ def _write(shown: list[FixtureFile], yes: bool, *, show_new: bool = True) -> Non
 def update_cmd(design: Path, root: Path | None, yes: bool) -> None:
     """Golden render files from the current templates (the diff shown, then written)."""
     from sdd_build.offline.fixtures import golden_updates
-    from sdd_build.plan.workspace import open_workspace
+    from sdd_build.workspace import open_workspace
 
     ws = open_workspace(design, root=root)
     changed = golden_updates(ws)
@@ -86,7 +86,7 @@ def record_cmd(
     from sdd_build.execute.record import record_outputs
     from sdd_build.offline.fixtures import recorded_fixtures
     from sdd_build.plan.planner import build_plan
-    from sdd_build.plan.workspace import connections_for, open_workspace
+    from sdd_build.workspace import connections_for, open_workspace
 
     if lab is None:
         raise DesignError(

@@ -66,7 +66,7 @@ def rollback_cmd(
     host equals its backup, 1 if not.
     """
     from sdd_build.execute.rollback import rollback_service
-    from sdd_build.plan.workspace import lab_connections
+    from sdd_build.workspace import lab_connections
 
     result = rollback_service(
         build_id,

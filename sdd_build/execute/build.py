@@ -58,10 +58,10 @@ from sdd_build.execute.results import (
 from sdd_build.execute.truth import reconcile_host
 from sdd_build.offline.runner import parser_template_path
 from sdd_build.parse import parse
-from sdd_build.plan.planner import BuildPlan, render_context
+from sdd_build.plan.planner import BuildPlan
 from sdd_build.plan.validate import ValidationReport
-from sdd_build.plan.workspace import Workspace
 from sdd_build.secrets.sink import write_json
+from sdd_build.workspace import Workspace, render_context
 
 __all__ = ["Emitter", "RunOptions", "evaluate_outputs", "make_nornir", "run_build"]
 

@@ -19,9 +19,9 @@ from sdd_build.execute.evidence import EvidenceStore
 from sdd_build.execute.journal import utcnow
 from sdd_build.execute.reconcile import config_paths, show_path
 from sdd_build.execute.results import DeviationLog
-from sdd_build.plan.planner import BuildPlan, render_context
-from sdd_build.plan.workspace import Workspace
+from sdd_build.plan.planner import BuildPlan
 from sdd_build.secrets.sink import write_json
+from sdd_build.workspace import Workspace, render_context
 
 __all__ = ["DriftReport", "detect_drift"]
 

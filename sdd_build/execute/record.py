@@ -15,7 +15,7 @@ from sdd_build.execute.build import make_nornir
 from sdd_build.execute.device import open_session
 from sdd_build.execute.locks import lock_hosts
 from sdd_build.plan.planner import BuildPlan
-from sdd_build.plan.workspace import Workspace
+from sdd_build.workspace import Workspace
 
 __all__ = ["record_outputs"]
 

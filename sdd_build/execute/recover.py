@@ -52,7 +52,7 @@ from sdd_build.execute.results import (
     Metrics,
 )
 from sdd_build.plan.validate import ValidationReport
-from sdd_build.plan.workspace import Workspace
+from sdd_build.workspace import Workspace
 
 __all__ = ["recover_build"]
 

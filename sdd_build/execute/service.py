@@ -25,7 +25,7 @@ from sdd_build.execute.recover import recover_build
 from sdd_build.execute.results import AsBuilt
 from sdd_build.plan.day2 import DesignDelta, design_delta
 from sdd_build.plan.validate import validate
-from sdd_build.plan.workspace import Workspace, connections_for, lab_connections
+from sdd_build.workspace import Workspace, connections_for, lab_connections
 
 __all__ = [
     "build_service",

@@ -40,7 +40,7 @@ from sdd_build.gates.references import design_references, repo_relative
 
 if TYPE_CHECKING:
     from sdd_build.design.inventory import LoadedInventory
-    from sdd_build.plan.workspace import Workspace
+    from sdd_build.workspace import Workspace
 
 __all__ = [
     "ApprovedBuild",

@@ -130,7 +130,7 @@ def schema() -> dict[str, Any]:
 
 
 def _connections(lab: Path | None, inventory: Path | None) -> Any:
-    from sdd_build.plan.workspace import connections_for
+    from sdd_build.workspace import connections_for
 
     return connections_for(lab, inventory)
 

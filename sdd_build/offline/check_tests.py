@@ -17,8 +17,7 @@ from sdd_build.design.models import CheckTest, CommandTemplate, Parser
 from sdd_build.errors import Problem, SddBuildError
 from sdd_build.offline.runner import OfflineResult, fixture_path, fixture_text, parser_template_path
 from sdd_build.parse import parse
-from sdd_build.plan.planner import render_context
-from sdd_build.plan.workspace import Workspace
+from sdd_build.workspace import Workspace, render_context
 
 __all__ = ["parse_outputs", "run_check_tests"]
 

@@ -20,8 +20,7 @@ from sdd_build.design.models import CommandTemplate, ConfigTemplate
 from sdd_build.errors import DesignError, SddBuildError
 from sdd_build.offline.check_tests import parse_outputs
 from sdd_build.offline.runner import render_test
-from sdd_build.plan.planner import render_context
-from sdd_build.plan.workspace import Workspace
+from sdd_build.workspace import Workspace, render_context
 
 __all__ = ["FixtureFile", "golden_updates", "recorded_fixtures"]
 

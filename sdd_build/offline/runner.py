@@ -16,8 +16,7 @@ from sdd_build.design.yamlpos import YamlLoadError, load_yaml
 from sdd_build.errors import OfflineTestError, Problem, SddBuildError
 from sdd_build.limits import json_loads
 from sdd_build.parse import parse
-from sdd_build.plan.planner import render_context
-from sdd_build.plan.workspace import Workspace
+from sdd_build.workspace import Workspace, render_context
 
 __all__ = [
     "OfflineResult",

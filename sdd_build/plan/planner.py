@@ -7,15 +7,14 @@ together.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sdd_build.design.models import CommandTemplate, ConfigTemplate
 from sdd_build.errors import Problem, RenderError, SddBuildError
-from sdd_build.plan.workspace import Workspace
+from sdd_build.workspace import Workspace, render_context
 
-__all__ = ["BuildPlan", "HostStep", "build_plan", "render_context"]
+__all__ = ["BuildPlan", "HostStep", "build_plan"]
 
 
 @dataclass(frozen=True)
@@ -49,18 +48,6 @@ class BuildPlan:
                 for h, steps in self.hosts.items()
             },
         }
-
-
-def render_context(
-    ws: Workspace, host: str, comp_vars: Mapping[str, Any], host_ctx: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """What a template sees: ``host`` (name, platform, groups, data), ``design``, ``vars``."""
-    model = ws.design.model
-    return {
-        "host": host_ctx if host_ctx is not None else ws.inventory.view(host).context(),
-        "design": {"id": model.design, "version": model.version},
-        "vars": {**model.vars, **comp_vars} if comp_vars else model.vars,
-    }
 
 
 class _Collector:

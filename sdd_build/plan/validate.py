@@ -34,8 +34,8 @@ from sdd_build.errors import Problem, SddBuildError
 from sdd_build.offline.check_tests import run_check_tests
 from sdd_build.offline.runner import OfflineResult, run_offline
 from sdd_build.parse import check_template
-from sdd_build.plan.planner import BuildPlan, build_plan, render_context
-from sdd_build.plan.workspace import Workspace, open_workspace
+from sdd_build.plan.planner import BuildPlan, build_plan
+from sdd_build.workspace import Workspace, open_workspace, render_context
 
 __all__ = ["ValidationReport", "sha256_file", "validate"]
 

@@ -10,7 +10,7 @@ from sdd_build.design.inventory import load_inventory
 from sdd_build.design.loader import load_design
 from sdd_build.errors import GateError
 from sdd_build.gates import check_targets
-from sdd_build.plan.workspace import open_workspace
+from sdd_build.workspace import open_workspace
 
 
 def test_hosts_inside_the_targets_pass(design_path: Path) -> None:

@@ -1,13 +1,16 @@
 """Assemble everything a design needs from disk: design, spec, inventory, graph, libraries.
 
-This is the I/O edge of the offline pipeline; what it returns is pure data that the planner,
-the offline layer and (later) the executor consume.
+This is the I/O edge of the offline pipeline; what it returns is pure data that the offline
+layer, the planner and the executor consume, and ``render_context`` is what a template sees.
+A stage of its own (``.importlinter``): above design, graph and render, below offline and plan.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sdd_build.design.inventory import (
     LoadedInventory,
@@ -17,13 +20,19 @@ from sdd_build.design.inventory import (
 )
 from sdd_build.design.loader import LoadedDesign, Repository, load_design
 from sdd_build.design.models import Parser, Workflow
+from sdd_build.design.secret_vars import register_design_secrets
 from sdd_build.design.spec import Spec, load_spec
 from sdd_build.errors import DesignError, Problem, SddBuildError
 from sdd_build.graph.compile import CompiledGraph, compile_graph
-from sdd_build.design.secret_vars import register_design_secrets
 from sdd_build.render import TemplateLibrary
 
-__all__ = ["Workspace", "connections_for", "lab_connections", "open_workspace"]
+__all__ = [
+    "Workspace",
+    "connections_for",
+    "lab_connections",
+    "open_workspace",
+    "render_context",
+]
 
 
 @dataclass
@@ -51,6 +60,18 @@ class Workspace:
             cached = {c: frozenset(h) for c, h in self.component_hosts.items()}
             self._hs = cached
         return cached
+
+
+def render_context(
+    ws: Workspace, host: str, comp_vars: Mapping[str, Any], host_ctx: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What a template sees: ``host`` (name, platform, groups, data), ``design``, ``vars``."""
+    model = ws.design.model
+    return {
+        "host": host_ctx if host_ctx is not None else ws.inventory.view(host).context(),
+        "design": {"id": model.design, "version": model.version},
+        "vars": {**model.vars, **comp_vars} if comp_vars else model.vars,
+    }
 
 
 def lab_connections(lab: Path | None) -> Path | None:
