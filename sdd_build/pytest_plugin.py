@@ -55,8 +55,8 @@ class _Session:
 
     def record(self) -> dict[str, Any]:
         if self._record is None and self._build_error is None:
+            from sdd_build.app.service import build_service
             from sdd_build.errors import SddBuildError
-            from sdd_build.execute.service import build_service
 
             try:
                 asbuilt, _path = build_service(self.design, lab=self.lab, inventory=self.inventory)

@@ -54,7 +54,8 @@ def install() -> float:
     from sdd_build.cli import main  # noqa: F401  (the import cost a build pays)
 
     imports = time.perf_counter() - t
-    from sdd_build.execute import build, service
+    from sdd_build.app import service
+    from sdd_build.execute import build
 
     _wrap(transport._NetmikoSession, "open", "device", lambda self: "connect (ConnectHandler)")
     _wrap(transport.VtyshTransport, "show", "device", lambda self, cmd, *a, **k: f"show: {cmd}")

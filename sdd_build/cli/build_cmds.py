@@ -202,7 +202,7 @@ def build_cmd(
     root: Path | None,
 ) -> None:
     """The governed build: gates, offline layer, leaf-first apply + checks, as-built."""
-    from sdd_build.execute.service import build_service
+    from sdd_build.app.service import build_service
 
     emit = _JsonEvents() if as_json else _HumanProgress(err_console)
     try:
@@ -260,7 +260,7 @@ def discover_cmd(
     Per host: facts, FRR version, running daemons and capabilities; with a design, what
     it needs that a host lacks (e.g. bfd lines on a host without bfdd) as a finding.
     Exit 1 when a host is unreachable, answers as another device or has a finding."""
-    from sdd_build.execute.service import discover_service
+    from sdd_build.app.service import discover_service
 
     json_path, md_path, feas = discover_service(
         artifact,

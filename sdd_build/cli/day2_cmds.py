@@ -149,7 +149,7 @@ def drift_cmd(
     design: Path, lab: Path | None, inventory: Path | None, root: Path | None, as_json: bool
 ) -> None:
     """Compare the devices now with the reconciled baseline; exit 1 on drift."""
-    from sdd_build.execute.service import drift_service
+    from sdd_build.app.service import drift_service
 
     report = drift_service(design, lab=lab, inventory=inventory, root=root)
     if as_json:
@@ -271,7 +271,7 @@ def _diff(
     as_json: bool,
     root: Path | None = None,
 ) -> None:
-    from sdd_build.execute.service import diff_service
+    from sdd_build.app.service import diff_service
     from sdd_build.gates import gate_status
 
     delta, base = diff_service(design, inventory=inventory, baseline_path=baseline_path, root=root)

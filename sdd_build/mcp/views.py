@@ -168,7 +168,7 @@ def graph(design: Path) -> dict[str, Any]:
 
 
 def diff(design: Path, inventory: Path | None) -> dict[str, Any]:
-    from sdd_build.execute.service import diff_service
+    from sdd_build.app.service import diff_service
 
     delta, baseline = diff_service(design, inventory=inventory)
     return dict(
@@ -194,7 +194,7 @@ def gates(design: Path) -> dict[str, Any]:
 
 
 def discover(artifact: Path, lab: Path | None, inventory: Path | None) -> dict[str, Any]:
-    from sdd_build.execute.service import discover_service
+    from sdd_build.app.service import discover_service
 
     json_path, md_path, feas = discover_service(artifact, lab=lab, inventory=inventory)
     return dict(
@@ -217,8 +217,8 @@ def build(
     emit: Emitter,
     agent: dict[str, Any],
 ) -> dict[str, Any]:
+    from sdd_build.app.service import build_service
     from sdd_build.audit.log import AuditLog
-    from sdd_build.execute.service import build_service
 
     _approve_by_policy(design, agent)
     asbuilt, path = build_service(
@@ -298,7 +298,7 @@ def _root_of(design: Path) -> Path:
 
 
 def drift(design: Path, lab: Path | None, inventory: Path | None) -> dict[str, Any]:
-    from sdd_build.execute.service import drift_service
+    from sdd_build.app.service import drift_service
 
     report = drift_service(design, lab=lab, inventory=inventory)
     return dict(mask_data({"path": str(report.path), "drifted": report.drifted, **report.data}))
