@@ -65,7 +65,7 @@ def rollback_cmd(
     build's as-built record (reports re-rendered) and the audit log. Exit 0 when every
     host equals its backup, 1 if not.
     """
-    from sdd_build.execute.rollback import rollback_service
+    from sdd_build.app.rollback import rollback_service
     from sdd_build.workspace import lab_connections
 
     result = rollback_service(

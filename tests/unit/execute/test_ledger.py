@@ -203,9 +203,9 @@ def test_rollback_never_undoes_a_later_build_of_another_repository(
 ) -> None:
     from types import SimpleNamespace
 
+    from sdd_build.app import rollback as rollback_mod
+    from sdd_build.app.rollback import rollback_service
     from sdd_build.errors import GateError
-    from sdd_build.execute import rollback as rollback_mod
-    from sdd_build.execute.rollback import rollback_service
     from sdd_build.testing.fake import attach
 
     net = network(

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
+from sdd_build.app import rollback as rollback_mod
+from sdd_build.app.rollback import rollback_service
 from sdd_build.design.inventory import LoadedInventory
 from sdd_build.errors import DesignError, GateError
-from sdd_build.execute import rollback as rollback_mod
 from sdd_build.execute.journal import read_journal
-from sdd_build.execute.rollback import rollback_service
 from sdd_build.testing.fake import FakeNetwork, attach
 from tests.unit.execute import fakerepo
 from tests.unit.execute.fakerepo import build, network
