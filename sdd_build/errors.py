@@ -6,6 +6,7 @@ else escapes the CLI as a traceback.
 
     SddBuildError                 exit 2 unless said otherwise
     ├── DesignError               design / spec file: YAML, schema, references
+    │   ├── YamlLoadError         a YAML file cannot be read or parsed
     │   └── GraphError            cycles, unknown ids, layering
     ├── InventoryError            Nornir inventory files, targets
     ├── RenderError               Jinja2 templates, command injection
@@ -13,40 +14,76 @@ else escapes the CLI as a traceback.
     ├── CheckError                acceptance check definitions (not failed checks)
     ├── OfflineTestError          golden render / parser fixture mismatches
     ├── GateError                 exit 3: unapproved, stale or tampered artifacts
-    │   └── HostLockedError       a target device is held by another build (nothing contacted)
+    │   ├── HostLockedError       a target device is held by another build (nothing contacted)
+    │   ├── AuditChainError       the audit log was edited, deleted, inserted or reordered
+    │   └── AgentRefusal          an MCP agent's request crosses a boundary the platform keeps
     ├── LabError                  lab topologies and the lab runtime
+    │   ├── LabRuntimeError       exit 1: not root, a daemon failed, not converged
+    │   └── LabInputError         the topology or the request is wrong
     ├── StateError                the private state directory (backups): unusable or unsafe
     ├── RecordError               exit 1: the journal or record could not be written (disk full)
-    └── DeviceError(host=...)     exit 1: a device refused, timed out or was unreachable
+    ├── DeviceError(host=...)     exit 1: a device refused, timed out or was unreachable
+    ├── AuditError                an audit entry cannot be written as asked
+    ├── PolicyError               approvers.yaml or an approval request is malformed
+    ├── KeyFileError              a key file or public key is unusable
+    └── SecretInBoundDataError    bytes bound by a hash or signature hold a secret
+
+Signals inside one stage. None reaches a user: each is caught where it is raised and becomes
+the stage's error above (the arrow), or stands in for a library's own exception:
+
+    ValueError
+    ├── JSONLimitError            (a json.JSONDecodeError) JSON refused for a bound, not its
+    │                             syntax: callers' "invalid JSON" handling covers it
+    └── FilterError               a template filter got input it cannot handle -> RenderError
+    Exception
+    ├── InjectionError            a value would inject a command, inside a template -> RenderError
+    ├── RenderLimit               a render broke a bound (time, size, number) -> RenderError
+    └── FakeRefused               the fake device (sdd_build.testing) refused candidate lines
+    TimeoutError
+    └── ParseTimeout              one parse's regular expressions used up its time -> ParseError
+    ConnectionError
+    └── SessionDropped            the fake device's SSH session went away (a scripted fault)
+    AssertionError
+    └── CheckMismatch             an acceptance check failed: a failed item of the pytest plugin
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
+    "AgentRefusal",
     "AuditChainError",
     "AuditError",
     "CheckError",
+    "CheckMismatch",
     "DesignError",
     "DeviceError",
+    "FakeRefused",
+    "FilterError",
     "GateError",
     "GraphError",
     "HostLockedError",
+    "InjectionError",
     "InventoryError",
+    "JSONLimitError",
     "KeyFileError",
     "LabError",
     "LabInputError",
     "LabRuntimeError",
     "OfflineTestError",
     "ParseError",
+    "ParseTimeout",
     "PolicyError",
     "Problem",
     "RecordError",
     "RenderError",
+    "RenderLimit",
     "SddBuildError",
     "SecretInBoundDataError",
+    "SessionDropped",
     "StateError",
     "YamlLoadError",
 ]
@@ -235,3 +272,52 @@ class KeyFileError(SddBuildError):
 
 class SecretInBoundDataError(SddBuildError):
     """Bytes bound by a hash or signature hold a secret: they were not masked before binding."""
+
+
+class AgentRefusal(GateError):
+    """An agent's request crosses a boundary the platform enforces (exit 3)."""
+
+
+# --- signals inside one stage (see the second tree above) -----------------------------------
+
+
+class JSONLimitError(json.JSONDecodeError):
+    """JSON refused for a bound (nesting, number length), not for its syntax."""
+
+
+class FilterError(ValueError):
+    """A template filter was given input it cannot handle."""
+
+
+class InjectionError(Exception):
+    """Raised by the guard inside a template; mapped to a RenderError by the library."""
+
+    def __init__(self, label: str, line: int, value: str) -> None:
+        super().__init__(label)
+        self.label = label
+        self.line = line
+        self.value = value
+
+
+class RenderLimit(Exception):
+    """A render broke a bound; mapped to a located ``RenderError`` by the library."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class ParseTimeout(TimeoutError):
+    """The regular expressions of one parse used up its time."""
+
+
+class CheckMismatch(AssertionError):
+    """An acceptance check failed: the pytest plugin reports its item as failed."""
+
+
+class SessionDropped(ConnectionError):
+    """The fake device's SSH session went away (scripted by a ``testing.fake.Fault``)."""
+
+
+class FakeRefused(Exception):
+    """The fake device refused candidate lines (like ``napalm_frr.MergeRejected``)."""

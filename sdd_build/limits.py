@@ -35,12 +35,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sdd_build.errors import SddBuildError
+from sdd_build.errors import JSONLimitError, SddBuildError
 
 __all__ = [
     "LIMITS",
     "Deadline",
-    "JSONLimitError",
     "Limit",
     "depth",
     "file_bytes",
@@ -141,10 +140,6 @@ def _json_too_deep(text: str, limit: int) -> int | None:
         elif char in "]}":
             level -= 1
     return None
-
-
-class JSONLimitError(json.JSONDecodeError):
-    """JSON refused for a bound (nesting, number length), not for its syntax."""
 
 
 def json_loads(text: str | bytes | bytearray, *, max_depth: int | None = None) -> Any:

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from sdd_build.errors import CheckMismatch
 from sdd_build.secrets import mask, mask_data
 
 __all__ = ["pytest_addoption", "pytest_collection_modifyitems", "pytest_ignore_collect"]
@@ -76,11 +77,11 @@ class OfflineItem(pytest.Item):
 
     def runtest(self) -> None:
         if not self.result.passed:
-            raise _Mismatch(self.result.detail or "offline test failed")
+            raise CheckMismatch(self.result.detail or "offline test failed")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         # pytest prints and writes (--junitxml) this: it passes the masker like all output
-        if isinstance(excinfo.value, _Mismatch):
+        if isinstance(excinfo.value, CheckMismatch):
             return mask(str(excinfo.value))
         return mask(str(super().repr_failure(excinfo)))
 
@@ -111,7 +112,7 @@ class CheckItem(pytest.Item):
             waiver = result["waived"]
             pytest.xfail(mask(f"waived by {waiver['by']}: {waiver['reason']}"))
         if not result["passed"]:
-            raise _Mismatch(
+            raise CheckMismatch(
                 f"{self.check} on {self.host}: {result['reason']}\n"
                 f"expected: {result['expected']!r}\nfound: {result['found']!r}\n"
                 f"evidence: {result.get('input_ref')}"
@@ -119,16 +120,12 @@ class CheckItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         # pytest prints and writes (--junitxml) this: it passes the masker like all output
-        if isinstance(excinfo.value, _Mismatch):
+        if isinstance(excinfo.value, CheckMismatch):
             return mask(str(excinfo.value))
         return mask(str(super().repr_failure(excinfo)))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.sdd.design, None, self.name
-
-
-class _Mismatch(AssertionError):
-    pass
 
 
 def pytest_collection_modifyitems(

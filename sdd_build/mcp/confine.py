@@ -23,9 +23,9 @@ import os
 import stat
 from pathlib import Path, PurePosixPath
 
-from sdd_build.errors import GateError
+from sdd_build.errors import AgentRefusal
 
-__all__ = ["MAX_DRAFT_BYTES", "MAX_PATH", "AgentRefusal", "draft_target", "read_target"]
+__all__ = ["MAX_DRAFT_BYTES", "MAX_PATH", "draft_target", "read_target"]
 
 MAX_PATH = 300
 MAX_DRAFT_BYTES = 256 * 1024
@@ -47,10 +47,6 @@ FORBIDDEN_FILES = frozenset(
     }
 )
 SECRET_SUFFIXES = frozenset({".key", ".pem", ".pub", ".p12"})
-
-
-class AgentRefusal(GateError):
-    """An agent's request crosses a boundary the platform enforces (exit 3)."""
 
 
 def _segments(rel: object, what: str) -> tuple[str, ...]:

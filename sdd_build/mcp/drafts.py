@@ -19,9 +19,9 @@ import yaml
 from sdd_build.design.loader import Repository, load_design
 from sdd_build.design.source import Snapshot
 from sdd_build.design.spec import load_spec
-from sdd_build.errors import DesignError, SddBuildError
+from sdd_build.errors import AgentRefusal, DesignError, SddBuildError
 from sdd_build.limits import json_loads, nesting_exceeds
-from sdd_build.mcp.confine import MAX_DRAFT_BYTES, AgentRefusal, draft_target
+from sdd_build.mcp.confine import MAX_DRAFT_BYTES, draft_target
 from sdd_build.secrets.sink import write_text
 
 __all__ = ["validate_draft", "write_draft"]

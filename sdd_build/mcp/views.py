@@ -11,10 +11,10 @@ from typing import Any
 
 from sdd_build.audit.log import verify_log
 from sdd_build.design.source import read_file
-from sdd_build.errors import DesignError, GateError, SddBuildError
+from sdd_build.errors import AgentRefusal, DesignError, GateError, SddBuildError
 from sdd_build.execute.build import Emitter
 from sdd_build.limits import json_loads
-from sdd_build.mcp.confine import MAX_DRAFT_BYTES, AgentRefusal, read_target
+from sdd_build.mcp.confine import MAX_DRAFT_BYTES, read_target
 from sdd_build.secrets import mask, mask_data
 
 __all__ = [

@@ -18,15 +18,11 @@ from typing import Any
 import regex
 
 from sdd_build import limits
-from sdd_build.errors import ParseError
+from sdd_build.errors import ParseError, ParseTimeout
 
-__all__ = ["ParseTimeout", "TimedPattern", "deadline"]
+__all__ = ["TimedPattern", "deadline"]
 
 _local = threading.local()
-
-
-class ParseTimeout(TimeoutError):
-    """The regular expressions of one parse used up its time."""
 
 
 def _remaining() -> float:

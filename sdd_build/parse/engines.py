@@ -47,8 +47,8 @@ from textfsm import clitable
 
 from sdd_build.design.models import Parser
 from sdd_build.design.source import DiskSource, Source
-from sdd_build.errors import ParseError, SddBuildError
-from sdd_build.limits import JSONLimitError, json_loads
+from sdd_build.errors import JSONLimitError, ParseError, SddBuildError
+from sdd_build.limits import json_loads
 from sdd_build.parse.bounded import TimedPattern, deadline
 from sdd_build.parse.ttp_policy import safe_template
 

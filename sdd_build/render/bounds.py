@@ -23,19 +23,12 @@ from typing import Any
 from jinja2 import Template
 
 from sdd_build import limits
+from sdd_build.errors import RenderLimit
 
-__all__ = ["LOOP_FILTER", "RenderLimit", "binop", "loop_guard", "run"]
+__all__ = ["LOOP_FILTER", "binop", "loop_guard", "run"]
 
 LOOP_FILTER = "_sdd_loop"
 _local = threading.local()
-
-
-class RenderLimit(Exception):
-    """A render broke a bound; mapped to a located ``RenderError`` by the library."""
-
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.line = line
 
 
 def _deadline() -> limits.Deadline | None:

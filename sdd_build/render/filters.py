@@ -12,9 +12,10 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any
 
+from sdd_build.errors import FilterError
+
 __all__ = [
     "FILTERS",
-    "FilterError",
     "broadcast_address",
     "hostmask",
     "in_network",
@@ -31,10 +32,6 @@ __all__ = [
 
 _Interface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-class FilterError(ValueError):
-    """A template filter was given input it cannot handle."""
 
 
 def _interface(name: str, value: Any) -> _Interface:

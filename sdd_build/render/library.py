@@ -47,9 +47,9 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from sdd_build.design.source import DiskSource, Source
-from sdd_build.errors import RenderError, SddBuildError
+from sdd_build.errors import FilterError, InjectionError, RenderError, RenderLimit, SddBuildError
 from sdd_build.render import bounds
-from sdd_build.render.filters import FILTERS, FilterError
+from sdd_build.render.filters import FILTERS
 
 __all__ = ["TemplateLibrary"]
 
@@ -71,16 +71,6 @@ _MISSING_KEY = re.compile(r"has no (?:attribute|element) (?P<key>'[^']*'|\S+)")
 _UNDEFINED_NAME = re.compile(r"^'(?P<name>[^']+)' is undefined")
 
 
-class _InjectionError(Exception):
-    """Raised by the guard inside a template; mapped to a RenderError by the library."""
-
-    def __init__(self, label: str, line: int, value: str) -> None:
-        super().__init__(label)
-        self.label = label
-        self.line = line
-        self.value = value
-
-
 def _guard(value: Any, label: str, line: int) -> Any:
     """Pass the value through unless its text contains a control character."""
     cls = value.__class__
@@ -89,13 +79,13 @@ def _guard(value: Any, label: str, line: int) -> Any:
         # (e.g. a non-breaking space), so only then pay for the exact check.
         if value.isprintable() or _UNSAFE.search(value) is None:
             return value
-        raise _InjectionError(label, line, value)
+        raise InjectionError(label, line, value)
     if cls is int or cls is bool or cls is float or value is None:
         return value
     text = str(value)  # StrictUndefined raises here, at the right template line
     if text.isprintable() or _UNSAFE.search(text) is None:
         return text
-    raise _InjectionError(label, line, text)
+    raise InjectionError(label, line, text)
 
 
 def _label(expr: nodes.Node) -> str:
@@ -444,7 +434,7 @@ class TemplateLibrary:
         where = self._locate(exc, origin, origin_line)
         inline = where.template_filename == _INLINE_FILENAME
         in_expr = f" in {_shorten(source)}" if inline and source is not None else ""
-        if isinstance(exc, _InjectionError):
+        if isinstance(exc, InjectionError):
             line = where.line if inline else exc.line
             return RenderError(
                 f"host {host}: {exc.label}{in_expr} renders to a value containing "
@@ -454,7 +444,7 @@ class TemplateLibrary:
                 line=line,
                 hint="fix the host/design data; to emit several lines, loop in the template",
             )
-        if isinstance(exc, bounds.RenderLimit):
+        if isinstance(exc, RenderLimit):
             return RenderError(
                 f"host {host}: {exc}{in_expr}; bound the loops and sizes in the template",
                 file=where.file,

@@ -44,6 +44,7 @@ from nornir.core.configuration import Config
 from nornir.core.inventory import ConnectionOptions
 from nornir.core.plugins.connections import ConnectionPluginRegister
 
+from sdd_build.errors import FakeRefused, SessionDropped
 from sdd_build.execute.reconcile import config_paths
 from sdd_build.platforms import Platform, register
 
@@ -54,9 +55,7 @@ __all__ = [
     "FakeDevice",
     "FakeDriver",
     "FakeNetwork",
-    "FakeRefused",
     "Fault",
-    "SessionDropped",
     "attach",
 ]
 
@@ -66,14 +65,6 @@ VERSION_LINE = "frr version 0.0-fake"
 
 Path_ = tuple[str, ...]
 Output = str | Callable[["FakeDevice"], str]
-
-
-class SessionDropped(ConnectionError):
-    """The SSH session went away (scripted by a ``Fault``)."""
-
-
-class FakeRefused(Exception):
-    """The device refused candidate lines (like ``napalm_frr.MergeRejected``)."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sdd_build.mcp.confine import AgentRefusal, draft_target, read_target
+from sdd_build.errors import AgentRefusal
+from sdd_build.mcp.confine import draft_target, read_target
 from sdd_build.mcp.drafts import write_draft
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sdd_build.testing.fake import FakeDriver, FakeNetwork, FakeRefused, Fault, SessionDropped
+from sdd_build.errors import FakeRefused, SessionDropped
+from sdd_build.testing.fake import FakeDriver, FakeNetwork, Fault
 
 CONFIG = "hostname r1\n!\nrouter demo\n base-id 1\nexit\n!\n"
 
