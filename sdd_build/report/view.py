@@ -113,6 +113,8 @@ class ReportView:
     layers: list[list[str]] = field(init=False)
     edges: list[tuple[str, str]] = field(init=False)
     cases: list[Case] = field(init=False)
+    # each recorded path checked once per view (every format lists the same evidence)
+    _refs: dict[str, EvidenceRef | None] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         rec = self.record
@@ -160,13 +162,21 @@ class ReportView:
         out: list[EvidenceRef] = []
         seen: set[str] = set()
         for raw in paths:
-            safe = safe_evidence_path(raw, self.build_dir)
-            if safe is None or safe in seen:
+            ref = self._ref(raw)
+            if ref is None or ref.path in seen:
                 continue
-            seen.add(safe)
-            exists = (self.build_dir / safe).is_file() if self.build_dir is not None else None
-            out.append(EvidenceRef(safe, exists))
+            seen.add(ref.path)
+            out.append(ref)
         return tuple(out)
+
+    def _ref(self, raw: str) -> EvidenceRef | None:
+        if raw not in self._refs:
+            safe = safe_evidence_path(raw, self.build_dir)
+            exists = None
+            if safe is not None and self.build_dir is not None:
+                exists = (self.build_dir / safe).is_file()
+            self._refs[raw] = None if safe is None else EvidenceRef(safe, exists)
+        return self._refs[raw]
 
     # -- cases --------------------------------------------------------------------------------
 
