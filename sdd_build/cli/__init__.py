@@ -1,6 +1,8 @@
 """The thin command-line shell: parse arguments, call the pipeline, print, exit.
 
-Every command lives in a module of this package and registers itself on ``main``. Errors of
+Every command is a module-level click command in a ``*_cmds`` module of this package, added
+to ``main`` from one table, ``COMMANDS``; options shared by several commands are defined once
+in ``_options``, and all output goes through ``_output``'s one pair of consoles. Errors of
 the ``SddBuildError`` tree become one message per problem on stderr and the error's exit code;
 usage errors exit 2 (click's own convention matches PRODUCT.md §4).
 """

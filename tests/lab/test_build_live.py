@@ -29,7 +29,7 @@ from sdd_build import lab
 from sdd_build.execute import private
 from sdd_build.lab import LabHandle
 from tests.lab.conftest import require_lab
-from tests.labkit import copy_repo, private_triangle
+from tests.labkit import copy_repo, private_triangle, reset_router, running, strip_volatile
 
 pytestmark = pytest.mark.lab
 
@@ -62,21 +62,11 @@ def build_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
         lab.down(topo)
 
 
-def _running(handle: LabHandle, node: str) -> str:
-    return handle.hosts[node].vtysh("show running-config")
-
-
-def _strip(config: str) -> str:
-    return "\n".join(
-        line for line in config.splitlines() if line.strip() and not line.startswith("frr version")
-    )
-
-
 @pytest.fixture
 def repo(build_repo: tuple[Path, LabHandle]) -> Iterator[tuple[Path, LabHandle]]:
     """Per test: base configs on the routers, no approvals, no builds, no audit log."""
     root, handle = build_repo
-    base = {n: _running(handle, n) for n in NODES}
+    base = {n: running(handle, n) for n in NODES}
     yield root, handle
     for sub in ("templates", "parsers", "inventory", "designs", "audit"):
         shutil.rmtree(root / sub, ignore_errors=True)
@@ -84,30 +74,7 @@ def repo(build_repo: tuple[Path, LabHandle]) -> Iterator[tuple[Path, LabHandle]]
     for node in NODES:
         handle.impair(node, sshd="start")
     for node, config in base.items():
-        conf = root / f".reset-{node}.conf"
-        conf.write_text(
-            "\n".join(
-                line
-                for line in config.splitlines()
-                if not line.startswith(("Building configuration", "Current configuration"))
-            )
-            + "\n"
-        )
-        subprocess.run(
-            [
-                "python3",
-                "/usr/lib/frr/frr-reload.py",
-                "--reload",
-                "--pathspace",
-                handle.hosts[node].frr_instance,
-                "--stdout",
-                str(conf),
-            ],
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-        assert _strip(_running(handle, node)) == _strip(config), f"reset of {node} failed"
+        reset_router(handle, node, config, root)
 
 
 def sdd(root: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
@@ -169,7 +136,7 @@ def test_example_builds_leaf_first_with_all_checks_green(repo: tuple[Path, LabHa
     for node in NODES:
         neighbours = handle.hosts[node].vtysh("show ip ospf neighbor")
         assert neighbours.count("Full/") == 2, neighbours
-        assert " ip ospf network point-to-point" in _running(handle, node)
+        assert " ip ospf network point-to-point" in running(handle, node)
     # Leaf-first: the journal applied configs before any verification ran.
     journal = root / "designs/ospf-underlay/builds" / record["build_id"] / "journal.jsonl"
     events = [json.loads(line)["event"] for line in journal.read_text().splitlines()]
@@ -208,7 +175,7 @@ def test_rejected_line_rolls_back_and_blocks_dependents(
     template.write_text(template.read_text() + f"interface eth1\n{bad_line}\nexit\n")
     golden = root / "designs/ospf-underlay/fixtures/r2.ospf_process.cfg"
     golden.write_text(golden.read_text() + f"interface eth1\n{bad_line}\nexit\n")
-    before = {n: _strip(_running(handle, n)) for n in NODES}
+    before = {n: strip_volatile(running(handle, n)) for n in NODES}
     approve(root)
     proc = build(root)
     assert proc.returncode == 1, proc.stderr
@@ -224,7 +191,7 @@ def test_rejected_line_rolls_back_and_blocks_dependents(
         assert st["verify-router-id"] == "blocked"
         assert st["underlay"] == "blocked"
         # Exactly the pre-build config on the router: the rollback held.
-        assert _strip(_running(handle, node)) == before[node]
+        assert strip_volatile(running(handle, node)) == before[node]
 
 
 def test_failing_acceptance_check_is_recorded_and_rolled_back(repo: tuple[Path, LabHandle]) -> None:
@@ -235,7 +202,7 @@ def test_failing_acceptance_check_is_recorded_and_rolled_back(repo: tuple[Path, 
             'eq: "{{ host.data.loopback | ip_address }}"', 'eq: "10.99.99.99"'
         )
     )
-    before = {n: _strip(_running(handle, n)) for n in NODES}
+    before = {n: strip_volatile(running(handle, n)) for n in NODES}
     approve(root)
     proc = build(root)
     assert proc.returncode == 1
@@ -246,14 +213,14 @@ def test_failing_acceptance_check_is_recorded_and_rolled_back(repo: tuple[Path, 
     assert failed[0]["actual"] in {"10.0.0.1", "10.0.0.2", "10.0.0.3"}
     for node in NODES:
         assert statuses(record, node)["ospf-interfaces"] == "rolled_back"
-        assert _strip(_running(handle, node)) == before[node]
+        assert strip_volatile(running(handle, node)) == before[node]
 
 
 def test_unreachable_host_is_a_deviation_and_others_go_on(repo: tuple[Path, LabHandle]) -> None:
     root, handle = repo
     approve(root)
     handle.impair("r2", sshd="stop")
-    before_r2 = _strip(_running(handle, "r2"))
+    before_r2 = strip_volatile(running(handle, "r2"))
     proc = build(root)
     assert proc.returncode == 1
     record = last_record(root)
@@ -262,13 +229,13 @@ def test_unreachable_host_is_a_deviation_and_others_go_on(repo: tuple[Path, LabH
     assert set(statuses(record, "r2").values()) == {"blocked"}
     # r1 and r3 were configured (then their checks judged the missing neighbour).
     assert statuses(record, "r1")["ospf-interfaces"] in ("built", "rolled_back")
-    assert _strip(_running(handle, "r2")) == before_r2
+    assert strip_volatile(running(handle, "r2")) == before_r2
 
 
 def test_dry_run_changes_nothing_and_shows_diffs(repo: tuple[Path, LabHandle]) -> None:
     root, handle = repo
     approve(root)
-    before = {n: _running(handle, n) for n in NODES}
+    before = {n: running(handle, n) for n in NODES}
     proc = build(root, "--check")
     assert proc.returncode == 0, proc.stderr
     record = last_record(root)
@@ -279,13 +246,13 @@ def test_dry_run_changes_nothing_and_shows_diffs(repo: tuple[Path, LabHandle]) -
     )
     assert "+ ospf router-id 10.0.0.1" in diff.read_text().replace("+  ", "+ ")
     for node in NODES:
-        assert _running(handle, node) == before[node]
+        assert running(handle, node) == before[node]
 
 
 def test_kill_minus_9_then_recover(repo: tuple[Path, LabHandle]) -> None:
     root, handle = repo
     approve(root)
-    before = {n: _strip(_running(handle, n)) for n in NODES}
+    before = {n: strip_volatile(running(handle, n)) for n in NODES}
     proc = subprocess.Popen(
         [sys.executable, "-m", "sdd_build", "build", DESIGN_REL, "--lab", "labs/triangle.clab.yml"],
         cwd=root,
@@ -321,7 +288,7 @@ def test_kill_minus_9_then_recover(repo: tuple[Path, LabHandle]) -> None:
     assert record["mode"] == "recover"
     assert any(d["class"] == "rolled_back" for d in record["deviations"])
     for node in NODES:
-        assert _strip(_running(handle, node)) == before[node]
+        assert strip_volatile(running(handle, node)) == before[node]
     # Closed: a new build may start.
     assert build(root).returncode == 0
 
@@ -488,7 +455,7 @@ def test_waived_check_is_recorded_not_rolled_back(repo: tuple[Path, LabHandle]) 
     assert record["result"] == "with_deviations"
     assert {d["class"] for d in record["deviations"]} == {"waived"}
     assert set(statuses(record, "r1").values()) == {"built"}
-    assert "ospf router-id 10.0.0.1" in _running(handle, "r1")
+    assert "ospf router-id 10.0.0.1" in running(handle, "r1")
     assert (root / "designs/ospf-underlay/baseline.json").is_file()
 
 
@@ -610,15 +577,15 @@ def test_host_outside_targets_is_never_touched(repo: tuple[Path, LabHandle]) -> 
     design.write_text(design.read_text().replace("  groups: [core]\n", "  hosts: [r1]\n", 1))
     design.write_text(design.read_text().replace("{{ host.data.ospf_peers }}", "0"))
     design.write_text(design.read_text().replace("gte: 3}", "gte: 0}"))
-    before = {n: _running(handle, n) for n in ("r2", "r3")}
+    before = {n: running(handle, n) for n in ("r2", "r3")}
     approve(root)
     proc = build(root)
     assert proc.returncode == 0, proc.stderr
     record = last_record(root)
     assert set(record["hosts"]) == {"r1"}
-    assert " ip ospf network point-to-point" in _running(handle, "r1")
+    assert " ip ospf network point-to-point" in running(handle, "r1")
     for node, config in before.items():
-        assert _running(handle, node) == config
+        assert running(handle, node) == config
 
 
 def test_discover_after_gate1_only(repo: tuple[Path, LabHandle]) -> None:
