@@ -106,8 +106,11 @@ def strip_volatile(config: str) -> str:
 
 
 def reset_router(handle: Any, node: str, config: str, workdir: Path) -> None:
-    """Put ``config`` back on ``node`` with FRR's own frr-reload.py, and check it took."""
-    conf = workdir / f".reset-{node}.conf"
+    """Put ``config`` back on ``node`` with FRR's own frr-reload.py run inside the router (its
+    config file written to the router's own /tmp), and check it took."""
+    target = handle.hosts[node]
+    name = f".reset-{node}-{os.getpid()}.conf"
+    conf = target.path(f"/tmp/{name}")
     conf.write_text(
         "\n".join(
             line
@@ -116,20 +119,18 @@ def reset_router(handle: Any, node: str, config: str, workdir: Path) -> None:
         )
         + "\n"
     )
-    subprocess.run(
-        [
-            "python3",
-            "/usr/lib/frr/frr-reload.py",
-            "--reload",
-            "--pathspace",
-            handle.hosts[node].frr_instance,
-            "--stdout",
-            str(conf),
-        ],
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    try:
+        subprocess.run(
+            target.enter_argv(
+                "python3", "/usr/lib/frr/frr-reload.py", "--reload", "--pathspace",
+                target.frr_instance, "--stdout", f"/tmp/{name}",
+            ),
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )  # fmt: skip
+    finally:
+        conf.unlink(missing_ok=True)
     assert strip_volatile(running(handle, node)) == strip_volatile(config), f"reset of {node}"
 
 

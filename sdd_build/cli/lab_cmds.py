@@ -63,6 +63,8 @@ def up_cmd(topology: Path, wait: bool, timeout: float, quiet: bool, as_json: boo
             "provider": res.provider,
             "ready_s": round(res.ready_s, 3),
             "converged_s": None if res.converged_s is None else round(res.converged_s, 3),
+            "notes": res.notes,
+            "warnings": res.warnings,
             "inventory": str(handle.inventory_dir),
             "hosts": {n: {"hostname": h.hostname, "port": h.port}
                       for n, h in handle.hosts.items()},
@@ -73,6 +75,8 @@ def up_cmd(topology: Path, wait: bool, timeout: float, quiet: bool, as_json: boo
     else:
         console.print(f"lab [bold]{handle.name}[/] is up ({res.provider}), ready in "
                       f"{res.ready_s:.1f}s")  # fmt: skip
+    for warning in res.warnings:
+        sink.err(f"warning: {warning}\n")
     for note in res.notes:
         console.print(f"note: {note}")
     if res.converged_s is not None:

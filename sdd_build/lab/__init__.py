@@ -23,6 +23,7 @@ from typing import Any
 
 from sdd_build.lab.impair import Impairment, parse_target
 from sdd_build.lab.inventory import read_hosts
+from sdd_build.lab.procs import VTYSH, enter, in_uts, node_path
 from sdd_build.lab.provider import (
     LabInputError,
     LabProvider,
@@ -32,7 +33,7 @@ from sdd_build.lab.provider import (
     UpResult,
 )
 from sdd_build.lab.registry import choose
-from sdd_build.lab.state import LabState
+from sdd_build.lab.state import LabState, NodeRecord
 from sdd_build.lab.topology import LabTopology, load_topology, read_lab_name
 from sdd_build.secrets import register_secrets
 
@@ -73,18 +74,30 @@ class LabNode:
     shell_password: str = field(default="", repr=False)
     netns: str = ""
     frr_instance: str = ""
+    record: NodeRecord | None = field(default=None, repr=False, compare=False)
+
+    def enter_argv(self, *argv: str) -> list[str]:
+        """argv run inside this router: its network, mount and UTS namespaces (its own
+        /etc/frr, /var/run/frr, /tmp, ...); containerlab's nodes: its network namespace."""
+        if self.record is not None:
+            return enter(self.record, list(argv))
+        return ["ip", "netns", "exec", self.netns, *in_uts(self.name, list(argv))]
+
+    def path(self, path: str) -> Path:
+        """A file of this router as the router sees it (``/etc/frr/frr.conf``), from here."""
+        if self.record is None:
+            return Path(path)
+        return node_path(self.record, path)
 
     def vtysh(self, *commands: str, timeout: float = 30.0, check: bool = True) -> str:
-        """Run vtysh commands on this router locally (``vtysh -N <inst> -c ... -c ...``) in a UTS
-        namespace named like the node, so ``show running-config`` shows the node's host name.
+        """Run vtysh commands on this router (``vtysh -N <inst> -c ... -c ...``) inside it, so
+        ``show running-config`` shows the node's host name.
         With ``check`` (default), an output line starting "% " (FRR's error marker, e.g.
         "% Unknown command") or a non-zero exit raises ``LabRuntimeError``."""
-        from sdd_build.lab.procs import VTYSH, in_uts
-
         argv = [VTYSH, "-N", self.frr_instance]
         for cmd in commands:
             argv += ["-c", cmd]
-        proc = _run_node(in_uts(self.name, argv), timeout, f"{self.name}: vtysh")
+        proc = _run_node(self.enter_argv(*argv), timeout, f"{self.name}: vtysh")
         out = proc.stdout
         if check and (proc.returncode != 0 or any(ln.startswith("% ") for ln in out.splitlines())):
             first = next((ln for ln in out.splitlines() if ln.startswith("% ")), "")
@@ -95,19 +108,28 @@ class LabNode:
         return out
 
     def exec(self, *argv: str, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
-        """Run a command inside this node's network namespace (not checked)."""
-        return _run_node(["ip", "netns", "exec", self.netns, *argv], timeout, self.name)
+        """Run a command inside this router (not checked)."""
+        return _run_node(self.enter_argv(*argv), timeout, self.name)
 
 
 @dataclass(frozen=True, slots=True)
 class LinuxHost:
-    """A plain ``kind: linux`` node: a namespace with the addresses its ``exec`` set."""
+    """A plain ``kind: linux`` node: its own namespaces, with the addresses its ``exec`` set."""
 
     name: str
     netns: str
+    record: NodeRecord | None = field(default=None, repr=False, compare=False)
+
+    def enter_argv(self, *argv: str) -> list[str]:
+        if self.record is not None:
+            return enter(self.record, list(argv))
+        return ["ip", "netns", "exec", self.netns, *argv]
+
+    def path(self, path: str) -> Path:
+        return Path(path) if self.record is None else node_path(self.record, path)
 
     def exec(self, *argv: str, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
-        return _run_node(["ip", "netns", "exec", self.netns, *argv], timeout, self.name)
+        return _run_node(self.enter_argv(*argv), timeout, self.name)
 
     def ping(self, address: str, *, count: int = 1, timeout: float = 10.0) -> bool:
         return (
@@ -232,11 +254,12 @@ def attach(topology: str | Path | LabTopology) -> LabHandle:
             shell_password=str(napalm_opts.get("shell_password", "")),
             netns=str(data.get("netns", "")),
             frr_instance=str(data.get("frr_instance", "")),
+            record=state.nodes[name] if name in state.nodes and state.nodes[name].pid else None,
         )
     # the lab's generated credentials are masked in everything written from now on
     register_secrets([v for h in hosts.values() for v in (h.password, h.shell_password) if v])
     linux_hosts = {
-        rec.name: LinuxHost(rec.name, rec.netns)
+        rec.name: LinuxHost(rec.name, rec.netns, rec if rec.pid else None)
         for rec in state.nodes.values()
         if rec.role == "host"
     }

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from sdd_build.lab.procs import FRR_RUN, VTYSH, pid_alive, read_pid
+from sdd_build.lab.procs import VTYSH, enter, node_path, pid_alive, read_pid
 from sdd_build.lab.provider import LabInputError, LabRuntimeError, NodeStatus, Progress, run
 from sdd_build.lab.state import LabState, NodeRecord
 from sdd_build.lab.topology import LabTopology
@@ -49,8 +49,15 @@ def expectations(topo: LabTopology, node: str) -> list[Expectation]:
     return out
 
 
-def _vtysh_json(inst: str, command: str) -> Any:
-    proc = run([VTYSH, "-N", inst, "-c", command], check=False, timeout=10)
+def _vtysh_json(rec: NodeRecord, command: str) -> Any:
+    """A show command's JSON from the router's own vtysh, inside the node."""
+    if rec.frr_instance is None:
+        return None
+    try:
+        argv = enter(rec, [VTYSH, "-N", rec.frr_instance, "-c", command])
+    except LabRuntimeError:
+        return None
+    proc = run(argv, check=False, timeout=10)
     if proc.returncode != 0:
         return None
     try:
@@ -59,8 +66,8 @@ def _vtysh_json(inst: str, command: str) -> Any:
         return None
 
 
-def ospf_full(inst: str) -> int | None:
-    data = _vtysh_json(inst, "show ip ospf neighbor json")
+def ospf_full(rec: NodeRecord) -> int | None:
+    data = _vtysh_json(rec, "show ip ospf neighbor json")
     if not isinstance(data, dict):
         return None
     count = 0
@@ -72,8 +79,8 @@ def ospf_full(inst: str) -> int | None:
     return count
 
 
-def bgp_established(inst: str) -> int | None:
-    data = _vtysh_json(inst, "show bgp summary json")
+def bgp_established(rec: NodeRecord) -> int | None:
+    data = _vtysh_json(rec, "show bgp summary json")
     if not isinstance(data, dict):
         return None
     peers: set[str] = set()
@@ -85,8 +92,8 @@ def bgp_established(inst: str) -> int | None:
     return len(peers)
 
 
-def routes(inst: str) -> set[str]:
-    data = _vtysh_json(inst, "show ip route json")
+def routes(rec: NodeRecord) -> set[str]:
+    data = _vtysh_json(rec, "show ip route json")
     return set(data) if isinstance(data, dict) else set()
 
 
@@ -106,8 +113,11 @@ def interfaces_up(netns: str, names: list[str]) -> tuple[int, list[str]]:
 
 
 def _ping(netns: str, address: str) -> bool:
-    proc = run(["ip", "netns", "exec", netns, "ping", "-c", "1", "-W", "1", address],
-               check=False, timeout=5)  # fmt: skip
+    proc = run(
+        ["ip", "netns", "exec", netns, "ping", "-c", "1", "-W", "1", address],
+        check=False,
+        timeout=5,
+    )  # fmt: skip (the network namespace is all ping needs)
     return proc.returncode == 0
 
 
@@ -183,14 +193,14 @@ def _check(topo: LabTopology, rec: NodeRecord) -> list[str]:
             failing.append(f"sdd.expect.{kind} on a host without FRR")
             continue
         if kind == "ospf-full":
-            have = ospf_full(inst)
+            have = ospf_full(rec)
             if have is None or have < int(arg):
                 failing.append(f"OSPF Full {have or 0}/{arg}")
         elif kind == "bgp-established":
-            have = bgp_established(inst)
+            have = bgp_established(rec)
             if have is None or have < int(arg):
                 failing.append(f"BGP Established {have or 0}/{arg}")
-        elif kind == "routes" and arg not in routes(inst):
+        elif kind == "routes" and arg not in routes(rec):
             failing.append(f"route {arg} missing")
     return failing
 
@@ -240,16 +250,17 @@ def node_status(topo: LabTopology, state: LabState, rec: NodeRecord) -> NodeStat
     n_up, _down = interfaces_up(rec.netns, ifaces)
     st.interfaces_up, st.interfaces_total = n_up, len(ifaces)
     if rec.frr_instance:
-        run_dir = FRR_RUN / rec.frr_instance
-        for pidfile in sorted(run_dir.glob("*.pid")) if run_dir.is_dir() else []:
+        run_dir = node_path(rec, "/run/frr") if pid_alive(rec.pid, rec.start_time) else None
+        for pidfile in sorted(run_dir.glob("*.pid")) if run_dir and run_dir.is_dir() else []:
             st.alive[pidfile.stem] = pid_alive(read_pid(pidfile))
         sshd = state.find("process", f"sshd:{rec.name}")
         st.alive["sshd"] = sshd is not None and pid_alive(sshd.pid, sshd.start_time)
         socats = [r for r in state.resources if r.kind == "socat" and r.node == rec.name]
         st.alive["socat"] = any(pid_alive(r.pid, r.start_time) for r in socats)
-        st.ospf_full = ospf_full(rec.frr_instance)
-        st.bgp_established = bgp_established(rec.frr_instance)
-        # vtysh without -N talks to the machine's own FRR, not this router's
-        st.extra["vtysh"] = f"ip netns exec {rec.netns} vtysh -N {rec.frr_instance}"
+        st.ospf_full = ospf_full(rec)
+        st.bgp_established = bgp_established(rec)
+        # the router's own vtysh, inside its namespaces (the machine's vtysh is another FRR)
+        st.extra["vtysh"] = f"nsenter -t {rec.pid} -m -u -n vtysh -N {rec.frr_instance}"
+    st.extra["node_alive"] = pid_alive(rec.pid, rec.start_time)
     st.extra["netns_present"] = Path(f"/run/netns/{rec.netns}").exists()
     return st

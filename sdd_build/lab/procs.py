@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from sdd_build.lab.provider import run
+from sdd_build.lab.provider import LabRuntimeError, run
+from sdd_build.lab.state import NodeRecord
 
 __all__ = [
     "FRR_ETC",
@@ -25,10 +26,12 @@ __all__ = [
     "STATE_LOCK",
     "VTYSH",
     "background",
+    "enter",
     "in_uts",
     "kill_pids",
     "netns_list",
     "netns_pids",
+    "node_path",
     "parallel",
     "pid_alive",
     "proc_cmdline",
@@ -150,3 +153,22 @@ def kill_pids(pids: Iterable[int], grace: float = 1.0) -> None:
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline and any(pid_alive(p) for p in pids):
         time.sleep(0.05)
+
+
+def node_path(rec: NodeRecord, path: str) -> Path:
+    """``path`` as the node sees it, from the host (``/var/run`` is ``/run`` inside)."""
+    if rec.pid is None:
+        raise LabRuntimeError(f"{rec.name}: the node has no holder process recorded")
+    if path == "/var/run" or path.startswith("/var/run/"):
+        path = path[len("/var") :]
+    return Path(f"/proc/{rec.pid}/root") / path.lstrip("/")
+
+
+def enter(rec: NodeRecord, argv: list[str]) -> list[str]:
+    """argv run inside the node: its network, mount and UTS namespaces."""
+    if not pid_alive(rec.pid, rec.start_time):
+        raise LabRuntimeError(
+            f"{rec.name}: the node's namespace holder is gone",
+            hint="sdd-build lab down, then lab up",
+        )
+    return ["nsenter", "-t", str(rec.pid), "-m", "-u", "-n", "--", *argv]

@@ -69,6 +69,7 @@ class UpResult:
     ready_s: float = 0.0
     converged_s: float | None = None
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. an image's FRR is not this one
 
 
 class LabProvider(Protocol):

@@ -55,11 +55,13 @@ class NodeRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
-    role: Literal["router", "host"]
+    role: Literal["router", "host", "bridge"]
     netns: str
     frr_instance: str | None = None
     port: int | None = None
     hostname: str
+    pid: int | None = None  # the holder of the node's mount and UTS namespaces
+    start_time: int | None = None
 
 
 class LabState(BaseModel):
@@ -170,11 +172,14 @@ def lab_lock(lab: str, *, timeout: float = 120.0) -> Iterator[None]:
     import time
 
     root = state_root()
-    root.mkdir(parents=True, exist_ok=True, mode=0o755)
     lock_path = _lock_path(lab)
     deadline = time.monotonic() + timeout
     while True:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        root.mkdir(parents=True, exist_ok=True, mode=0o755)
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except FileNotFoundError:
+            continue  # another lab's cleanup removed the empty root meanwhile: make it again
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -195,7 +200,24 @@ def lab_lock(lab: str, *, timeout: float = 120.0) -> Iterator[None]:
     try:
         yield
     finally:
+        if not LabState.path_for(lab).exists():
+            # no lab (a failed or refused up, a down): no lock file, no empty directories
+            with contextlib.suppress(FileNotFoundError):
+                lock_path.unlink()
+            _remove_empty(root)
         os.close(fd)
+
+
+def _remove_empty(root: Path) -> None:
+    """The state root and its parent when empty (they exist only while a lab does; a
+    ``SDD_LAB_STATE_DIR`` of the user's own is left)."""
+    if "SDD_LAB_STATE_DIR" in os.environ:
+        return
+    for path in (root, root.parent):
+        try:
+            path.rmdir()
+        except OSError:
+            return
 
 
 def labs_holding(hosts: Iterable[str]) -> list[tuple[str, str]]:

@@ -222,6 +222,11 @@ class NodeSpec:
     def is_host(self) -> bool:
         return self.kind == "linux" and not self.is_frr
 
+    @property
+    def is_bridge(self) -> bool:
+        """containerlab's ``kind: bridge``: a Linux bridge joining the links that end on it."""
+        return self.kind == "bridge"
+
 
 @dataclass(frozen=True, slots=True)
 class LabTopology:
@@ -232,6 +237,7 @@ class LabTopology:
     links: tuple[LinkSpec, ...]
     model: TopologyFile
     extended_links: tuple[tuple[str, int | None], ...] = field(default=())
+    dummies: tuple[LinkSpec, ...] = field(default=())  # type dummy: ``a`` only (``b`` is ``a``)
 
     @property
     def directory(self) -> Path:
@@ -252,6 +258,7 @@ class LabTopology:
             for ep in (link.a, link.b):
                 if ep.node == node:
                     out.append(ep.interface)
+        out += [d.a.interface for d in self.dummies if d.a.node == node]
         return out
 
 
@@ -560,6 +567,7 @@ def load_topology(path: str | Path) -> LabTopology:
         )
 
     links: list[LinkSpec] = []
+    dummies: list[LinkSpec] = []
     extended: list[tuple[str, int | None]] = []
     used: dict[tuple[str, str], int | None] = {}
     for idx, link in enumerate(topo.links or []):
@@ -584,10 +592,16 @@ def load_topology(path: str | Path) -> LabTopology:
                     problems.append(Problem("a veth link needs exactly two endpoints", file, line))
                     continue
                 eps = [Endpoint(e.node, e.interface, e.mac) for e in link.endpoints]
+            elif link.type == "dummy":
+                if link.endpoint is None:
+                    problems.append(Problem("a dummy link needs 'endpoint'", file, line))
+                    continue
+                e = link.endpoint
+                eps = [Endpoint(e.node, e.interface, e.mac)]
             else:
                 extended.append((link.type, line))
                 continue
-        if len(eps) != 2:
+        if len(eps) != (1 if ltype == "dummy" else 2):
             continue
         bad = False
         for ep in eps:
@@ -633,7 +647,9 @@ def load_topology(path: str | Path) -> LabTopology:
                 bad = True
             else:
                 used[key] = line
-        if not bad:
+        if not bad and ltype == "dummy":
+            dummies.append(LinkSpec(eps[0], eps[0], mtu, line, ltype))
+        elif not bad:
             links.append(LinkSpec(eps[0], eps[1], mtu, line, ltype))
 
     if problems:
@@ -650,6 +666,7 @@ def load_topology(path: str | Path) -> LabTopology:
         links=tuple(links),
         model=model,
         extended_links=tuple(extended),
+        dummies=tuple(dummies),
     )
 
 

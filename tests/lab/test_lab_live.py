@@ -69,6 +69,7 @@ def footprint(lab_name: str) -> dict[str, list[str]]:
                 procs.append(f"{entry.name} {cmd}")
     return {
         "netns": [ln for ln in netns.stdout.splitlines() if f"-{lab_name}-" in ln],
+        # a node's FRR files live in its own mount namespace: never in the host's /etc/frr
         "etc_frr": [p for p in os.listdir("/etc/frr") if f"-{lab_name}-" in p],
         "run_frr": [p for p in os.listdir("/var/run/frr") if f"-{lab_name}-" in p],
         "processes": procs,
@@ -252,7 +253,7 @@ def test_impair_sshd_stop_start(converged_lab: LabHandle) -> None:
 
 def test_impair_daemon_stop_start(converged_lab: LabHandle) -> None:
     r3 = converged_lab.hosts["r3"]
-    pidfile = Path("/var/run/frr") / r3.frr_instance / "bgpd.pid"
+    pidfile = r3.path("/var/run/frr/bgpd.pid")  # inside the node
     try:
         converged_lab.impair("r3", daemon="bgpd", daemon_action="stop")
         time.sleep(2)  # watchfrr would have restarted it by now if it were still running
@@ -323,7 +324,7 @@ def test_triangle_base_configs_and_hostnames(triangle_lab: LabHandle) -> None:
 
 
 def _zebra_pid(node: lab.LabNode) -> str:
-    return (Path("/var/run/frr") / node.frr_instance / "zebra.pid").read_text().strip()
+    return node.path("/var/run/frr/zebra.pid").read_text().strip()
 
 
 def test_up_twice_changes_nothing(triangle_lab: LabHandle) -> None:
@@ -393,7 +394,8 @@ def test_up_down_leaves_the_machine_as_before(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     fp = footprint(name)
     assert len(fp["netns"]) == 3
-    assert len(fp["etc_frr"]) == 3
+    assert not fp["etc_frr"]  # each router's /etc/frr is its own (issue 15 item 4)
+    assert not fp["run_frr"]
     assert len(fp["users"]) == 2
     assert fp["processes"]
     res = cli("down", str(path))
@@ -453,7 +455,8 @@ def test_up_after_kill_9_cleans_and_comes_up(tmp_path: Path) -> None:
     )
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not footprint(name)["etc_frr"]:
+        # FRR's first daemons run (their argv names the lab): mid-up, before SSH
+        while time.monotonic() < deadline and not footprint(name)["processes"]:
             time.sleep(0.01)
         os.killpg(proc.pid, signal.SIGKILL)
     finally:
@@ -617,11 +620,12 @@ def test_bad_topologies_fail_cleanly(
 
 
 def test_status_prints_each_routers_own_vtysh_command(converged_lab: LabHandle) -> None:
-    """Issue 11 item 8: `lab status` prints the exact `ip netns exec <ns> vtysh -N <name>`; run
-    as printed it reaches that router (not the machine's own FRR)."""
+    """Issue 11 item 8: `lab status` prints the exact command of each router's own vtysh
+    (`nsenter -t <pid> -m -u -n vtysh -N <name>`: inside the node, issue 15); run as printed it
+    reaches that router (not the machine's own FRR)."""
     res = CliRunner().invoke(main, ["lab", "status", str(converged_lab.topology_path)])
     assert res.exit_code == 0, res.output
-    line = next(x for x in res.output.splitlines() if x.strip().startswith("r2: ip netns exec"))
+    line = next(x for x in res.output.splitlines() if x.strip().startswith("r2: nsenter -t"))
     command = line.split(": ", 1)[1].split()
     assert command[-2] == "-N"
     out = run(*command, "-c", "show running-config").stdout

@@ -362,13 +362,14 @@ def _impostor(handle: LabHandle, node: str, name: str) -> Iterator[None]:
     (sshd,) = [r.pid for r in state.resources if r.name == f"sshd:{node}" and r.pid]
 
     def become(system: str) -> None:
-        ns, inst = target.netns, target.frr_instance
+        inst = target.frr_instance
         frrinit = "/usr/lib/frr/frrinit.sh"
-        subprocess.run(["ip", "netns", "exec", ns, frrinit, "stop", inst], check=True, timeout=90,
+        # inside the router (its own /etc/frr and /var/run/frr live in its mount namespace)
+        subprocess.run(target.enter_argv(frrinit, "stop", inst), check=True, timeout=90,
                        capture_output=True)  # fmt: skip
         subprocess.run(
-            ["ip", "netns", "exec", ns, "unshare", "--uts", "--", "sh", "-c",
-             'hostname "$1" && exec "$2" start "$3"', "sh", system, frrinit, inst],
+            target.enter_argv("unshare", "--uts", "--", "sh", "-c",
+                              'hostname "$1" && exec "$2" start "$3"', "sh", system, frrinit, inst),
             check=True, timeout=90, capture_output=True,
         )  # fmt: skip
         subprocess.run(["nsenter", "--target", str(sshd), "--uts", "hostname", system],

@@ -1,19 +1,21 @@
-"""The namespace provider: a containerlab topology as FRR instances in Linux network namespaces.
+"""The namespace provider: a containerlab topology as FRR instances in Linux namespaces.
 
-Per node ``<prefix>-<lab>-<node>`` (``clab-triangle-r1``) is both the network namespace and,
-for routers, the FRR pathspace (``/etc/frr/<ns>/``, ``/var/run/frr/<ns>/``, ``vtysh -N <ns>``):
-``watchfrr --netns`` starts the daemons in the namespace of the same name. Links are veth pairs
-created directly between the two namespaces under the endpoint names (``eth1``, ...).
+Per node ``<prefix>-<lab>-<node>`` (``clab-triangle-r1``) names the network namespace and, for
+routers, the FRR pathspace (``vtysh -N <name>``). Every node also gets a mount and UTS namespace
+of its own (``node``): private tmpfs ``/etc/frr``, ``/run`` (so ``/var/run/frr``), ``/tmp``,
+``/var/tmp`` and ``/var/log``, its binds, and its node name as host name. FRR, sshd, ``cmd`` and
+``exec`` run inside it, so nothing a lab does writes the host's files. Links are veth pairs
+between the namespaces under the endpoint names (``eth1``, ...); ``kind: bridge`` nodes are a
+Linux bridge in their own namespace, ``dummy`` links a dummy interface.
 
-Each router gets a UTS namespace with its node name (FRR 8.4 takes the prompt's host name from
-the kernel, not from ``hostname`` in frr.conf), an ``sshd`` on 127.0.0.1:22 inside its network
-namespace, and a ``socat`` in the root namespace that forwards 127.0.0.1:<port> into it. Two
-temporary users per lab log in there: a vtysh login (``ForceCommand vtysh -N <ns>``) and a bash
-login in groups frr/frrvty. Plain ``kind: linux`` nodes get a namespace and their ``exec``
-commands only.
+Each router gets an ``sshd`` on 127.0.0.1:22 inside it and a ``socat`` in the root namespace
+that forwards 127.0.0.1:<port> into it. Two temporary users per lab log in there: a vtysh login
+(``ForceCommand vtysh -N <ns>``) and a bash login in groups frr/frrvty.
 
-Modules: ``checks`` (before anything is created), ``create``, ``frr``, ``sshd``, ``socat``,
-``faults`` (impair), ``teardown``, and ``provider`` (the ``LabProvider`` itself).
+Modules: ``checks`` (before anything is created), ``create``, ``node`` (the private mounts),
+``frrconf`` (a router's /etc/frr from binds and startup-config), ``frr``, ``execs`` (``cmd`` and
+``exec``), ``sshd``, ``socat``, ``version`` (image tag against the installed FRR), ``faults``
+(impair), ``teardown``, and ``provider`` (the ``LabProvider`` itself).
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from sdd_build.errors import Problem
 from sdd_build.lab.impair import FRR_DAEMONS
+from sdd_build.lab.netns.frrconf import frr_files
+from sdd_build.lab.netns.node import PRIVATE_DIRS, private_target
 from sdd_build.lab.procs import FRR_LIB, SSHD, VTYSH, parallel
 from sdd_build.lab.provider import LabInputError, LabRuntimeError, run
 from sdd_build.lab.state import LabState
@@ -21,22 +23,21 @@ __all__ = [
     "check_system",
     "label_problems",
     "refuse_name_collision",
-    "startup_config",
     "startup_config_problems",
     "unsupported_features",
 ]
 
 MAX_NAME = 64
+_IFNAME = re.compile(r"^[A-Za-z0-9_.\-]{1,15}$")
 
 # Node keys the namespace provider cannot honour: using one is an error that says containerlab
 # is needed. Keys that only tune container scheduling (position, restart-policy, ...) are fine.
 _NEEDS_CONTAINERLAB = (
-    "type", "license", "entrypoint", "cmd", "publish", "env_files", "user", "devices", "ports",
+    "type", "license", "entrypoint", "publish", "env_files", "user", "devices", "ports",
     "network_mode", "runtime", "cpu", "cpu_set", "memory", "sysctls", "dns", "certificate",
     "healthcheck", "extras", "stages", "components", "config", "mgmt_ipv6", "cap_add",
     "shm_size",
 )  # fmt: skip
-_FRR_BIND_TARGETS = ("/etc/frr/daemons", "/etc/frr/frr.conf", "/etc/frr/vtysh.conf")
 
 
 def check_system() -> None:
@@ -80,11 +81,16 @@ def unsupported_features(topo: LabTopology) -> list[Problem]:
             )
         if len(node.name) > 63:
             out.append(Problem(f"{where}: a host name has at most 63 characters", file, node.line))
+        if node.is_bridge:
+            if not _IFNAME.match(node.name):
+                why = "a bridge is an interface named like its node: at most 15 characters"
+                out.append(Problem(f"{where}: {why}", file, node.line))
+            continue
         if not (node.is_frr or node.is_host):
             out.append(
                 Problem(
                     f"{where}: kind {node.kind!r} needs containerlab (this provider runs "
-                    "'frr' and 'linux' nodes only)",
+                    "'frr', 'linux' and 'bridge' nodes only)",
                     file,
                     node.line,
                 )
@@ -95,10 +101,39 @@ def unsupported_features(topo: LabTopology) -> list[Problem]:
                 out.append(
                     Problem(f"{where}: {key.replace('_', '-')} needs containerlab", file, node.line)
                 )
-        for _src, dst, _opt in node.binds:
-            if not (node.is_frr and dst in _FRR_BIND_TARGETS):
-                out.append(Problem(f"{where}: bind to {dst} needs containerlab", file, node.line))
+        if node.is_frr and node.settings.cmd is not None:
+            out.append(Problem(f"{where}: cmd on an FRR node (it runs FRR) needs containerlab",
+                               file, node.line))  # fmt: skip
+        out += [Problem(f"{where}: {why}", file, node.line) for why in _bind_problems(node)]
     return out
+
+
+def _bind_problems(node: NodeSpec) -> list[str]:
+    """A bind is mounted in the node's private mount namespace: its target must be in a private
+    directory (created there) or exist on the host (covered, for this node only)."""
+    bad: list[str] = []
+    for src, dst, opt in node.binds:
+        target = dst.rstrip("/") or "/"
+        if not target.startswith("/"):
+            bad.append(f"bind target {dst!r} is not an absolute path")
+        elif target == "/etc/frr" or target.startswith("/etc/frr/"):
+            if target == "/etc/frr" and not Path(src).is_dir():
+                bad.append(f"bind to {dst}: the source must be a directory")
+            elif target != "/etc/frr" and (not Path(src).is_file() or "/" in target[9:]):
+                bad.append(f"bind to {dst}: a file directly in /etc/frr/ is copied into the "
+                           "node; use a file as source")  # fmt: skip
+        elif not (private_target(target) or os.path.lexists(target)):
+            bad.append(
+                f"bind to {dst}: a node has no private root, so a target must be in one of "
+                f"its private directories ({', '.join(PRIVATE_DIRS)}) or exist on this "
+                "machine (it is then covered for this node only)"
+            )
+        elif target in PRIVATE_DIRS or target in ("/", "/proc", "/sys", "/dev", "/usr"):
+            bad.append(f"bind to {dst}: that directory cannot be replaced in a node")
+        for o in filter(None, opt.split(",")):
+            if o not in ("ro", "rw", "z", "Z"):
+                bad.append(f"bind {src}:{dst}: option {o!r} is not supported (ro, rw)")
+    return bad
 
 
 def label_problems(topo: LabTopology) -> list[Problem]:
@@ -129,42 +164,36 @@ def _label_problems(node: NodeSpec) -> list[str]:
     return bad
 
 
-def startup_config(node: NodeSpec) -> str:
-    """The integrated config a router starts with."""
-    for src, dst, _o in node.binds:
-        if dst == "/etc/frr/frr.conf":
-            return Path(src).read_text()
-    if node.settings.suppress_startup_config:
-        return f"hostname {node.name}\n"
-    if node.startup_config_text is not None:
-        return node.startup_config_text
-    if node.startup_config is not None:
-        return node.startup_config.read_text()
-    return f"frr defaults traditional\nhostname {node.name}\n!\n"
-
-
 DRYRUN_LINE = re.compile(r"^line (\d+): (% [^\[:]*)(?:\[\d+\])?:?\s*(.*)$")
 
 
-def startup_config_problems(topo: LabTopology) -> list[Problem]:
-    """FRR's own syntax check of each router's startup-config (``vtysh --dryrun``), located
-    at the config file's lines: a config FRR would half-apply is bad input, not a lab."""
+def startup_config_problems(topo: LabTopology, version_note: str = "") -> list[Problem]:
+    """FRR's own syntax check of each router's config files (``frr.conf``, or each daemon's
+    own in split mode; ``vtysh --dryrun``), located at the file's lines: a config FRR would
+    half-apply is bad input, not a lab. ``version_note`` is added to each rejection (the
+    topology asks for another FRR than this machine's)."""
 
     def check(node: NodeSpec) -> list[Problem]:
-        text = startup_config(node)
-        where = str(node.startup_config) if node.startup_config else f"{topo.path} ({node.name})"
-        # read from stdin: no file is written anywhere for the check
-        proc = run([VTYSH, "--dryrun", "-f", "/dev/stdin"], input=text, check=False, timeout=30)
-        if proc.returncode == 0:
-            return []
+        conf = frr_files(node)
         found: list[Problem] = []
-        for line in (proc.stdout + proc.stderr).splitlines():
-            m = DRYRUN_LINE.match(line.strip())
-            if m:
-                msg = f"{m.group(2).strip()}: {m.group(3).strip()}".rstrip(": ")
-                found.append(Problem(f"node {node.name!r}: FRR rejects: {msg}", where,
-                                     int(m.group(1))))  # fmt: skip
-        return found or [Problem(f"node {node.name!r}: FRR rejects the startup-config", where)]
+        for name in conf.configs():
+            where = conf.origin.get(name) or f"{topo.path} ({node.name})"
+            # read from stdin: no file is written anywhere for the check
+            proc = run([VTYSH, "--dryrun", "-f", "/dev/stdin"], input=conf.files[name],
+                       check=False, timeout=30)  # fmt: skip
+            if proc.returncode == 0:
+                continue
+            before = len(found)
+            for line in (proc.stdout + proc.stderr).splitlines():
+                m = DRYRUN_LINE.match(line.strip())
+                if m:
+                    msg = f"{m.group(2).strip()}: {m.group(3).strip()}".rstrip(": ")
+                    found.append(Problem(f"node {node.name!r}: FRR rejects: {msg}{version_note}",
+                                         where, int(m.group(1))))  # fmt: skip
+            if len(found) == before:
+                found.append(Problem(f"node {node.name!r}: FRR rejects {name}{version_note}",
+                                     where))  # fmt: skip
+        return found
 
     routers = [n for n in topo.nodes.values() if n.is_frr]
     return [p for found in parallel(check, routers) for p in found]

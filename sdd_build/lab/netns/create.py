@@ -3,21 +3,21 @@ exec commands, sshd + socat and the inventory."""
 
 from __future__ import annotations
 
-import os
 import secrets
-import shlex
 
 from sdd_build.lab.health import wait_ssh
 from sdd_build.lab.inventory import HostEntry, write_inventory
+from sdd_build.lab.netns.execs import run_exec, start_cmd
 from sdd_build.lab.netns.frr import start_frr, wait_frr
+from sdd_build.lab.netns.node import start_holder
 from sdd_build.lab.netns.socat import ports_in_other_labs, start_socat
 from sdd_build.lab.netns.sshd import add_user, host_key, start_sshd, users_for
-from sdd_build.lab.procs import in_uts, parallel
-from sdd_build.lab.provider import LabInputError, Progress, run
+from sdd_build.lab.procs import parallel
+from sdd_build.lab.provider import Progress, run
 from sdd_build.lab.state import LabState, NodeRecord, Resource
-from sdd_build.lab.topology import LabTopology, NodeSpec
+from sdd_build.lab.topology import LabTopology
 
-__all__ = ["create", "run_exec"]
+__all__ = ["create"]
 
 
 def _record(topo: LabTopology, state: LabState) -> None:
@@ -30,12 +30,14 @@ def _record(topo: LabTopology, state: LabState) -> None:
         ns = topo.long_name(node.name)
         state.nodes[node.name] = NodeRecord(
             name=node.name,
-            role="router" if node.is_frr else "host",
+            role="router" if node.is_frr else "bridge" if node.is_bridge else "host",
             netns=ns,
             frr_instance=ns if node.is_frr else None,
             hostname=node.name,
         )
     state.resources.append(Resource(kind="workdir", name=str(topo.workdir)))
+    if topo.dummies:
+        state.resources.append(Resource(kind="netns", name=stub_netns(topo)))
     for rec in state.nodes.values():
         state.resources.append(Resource(kind="netns", name=rec.netns, node=rec.name))
         if rec.frr_instance:
@@ -46,6 +48,36 @@ def _record(topo: LabTopology, state: LabState) -> None:
         state.resources.append(Resource(kind="user", name=vty_user))
         state.resources.append(Resource(kind="user", name=shell_user))
     state.save()
+
+
+def stub_netns(topo: LabTopology) -> str:
+    """The lab's namespace for the far ends of emulated dummy links (no node can be named so:
+    node names start with a letter or digit)."""
+    return topo.long_name("_stubs")
+
+
+def _dummies(topo: LabTopology) -> tuple[list[str], list[str]]:
+    """``ip -b`` lines for the ``dummy`` links: a dummy interface, or, on a kernel without the
+    dummy driver (some containers), a veth whose peer is up in the lab's stub namespace: to the
+    node, an interface that is up with nothing behind it either way."""
+    if not topo.dummies:
+        return [], []
+    probe_ns = topo.long_name(topo.dummies[0].a.node)
+    probe = run(["ip", "-n", probe_ns, "link", "add", "sdd-probe", "type", "dummy"], check=False)
+    if probe.returncode == 0:
+        run(["ip", "-n", probe_ns, "link", "del", "sdd-probe"], check=False)
+    stubs = stub_netns(topo)
+    lines = [] if probe.returncode == 0 else [f"netns add {stubs}\n"]
+    ups: list[str] = []
+    for i, d in enumerate(topo.dummies):
+        node, mtu = topo.long_name(d.a.node), f" mtu {d.mtu}" if d.mtu else ""
+        if probe.returncode == 0:
+            lines.append(f"link add name {d.a.interface} netns {node}{mtu} type dummy\n")
+        else:
+            lines.append(f"link add name {d.a.interface} netns {node}{mtu} type veth "
+                         f"peer name s{i} netns {stubs}\n")  # fmt: skip
+            ups.append(f"link set s{i} up\n")
+    return lines, ups
 
 
 def _network(topo: LabTopology, state: LabState) -> None:
@@ -62,18 +94,30 @@ def _network(topo: LabTopology, state: LabState) -> None:
             side += f" address {ep.mac}" if ep.mac else ""
             sides.append(side)
         lines.append(f"link add name {sides[0]} type veth peer name {sides[1]}\n")
+    dummies, stub_ups = _dummies(topo)
+    lines += dummies
     if lines:
-        run(["ip", "-b", "-"], input="".join(lines), what="ip link add (veth links)")
+        run(["ip", "-b", "-"], input="".join(lines), what="ip link add (links)")
+    if stub_ups:
+        run(["ip", "-n", stub_netns(topo), "-b", "-"], input="".join(stub_ups), what="stub links")
     for rec in state.nodes.values():
         up = ["lo", *topo.interfaces(rec.name)]
         ups = "".join(f"link set {i} up\n" for i in up)
+        if rec.role == "bridge":
+            # a broadcast segment: one Linux bridge inside the bridge node's own namespace
+            # (never on the host), named like the node, every link ending here a port of it
+            br = rec.name
+            ups = (f"link add name {br} type bridge stp_state 0 mcast_snooping 0\n"
+                   + "".join(f"link set {i} master {br}\n" for i in up[1:])
+                   + ups + f"link set {br} up\n")  # fmt: skip
         run(["ip", "-n", rec.netns, "-b", "-"], input=ups, what=f"{rec.name}: link up")
         if rec.role == "router":
             run(["ip", "netns", "exec", rec.netns, "sysctl", "-q", "-w",
                  "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"])  # fmt: skip
 
 
-def create(topo: LabTopology, state: LabState, progress: Progress) -> None:
+def create(topo: LabTopology, state: LabState, progress: Progress) -> list[str]:
+    """Build the lab; returns notes for the user (exec commands that failed, ...)."""
     routers = [n for n in topo.nodes.values() if n.is_frr]
     hosts = [n for n in topo.nodes.values() if n.is_host]
     _record(topo, state)
@@ -84,6 +128,8 @@ def create(topo: LabTopology, state: LabState, progress: Progress) -> None:
 
     progress(f"creating {len(topo.nodes)} namespaces and {len(topo.links)} links")
     _network(topo, state)
+    nodes = [n for n in topo.nodes.values() if not n.is_bridge]  # a bridge runs nothing
+    parallel(lambda n: start_holder(topo, state, n), nodes)
 
     passwords: dict[str, str] = {}
     if routers:
@@ -93,14 +139,17 @@ def create(topo: LabTopology, state: LabState, progress: Progress) -> None:
             add_user(user, topo.name, passwords[user])
         host_key(workdir)
         progress(f"starting FRR in {len(routers)} routers")
-    parallel(lambda n: start_frr(topo, n), routers)
+    parallel(lambda n: start_frr(topo, state.nodes[n.name], n), routers)
 
+    notes: list[str] = []
+    for node in hosts:
+        start_cmd(topo, state, node)
     for node in [*hosts, *routers]:
-        run_exec(topo, node)
+        notes += run_exec(topo, state.nodes[node.name], node, progress)
 
     if not routers:
         write_inventory(workdir / "inventory", topo, [])  # hosts only: an empty inventory
-        return
+        return notes
     progress("starting sshd + socat per router")
     taken: set[int] = ports_in_other_labs(topo.name)
     # sshd start-up is mostly waiting for its fork and pidfile: overlap them
@@ -122,25 +171,11 @@ def create(topo: LabTopology, state: LabState, progress: Progress) -> None:
     ]
     write_inventory(workdir / "inventory", topo, entries)
     progress("waiting for FRR and SSH on every router")
-    parallel(lambda n: wait_frr(topo, n), routers)
+    parallel(lambda n: wait_frr(topo, state.nodes[n.name], n), routers)
     wait_ssh(
         {n.name: (state.nodes[n.name].port or 0) for n in routers},
         vty_user,
         passwords[vty_user],
         timeout=30.0,
     )
-
-
-def run_exec(topo: LabTopology, node: NodeSpec) -> None:
-    ns = topo.long_name(node.name)
-    env = dict(os.environ, **node.env)
-    for cmd in node.exec:
-        try:
-            argv = shlex.split(cmd)
-        except ValueError as exc:
-            raise LabInputError(f"node {node.name!r}: exec {cmd!r}: {exc}",
-                                file=str(topo.path), line=node.line) from None  # fmt: skip
-        if not argv:
-            continue
-        run(["ip", "netns", "exec", ns, *in_uts(node.name, argv)], env=env, timeout=30,
-            what=f"{node.name}: exec {cmd!r}")  # fmt: skip
+    return notes

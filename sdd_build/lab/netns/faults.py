@@ -56,6 +56,6 @@ def apply(topo: LabTopology, state: LabState, imp: Impairment) -> str:
     if imp.daemon is not None and imp.daemon_action is not None:
         if rec.role != "router":
             raise LabInputError(f"{imp.node} is a host: it runs no FRR")
-        daemon_action(topo, topo.nodes[imp.node], imp.daemon, imp.daemon_action)
+        daemon_action(topo, rec, topo.nodes[imp.node], imp.daemon, imp.daemon_action)
         done.append(f"{imp.node} {imp.daemon} {imp.daemon_action}")
     return "; ".join(done)

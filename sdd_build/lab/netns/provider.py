@@ -18,6 +18,7 @@ from sdd_build.lab.netns.checks import (
 from sdd_build.lab.netns.create import create
 from sdd_build.lab.netns.faults import apply
 from sdd_build.lab.netns.teardown import teardown
+from sdd_build.lab.netns.version import installed_frr, rejection_note, version_warnings
 from sdd_build.lab.procs import FRR_ETC, netns_list, parallel
 from sdd_build.lab.provider import (
     LabInputError,
@@ -58,7 +59,11 @@ class NetnsProvider:
                 if wait:
                     wait_converged(topo, state, timeout=timeout, progress=progress)
                 return UpResult(already_up=True, provider=self.name)
-            bad_configs = startup_config_problems(topo)
+            installed = installed_frr()
+            warnings = version_warnings(topo, installed)
+            for warning in warnings:
+                progress(f"warning: {warning}")
+            bad_configs = startup_config_problems(topo, rejection_note(topo, installed))
             if bad_configs:
                 raise LabInputError.from_problems(bad_configs)
             if state is not None:
@@ -72,7 +77,7 @@ class NetnsProvider:
                 workdir=str(topo.workdir),
             )
             try:
-                create(topo, state, progress)
+                notes = create(topo, state, progress)
             except BaseException:
                 # Never leave a half-built lab behind a failed `up`: undo what the state lists.
                 with contextlib.suppress(Exception):
@@ -82,7 +87,8 @@ class NetnsProvider:
             state.phase = "up"
             state.save()
         progress(f"lab {topo.name!r} ready in {ready:.1f}s")
-        result = UpResult(already_up=False, provider=self.name, ready_s=ready)
+        result = UpResult(already_up=False, provider=self.name, ready_s=ready, notes=notes)
+        result.warnings += warnings
         # accepted but meaningless without containers: said out loud, never skipped silently
         for node in topo.nodes.values():
             if node.mgmt_ipv4:

@@ -12,8 +12,9 @@ from sdd_build.lab.procs import (
     SSHD,
     STATE_LOCK,
     VTYSH,
-    in_uts,
+    enter,
     kill_pids,
+    node_path,
     pid_alive,
     proc_start_time,
     read_pid,
@@ -91,19 +92,23 @@ def host_key(workdir: Path) -> None:
 
 
 def start_sshd(topo: LabTopology, state: LabState, node: NodeSpec, vty: str, shell: str) -> None:
+    """sshd inside the node (its files in the node's private /run/sdd, its log in the node's
+    /var/log): a login sees the node's /etc/frr, /tmp, ... and FRR."""
     inst = topo.long_name(node.name)
-    nodedir = topo.workdir / node.name
-    nodedir.mkdir(exist_ok=True)
-    pidfile = nodedir / "sshd.pid"
+    rec = state.nodes[node.name]
+    sdd = node_path(rec, "/run/sdd")
     with contextlib.suppress(FileNotFoundError):
-        pidfile.unlink()
-    cfg = nodedir / "sshd_config"
+        (sdd / "sshd.pid").unlink()
+    key = sdd / "ssh_host_ed25519_key"
+    key.write_bytes((topo.workdir / "ssh_host_ed25519_key").read_bytes())
+    os.chmod(key, 0o600)
+    cfg = sdd / "sshd_config"
     cfg.write_text(
         "\n".join([
             f"# sdd-build lab {topo.name}, node {node.name}",
             "ListenAddress 127.0.0.1:22",
-            f"HostKey {topo.workdir / 'ssh_host_ed25519_key'}",
-            f"PidFile {pidfile}",
+            "HostKey /run/sdd/ssh_host_ed25519_key",
+            "PidFile /run/sdd/sshd.pid",
             "UsePAM no",
             "PasswordAuthentication yes",
             "KbdInteractiveAuthentication no",
@@ -125,18 +130,16 @@ def start_sshd(topo: LabTopology, state: LabState, node: NodeSpec, vty: str, she
         ])
     )  # fmt: skip
     os.chmod(cfg, 0o600)
-    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation dir
     with STATE_LOCK:  # threads share the state file
         res = state.add(Resource(kind="process", name=f"sshd:{node.name}", node=node.name))
-    log = topo.workdir / "logs" / f"{node.name}.sshd.log"
     # sshd daemonizes itself and writes its pidfile: nothing of it stays our child.
-    run(["ip", "netns", "exec", inst,
-         *in_uts(node.name, [SSHD, "-f", str(cfg), "-E", str(log)])],
+    run(enter(rec, [SSHD, "-f", "/run/sdd/sshd_config", "-E", "/var/log/sshd.log"]),
         timeout=15, what=f"{node.name}: sshd")  # fmt: skip
     deadline = time.monotonic() + 10
-    while (pid := read_pid(pidfile)) is None:
+    while (pid := read_pid(sdd / "sshd.pid")) is None:
         if time.monotonic() > deadline:
-            raise LabRuntimeError(f"{node.name}: sshd did not start (see {log})")
+            raise LabRuntimeError(f"{node.name}: sshd did not start (its log: /var/log/sshd.log "
+                                  "inside the node)")  # fmt: skip
         time.sleep(0.02)
     res.pid, res.start_time = pid, proc_start_time(pid)
     with STATE_LOCK:

@@ -28,27 +28,24 @@ __all__ = ["teardown"]
 
 
 def _lab_pids(state: LabState, existing: set[str]) -> list[int]:
+    """Every process of the lab: socat forwarders (root namespace), node holders, FRR, sshd,
+    cmd and exec leftovers (all in the lab's network namespaces); watchfrr first, as it would
+    restart the daemons being stopped."""
     res = state.resources
     markers = {r.argv_marker for r in res if r.kind == "socat" and r.argv_marker}
     pids = [r.pid for r in res if r.kind == "socat" and r.pid and pid_alive(r.pid, r.start_time)]
     pids += socat_pids(markers)
-    netns = [r.name for r in res if r.kind == "netns"]
-    instances = [r.name for r in res if r.kind == "frr_instance"]
-    # watchfrr first: it would restart the daemons we are about to stop
-    for inst in instances:
-        wpid = read_pid(FRR_RUN / inst / "watchfrr.pid")
-        if wpid and any(inst in a for a in proc_cmdline(wpid)):
-            pids.insert(0, wpid)
-    for ns in netns:
+    for ns in (r.name for r in res if r.kind == "netns"):
         if ns in existing:
             pids += netns_pids(ns)
-    for inst in instances:
+    # labs brought up before nodes had their own mount namespace kept FRR's files on the host
+    for inst in (r.name for r in res if r.kind == "frr_instance"):
         for pidfile in (FRR_RUN / inst).glob("*.pid") if (FRR_RUN / inst).is_dir() else []:
             pid = read_pid(pidfile)
             if pid and inst in " ".join(proc_cmdline(pid)):
                 pids.append(pid)
     pids += [r.pid for r in res if r.kind == "process" and r.pid and pid_alive(r.pid, r.start_time)]
-    return pids
+    return sorted(dict.fromkeys(pids), key=lambda p: "watchfrr" not in " ".join(proc_cmdline(p)))
 
 
 def teardown(state: LabState, progress: Progress) -> None:

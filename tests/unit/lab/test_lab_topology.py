@@ -219,8 +219,11 @@ def test_reserved_and_long_interface_names(write_topo: WriteTopo) -> None:
     ("node", "expected"),
     [
         ("r3: {kind: ceos, image: ceos:4.30}", "kind 'ceos' needs containerlab"),
-        ("r3: {kind: linux, image: frr, cmd: /bin/true}", "cmd needs containerlab"),
-        ("r3: {kind: linux, image: alpine, binds: ['b.txt:/data']}", "bind to /data needs"),
+        ("r3: {kind: linux, image: frr, cmd: /bin/true}", "cmd on an FRR node (it runs FRR) needs"),
+        (
+            "r3: {kind: linux, image: alpine, binds: ['b.txt:/data']}",
+            "bind to /data: a node has no",
+        ),
     ],
 )
 def test_unsupported_features_are_located(write_topo: WriteTopo, node: str, expected: str) -> None:

@@ -19,10 +19,12 @@ ALLOWED: dict[str, str] = {
     "to the private 0700 state directory outside the repository, files 0600",
     "sdd_build/gates/keys.py": "the signing private key the user asked for (mode 0600, the "
     "path the user gave); its public half is printed through the sink",
-    "sdd_build/lab/netns/frr.py": "the lab runtime: a router's FRR config and daemons files "
-    "in its own FRR directory, never the repository",
-    "sdd_build/lab/netns/sshd.py": "the lab runtime: a router's sshd_config in the lab's "
-    "working directory (clab-<lab>/, git-ignored), never the repository's files",
+    "sdd_build/lab/netns/frr.py": "the lab runtime: a router's FRR files in the node's private /etc/frr (a tmpfs of "
+    "its own mount namespace), and FRR's start-up output in clab-<lab>/logs",
+    "sdd_build/lab/netns/sshd.py": "the lab runtime: a router's sshd_config and host key in "
+    "the node's private /run (a tmpfs of its own mount namespace), never the repository",
+    "sdd_build/lab/netns/execs.py": "the log of a node's exec commands in the lab's working "
+    "directory (clab-<lab>/logs, git-ignored)",
     "sdd_build/lab/state.py": "lab state (0600) under /var/lib/sdd-build/labs",
     "sdd_build/lab/inventory.py": "the lab's generated credentials (0600) under "
     "/var/lib/sdd-build/labs: the connection data a lab build reads; never the repository",
