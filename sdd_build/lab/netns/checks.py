@@ -52,7 +52,9 @@ def check_system() -> None:
         for p in (str(FRR_LIB / "watchfrr"), str(FRR_LIB / "frrinit.sh"), VTYSH, SSHD)
         if not Path(p).exists()
     ]
-    missing += [b for b in ("ip", "socat", "tc", "useradd", "unshare") if shutil.which(b) is None]
+    missing += [
+        b for b in ("ip", "socat", "tc", "useradd", "unshare", "nsenter") if shutil.which(b) is None
+    ]
     if missing:
         raise LabRuntimeError(
             f"missing on this machine: {', '.join(missing)}",
