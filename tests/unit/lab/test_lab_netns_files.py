@@ -171,3 +171,29 @@ def test_version_warning_names_both(write_topo: WriteTopo) -> None:
     assert "8.4.4" in rejection_note(topo, "8.4.4")
     assert version_warnings(topo, "10.5.0") != []  # r3 then differs
     assert rejection_note(load_topology(path), None) == ""
+
+
+def test_node_mounts_bind_sources_before_hiding_them(write_topo: WriteTopo) -> None:
+    """A bind's source may live under the host's /tmp (a test's copy of the topology): it is
+    bound under the node's new /run first, then moved to its target after the node's own /tmp
+    covers the host's; ``:ro`` is honoured; FRR's pathspace resolves to the node's /etc/frr."""
+    from sdd_build.lab.netns.node import _setup_script
+
+    path = write_topo(
+        """
+        name: t
+        topology:
+          nodes:
+            r1: {kind: linux, image: frr, binds: ["s.sh:/tmp/s.sh:ro"]}
+        """,
+        files={"s.sh": "echo hi\n"},
+    )
+    node = load_topology(path).nodes["r1"]
+    lines = _setup_script(node, "clab-t-r1").splitlines()
+    bind = next(i for i, ln in enumerate(lines) if ln.startswith("mount --bind"))
+    tmpfs = lines.index("mount -t tmpfs -o mode=1777,size=64m sdd-node /tmp")
+    move = lines.index("mount --move /run/sdd/binds/0 /tmp/s.sh")
+    assert lines.index("mount -t tmpfs -o mode=755,size=64m sdd-node /run") < bind < tmpfs < move
+    assert lines[move + 1] == "mount -o remount,bind,ro /tmp/s.sh"
+    assert "ln -s . /etc/frr/clab-t-r1" in lines
+    assert "hostname r1" in lines
