@@ -22,7 +22,9 @@ else escapes the CLI as a traceback.
     │   └── LabInputError         the topology or the request is wrong
     ├── StateError                the private state directory (backups): unusable or unsafe
     ├── RecordError               exit 1: the journal or record could not be written (disk full)
+    ├── ExecutorError             the distributed executor cannot start (scheduler, workers)
     ├── DeviceError(host=...)     exit 1: a device refused, timed out or was unreachable
+    │   └── WorkerLostError       the executor lost the worker holding the host (worker_lost)
     ├── AuditError                an audit entry cannot be written as asked
     ├── PolicyError               approvers.yaml or an approval request is malformed
     ├── KeyFileError              a key file or public key is unusable
@@ -61,6 +63,7 @@ __all__ = [
     "CheckMismatch",
     "DesignError",
     "DeviceError",
+    "ExecutorError",
     "FakeRefused",
     "FilterError",
     "GateError",
@@ -85,6 +88,7 @@ __all__ = [
     "SecretInBoundDataError",
     "SessionDropped",
     "StateError",
+    "WorkerLostError",
     "YamlLoadError",
 ]
 
@@ -245,13 +249,28 @@ class RecordError(SddBuildError):
 
 
 class DeviceError(SddBuildError):
-    """A device operation failed (refused, timed out, unreachable)."""
+    """A device operation failed (refused, timed out, unreachable). ``deviation``: the
+    deviation class it records, when it is not the one the failing step records by default."""
 
     exit_code = EXIT_DEVIATIONS
+    deviation: str | None = None
 
     def __init__(self, message: str, *, host: str, **kwargs: object) -> None:
         self.host = host
         super().__init__(f"{host}: {message}", **kwargs)  # type: ignore[arg-type]
+
+
+class WorkerLostError(DeviceError):
+    """The distributed executor lost the worker holding the host's session (the process died,
+    or it stopped answering): recorded as ``worker_lost``, never retried blindly."""
+
+    deviation = "worker_lost"
+
+
+class ExecutorError(SddBuildError):
+    """The distributed executor cannot start: no scheduler at the address, no worker offers a
+    shard's resource, or an executor this installation does not provide (exit 2, before any
+    device contact)."""
 
 
 class AuditError(SddBuildError):

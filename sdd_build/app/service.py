@@ -49,6 +49,9 @@ def build_service(
     wait_lock_s: float = 0.0,
     agent: dict[str, Any] | None = None,
     root: Path | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    shard_by: str = "site",
 ) -> tuple[AsBuilt, Path]:
     from sdd_build.audit import AuditLog
     from sdd_build.gates import check_gate2, check_targets
@@ -94,6 +97,9 @@ def build_service(
         waivers=_waivers(ws, audit, emit),
         wait_lock_s=wait_lock_s,
         agent=agent,
+        executor=executor,
+        scheduler=scheduler,
+        shard_by=shard_by,
     )
     try:
         asbuilt, path = run_build(report, opts)

@@ -187,6 +187,26 @@ def _lab_hint(console: Console, unreachable: set[str]) -> None:
 @json_option("JSON events on stdout, one a line.")
 @click.option("--recover", "recover_id", default=None, help="Close an unfinished build.")
 @click.option("--accept", is_flag=True, help="With --recover: record the state as it is.")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask", "ray"]),
+    default="local",
+    show_default=True,
+    help="Where device sessions live: this process, or shard actors on Dask workers.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDR",
+    help="With --executor dask: the scheduler (tcp://HOST:8786); none: a local cluster.",
+)
+@click.option(
+    "--shard-by",
+    default="site",
+    show_default=True,
+    metavar="KEY",
+    help="With --executor dask: the inventory data key naming a host's site.",
+)
 @wait_lock_option
 @root_option
 def build_cmd(
@@ -198,6 +218,9 @@ def build_cmd(
     as_json: bool,
     recover_id: str | None,
     accept: bool,
+    executor: str,
+    scheduler: str | None,
+    shard_by: str,
     wait_lock: float,
     root: Path | None,
 ) -> None:
@@ -217,6 +240,9 @@ def build_cmd(
             accept=accept,
             wait_lock_s=wait_lock,
             root=root,
+            executor=executor,
+            scheduler=scheduler,
+            shard_by=shard_by,
         )
     except SddBuildError as exc:
         if as_json:

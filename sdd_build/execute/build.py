@@ -12,6 +12,7 @@ Nothing here adapts silently: every surprise becomes a ``Deviation`` with eviden
 
 from __future__ import annotations
 
+import contextlib
 import secrets as pysecrets
 import shutil
 import threading
@@ -40,6 +41,7 @@ from sdd_build.execute.device import (
     preload_drivers,
 )
 from sdd_build.execute.evidence import EvidenceStore
+from sdd_build.execute.executors import ExecutorSpec, open_executor
 from sdd_build.execute.identity import RecordedIdentities
 from sdd_build.execute.journal import Journal, build_lock, find_unfinished, utcnow
 from sdd_build.execute.ledger import NO_DEVICES, HeldDevices
@@ -86,6 +88,9 @@ class RunOptions:
     waivers: list[Any] = field(default_factory=list)  # active gates.waivers.Waiver
     wait_lock_s: float = 0.0  # how long to wait for hosts locked by another build
     agent: dict[str, Any] | None = None  # the agent (sdd-build mcp) that runs it, if any
+    executor: str = "local"  # where device sessions live (execute.executors.EXECUTORS)
+    scheduler: str | None = None  # the Dask scheduler address (executor "dask")
+    shard_by: str = "site"  # the inventory data key that names a host's site (dask shards)
 
 
 @dataclass
@@ -129,6 +134,8 @@ class _Build:
         self.summaries: dict[str, dict[str, Any]] = {}
         self.steps = {h: {s.component: s for s in plan.hosts.get(h, [])} for h in ws.hosts}
         self.identities = RecordedIdentities.load(ws.design.directory)
+        # where the session lives: this process, or a shard actor (execute/executors)
+        self.open_session: Callable[[Task, float], DeviceSession] = open_session
 
     # ----- recording ---------------------------------------------------------------------
 
@@ -203,13 +210,13 @@ class _Build:
     def connect(self, task: Task) -> Result:
         st = self.hosts[task.host.name]
         try:
-            st.session = open_session(task, self.model.build.timeout_s)
+            st.session = self.open_session(task, self.model.build.timeout_s)
             running = st.session.backup()  # complete, or refused: then nothing is changed
             refused = self.identities.verify(task.host, st.session.driver, running)
         except Exception as exc:
-            st.stopped = "unreachable"
+            st.stopped = cls = deviation_class(exc, "unreachable")
             reason = _oneline(exc)
-            self.deviate("unreachable", None, st.name, f"cannot reach or read the device: {reason}")
+            self.deviate(cls, None, st.name, f"cannot reach or read the device: {reason}")
             self.journal.write("host_unreachable", host=st.name, reason=reason)
             return Result(host=task.host, failed=True, result=reason)
         if refused is not None:  # another host's device: no backup of it, nothing pushed to it
@@ -278,7 +285,7 @@ class _Build:
                         ),
                     )
             except SddBuildError as exc:
-                self._fail(cid, st, "apply_failed", str(exc), started)
+                self._fail(cid, st, deviation_class(exc, "apply_failed"), str(exc), started)
             except Exception as exc:  # a device or transport error mid-component
                 self._fail(cid, st, "apply_failed", _oneline(exc), started)
         return Result(host=task.host, result="layer done")
@@ -598,18 +605,30 @@ class _Build:
         st.intended.clear()
         st.touched = False
 
+    def _read_back(self, st: _HostState) -> str:
+        """The closing read; when the worker holding the session was lost, recorded, then
+        read once more through the executor's new holder (a read changes nothing)."""
+        assert st.session is not None
+        try:
+            return st.session.read()
+        except SddBuildError as exc:
+            if deviation_class(exc, "") != "worker_lost":
+                raise
+            self.deviate("worker_lost", None, st.name, f"{exc}; read back from another worker")
+            return st.session.read()
+
     def finish_host(self, task: Task) -> Result:
         st = self.hosts[task.host.name]
         if st.session is None or st.backup is None:
             return Result(host=task.host, result="skipped")
         try:
-            post = st.session.read()  # complete: reconciling a partial read would lie
+            post = self._read_back(st)  # complete: reconciling a partial read would lie
         except Exception as exc:
             if not st.stopped:
                 if st.state != "unchanged":
                     st.state = "changed"
                 self.deviate(
-                    "unreachable",
+                    deviation_class(exc, "unreachable"),
                     None,
                     st.name,
                     f"cannot read the device back after the build: {_oneline(exc)}",
@@ -705,6 +724,13 @@ def evaluate_outputs(
     return results, evidence
 
 
+def deviation_class(exc: BaseException, default: str) -> str:
+    """The deviation class a failure records: its own (``WorkerLostError``: ``worker_lost``)
+    where it names one, else the step's ``default``."""
+    own = getattr(exc, "deviation", None)
+    return own if isinstance(own, str) else default
+
+
 def _oneline(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"[:2000]
@@ -789,12 +815,17 @@ def run_build(report: ValidationReport, opts: RunOptions) -> tuple[AsBuilt, Path
             wait_s=opts.wait_lock_s,
             on_wait=lambda message: opts.emit("warning", message=message),
         ) as devices,
+        contextlib.ExitStack() as stack,
     ):
         # Under the lock: a journal without an end is a crashed build, not a running one.
         refuse_if_unfinished(ws)
         prepare_build(ws.design.repo.root, build_id)  # unusable state dir: refused, no contact
+        # before the journal: an executor that cannot start leaves no unfinished build
+        executor = stack.enter_context(open_executor(_executor_spec(ws, opts)))
         b = _start(ws, plan, opts, bdir)
         b.devices = devices
+        b.open_session = executor.open_session
+        executor.attach(b.journal.write, opts.emit)
         opts.emit(
             "build_started", build_id=build_id, hosts=ws.hosts, layers=plan.layers, check=opts.check
         )
@@ -861,6 +892,19 @@ def run_build(report: ValidationReport, opts: RunOptions) -> tuple[AsBuilt, Path
         path=str(bdir),
     )
     return asbuilt, bdir
+
+
+def _executor_spec(ws: Workspace, opts: RunOptions) -> ExecutorSpec:
+    model = ws.design.model
+    return ExecutorSpec(
+        name=opts.executor,
+        scheduler=opts.scheduler,
+        shard_by=opts.shard_by,
+        inventory=ws.inventory,
+        hosts=tuple(ws.hosts),
+        timeout_s=model.build.timeout_s,
+        workers=opts.workers or model.build.workers,
+    )
 
 
 def _start(ws: Workspace, plan: BuildPlan, opts: RunOptions, bdir: Path) -> _Build:
