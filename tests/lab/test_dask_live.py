@@ -113,6 +113,7 @@ def dask_repo(
     handle = lab.up(topo, wait=False, timeout=60)
     try:
         base = {n: running(handle, n) for n in NODES}
+        _approve(root)
         cluster = DaskCluster(2)
         yield root, handle, cluster, base
     finally:
@@ -177,8 +178,6 @@ def test_record_equals_the_local_executors(
     dask_repo: tuple[Path, LabHandle, DaskCluster, dict[str, str]],
 ) -> None:
     root, handle, cluster, base = dask_repo
-    _approve(root)
-    _reset(root, handle, base)
     local = sdd(root, *_build_cmd("--executor", "local", "--json")[3:])
     assert local.returncode == 0, local.stderr
     first = _builds(root)[-1].parent.name
@@ -202,12 +201,6 @@ def test_a_worker_killed_mid_build_is_recorded_and_its_hosts_are_restored(
     dask_repo: tuple[Path, LabHandle, DaskCluster, dict[str, str]],
 ) -> None:
     root, handle, cluster, base = dask_repo
-    design = root / DESIGN
-    # the check that waits for adjacencies fails faster once a neighbour is rolled back
-    design.write_text(
-        design.read_text().replace("timeout_s: 30, interval_s: 1", "timeout_s: 6, interval_s: 1")
-    )
-    _approve(root)
     _reset(root, handle, base)
     before = set(_builds(root))
     proc = subprocess.Popen(
