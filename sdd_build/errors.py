@@ -40,7 +40,9 @@ the stage's error above (the arrow), or stands in for a library's own exception:
     Exception
     ├── InjectionError            a value would inject a command, inside a template -> RenderError
     ├── RenderLimit               a render broke a bound (time, size, number) -> RenderError
-    └── FakeRefused               the fake device (sdd_build.testing) refused candidate lines
+    ├── FakeRefused               the fake device (sdd_build.testing) refused candidate lines
+    └── RemoteError               a worker's non-sdd-build exception, raised again on the
+                                  coordinator under its own name (dask executor)
     TimeoutError
     └── ParseTimeout              one parse's regular expressions used up its time -> ParseError
     ConnectionError
@@ -82,6 +84,7 @@ __all__ = [
     "PolicyError",
     "Problem",
     "RecordError",
+    "RemoteError",
     "RenderError",
     "RenderLimit",
     "SddBuildError",
@@ -340,3 +343,9 @@ class SessionDropped(ConnectionError):
 
 class FakeRefused(Exception):
     """The fake device refused candidate lines (like ``napalm_frr.MergeRejected``)."""
+
+
+class RemoteError(Exception):
+    """Base of the stand-ins for a worker-side exception that is not an sdd-build error: the
+    coordinator raises a subclass of the same name with the same words, so the record reads
+    as the local executor's would (``execute.executors.remote.raise_remote``)."""

@@ -14,7 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from sdd_build.errors import DeviceError, ExecutorError, SddBuildError, WorkerLostError
+from sdd_build.errors import (
+    DeviceError,
+    ExecutorError,
+    RemoteError,
+    SddBuildError,
+    WorkerLostError,
+)
 from sdd_build.execute.device import (
     ApplyOutcome,
     CheckOutcome,
@@ -25,7 +31,7 @@ from sdd_build.execute.device import (
     Validation,
 )
 
-__all__ = ["REMOTE_OPS", "Link", "RemoteError", "RemoteSession", "raise_remote"]
+__all__ = ["REMOTE_OPS", "Link", "RemoteSession", "raise_remote"]
 
 #: every operation a shard actor performs for the coordinator (nothing else is callable)
 REMOTE_OPS = frozenset(
@@ -64,10 +70,6 @@ class Link(Protocol):
     def call(
         self, host: str, op: str, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> tuple[Any, float]: ...
-
-
-class RemoteError(Exception):
-    """Base of the stand-ins for worker-side exceptions that are not sdd-build errors."""
 
 
 _STAND_INS: dict[str, type[RemoteError]] = {}
