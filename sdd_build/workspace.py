@@ -51,7 +51,8 @@ class Workspace:
 
     def host_components(self, host: str) -> list[str]:
         """The components that act on ``host``, in build order (leaf-first)."""
-        return [c for c in self.graph.order if host in self._host_sets[c]]
+        sets = self._host_sets
+        return [c for c in self.graph.order if host in sets[c]]
 
     @property
     def _host_sets(self) -> dict[str, frozenset[str]]:
@@ -229,9 +230,10 @@ def _component_hosts(
     allowed = set(design_hosts)
     result: dict[str, list[str]] = {}
     by_id = {c.id: c for c in loaded.model.components}
+    index_of = {c.id: i for i, c in enumerate(loaded.model.components)}  # not list.index: O(n)
     for cid in graph.order:
         comp = by_id[cid]
-        index = loaded.model.components.index(comp)
+        index = index_of[cid]
         if isinstance(comp, Parser):
             result[cid] = []
         elif isinstance(comp, Workflow):

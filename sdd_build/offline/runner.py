@@ -131,9 +131,10 @@ def run_offline(ws: Workspace) -> tuple[list[OfflineResult], list[Problem]]:
     problems: list[Problem] = []
     model = ws.design.model
     by_id = {c.id: c for c in model.components}
+    index_of = {c.id: i for i, c in enumerate(model.components)}  # not list.index: O(n) __eq__
     for cid in ws.graph.order:
         comp = by_id[cid]
-        index = model.components.index(comp)
+        index = index_of[cid]
         if isinstance(comp, ConfigTemplate | CommandTemplate):
             for t, test in enumerate(comp.tests):
                 where = ("components", index, "tests", t)

@@ -7,18 +7,21 @@ together.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sdd_build.design.models import CommandTemplate, ConfigTemplate
 from sdd_build.errors import Problem, RenderError, SddBuildError
-from sdd_build.workspace import Workspace, render_context
+from sdd_build.plan.forked import two_halves
+from sdd_build.workspace import Workspace
 
 __all__ = ["BuildPlan", "HostStep", "build_plan"]
 
 
-@dataclass(frozen=True)
-class HostStep:
+class HostStep(NamedTuple):
+    """One component on one host (a named tuple: a million of them are built in a plan)."""
+
     component: str
     kind: str
     layer: int
@@ -57,9 +60,9 @@ class _Collector:
         self.first: dict[str, Problem] = {}
         self.extra: dict[str, list[str]] = {}
 
-    def add(self, component: str, host: str, exc: SddBuildError) -> None:
+    def add(self, component: str, host: str, problem: Problem) -> None:
         if component not in self.first:
-            self.first[component] = exc.problems[0]
+            self.first[component] = problem
             self.extra[component] = []
         else:
             self.extra[component].append(host)
@@ -82,24 +85,15 @@ class _Collector:
 
 
 def build_plan(ws: Workspace) -> BuildPlan:
-    """Render every component for every one of its hosts. Raises ``RenderError`` (all problems)."""
+    """Render every component for every one of its hosts. Raises ``RenderError`` (all problems).
+
+    Hosts are rendered on two cores when that is safe and worth it (``plan.forked``); the
+    result, problems included, is the same in the same order as on one.
+    """
     model = ws.design.model
     by_id = {c.id: c for c in model.components}
     plan = BuildPlan(design_id=model.design, design_version=model.version, layers=ws.graph.layers)
     collector = _Collector()
-    host_ctx = {h: ws.inventory.view(h).context() for h in ws.hosts}
-    comp_vars: dict[str, dict[str, Any]] = {
-        c.id: c.vars for c in model.components if isinstance(c, ConfigTemplate | CommandTemplate)
-    }
-    command_lines: dict[str, list[int | None]] = {}
-    for cid in ws.graph.order:
-        comp = by_id[cid]
-        if isinstance(comp, CommandTemplate):
-            index = model.components.index(comp)
-            command_lines[cid] = [
-                ws.design.yaml.locate(("components", index, "commands", i))[0]
-                for i in range(len(comp.commands))
-            ]
     # Compile each template once, up front: a syntax error is one problem, not one per host.
     broken: set[str] = set()
     for cid in ws.graph.order:
@@ -108,41 +102,106 @@ def build_plan(ws: Workspace) -> BuildPlan:
             try:
                 ws.templates.check(comp.template)
             except SddBuildError as exc:
-                collector.add(cid, "", exc)
+                collector.add(cid, "", exc.problems[0])
                 broken.add(cid)
-
-    for host in ws.hosts:
-        steps: list[HostStep] = []
-        ctx_host = host_ctx[host]
-        for cid in ws.host_components(host):
-            comp = by_id[cid]
-            layer = ws.graph.layer_of[cid]
-            if cid in broken:
-                continue
-            try:
-                if isinstance(comp, ConfigTemplate):
-                    ctx = render_context(ws, host, comp_vars[cid], ctx_host)
-                    text = ws.templates.render(comp.template, ctx, host=host)
-                    steps.append(HostStep(cid, comp.kind, layer, config=text))
-                elif isinstance(comp, CommandTemplate):
-                    ctx = render_context(ws, host, comp_vars[cid], ctx_host)
-                    cmds = tuple(
-                        ws.templates.render_string(
-                            cmd,
-                            ctx,
-                            host=host,
-                            origin=ws.design.display,
-                            origin_line=command_lines[cid][i],
-                        ).strip()
-                        for i, cmd in enumerate(comp.commands)
-                    )
-                    steps.append(HostStep(cid, comp.kind, layer, commands=cmds))
-                else:
-                    steps.append(HostStep(cid, comp.kind, layer))
-            except SddBuildError as exc:
-                collector.add(cid, host, exc)
+    renderer = _HostRenderer(ws, broken)
+    work = sum(len(ws.component_hosts.get(c, ())) for c in ws.graph.order)
+    if work >= _FORK_AT:
+        rendered = two_halves(renderer.hosts, ws.hosts)
+    else:
+        rendered = renderer.hosts(ws.hosts)
+    for host, steps, failures in rendered:
+        for cid, problem in failures:
+            collector.add(cid, host, problem)
         plan.hosts[host] = steps
     problems = collector.problems()
     if problems:
         raise RenderError.from_problems(problems)
     return plan
+
+
+#: below this many (component, host) pairs a fork costs more than it saves
+_FORK_AT = 20_000
+
+
+class _HostRenderer:
+    """Renders the steps of hosts; pure, picklable results (see ``plan.forked``)."""
+
+    def __init__(self, ws: Workspace, broken: set[str]) -> None:
+        model = ws.design.model
+        self.ws = ws
+        # per component, what every one of its renders shares, built once (templates run in
+        # the immutable sandbox): (kind code, kind, template or commands, layer, design, vars)
+        design = {"id": model.design, "version": model.version}
+        self.jobs: dict[str, tuple[int, str, Any, int, Any, Any]] = {}
+        self.command_lines: dict[str, list[int | None]] = {}
+        # what flat templates read from each component's vars and from design (see
+        # TemplateLibrary.render): those objects are the same for every host
+        self.known: dict[str, dict[int, str]] = {c.id: {} for c in model.components}
+        self.design_known: dict[int, str] = {}
+        for index, comp in enumerate(model.components):
+            if comp.id in broken:
+                continue
+            layer = ws.graph.layer_of.get(comp.id, 0)
+            comp_vars = getattr(comp, "vars", None)
+            ctx_vars = {**model.vars, **comp_vars} if comp_vars else model.vars
+            if isinstance(comp, ConfigTemplate):
+                self.jobs[comp.id] = (_CONFIG, comp.kind, comp.template, layer, design, ctx_vars)
+            elif isinstance(comp, CommandTemplate):
+                commands = tuple(comp.commands)
+                self.jobs[comp.id] = (_COMMANDS, comp.kind, commands, layer, design, ctx_vars)
+                self.command_lines[comp.id] = [
+                    ws.design.yaml.locate(("components", index, "commands", i))[0]
+                    for i in range(len(commands))
+                ]
+            else:
+                self.jobs[comp.id] = (_OTHER, comp.kind, None, layer, None, None)
+
+    def hosts(
+        self, hosts: Sequence[str]
+    ) -> list[tuple[str, list[HostStep], list[tuple[str, Problem]]]]:
+        return [self.host(h) for h in hosts]
+
+    def host(self, host: str) -> tuple[str, list[HostStep], list[tuple[str, Problem]]]:
+        ws = self.ws
+        render = ws.templates.render
+        render_string = ws.templates.render_string
+        origin = ws.design.display
+        ctx_host = ws.inventory.view(host).context()
+        steps: list[HostStep] = []
+        failures: list[tuple[str, Problem]] = []
+        host_known: dict[int, str] = {}  # what flat templates read from this ctx_host
+        for cid in ws.host_components(host):
+            job = self.jobs.get(cid)
+            if job is None:  # its template does not compile: said once, not per host
+                continue
+            code, kind, what, layer, design, ctx_vars = job
+            known = {"host": host_known, "design": self.design_known, "vars": self.known[cid]}
+            try:
+                if code == _CONFIG:
+                    ctx = {"host": ctx_host, "design": design, "vars": ctx_vars}
+                    text = render(what, ctx, host=host, known=known)
+                    steps.append(HostStep(cid, kind, layer, text))
+                elif code == _COMMANDS:
+                    ctx = {"host": ctx_host, "design": design, "vars": ctx_vars}
+                    lines = self.command_lines[cid]
+                    cmds = tuple(
+                        render_string(
+                            cmd,
+                            ctx,
+                            host=host,
+                            origin=origin,
+                            origin_line=lines[i],
+                            known=known,
+                        ).strip()
+                        for i, cmd in enumerate(what)
+                    )
+                    steps.append(HostStep(cid, kind, layer, None, cmds))
+                else:
+                    steps.append(HostStep(cid, kind, layer))
+            except SddBuildError as exc:
+                failures.append((cid, exc.problems[0]))
+        return host, steps, failures
+
+
+_CONFIG, _COMMANDS, _OTHER = 0, 1, 2

@@ -46,10 +46,12 @@ from jinja2.exceptions import SecurityError
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from sdd_build import limits
 from sdd_build.design.source import DiskSource, Source
 from sdd_build.errors import FilterError, InjectionError, RenderError, RenderLimit, SddBuildError
 from sdd_build.render import bounds
 from sdd_build.render.filters import FILTERS
+from sdd_build.render.flat import FlatProgram, flat_program
 
 __all__ = ["TemplateLibrary"]
 
@@ -152,6 +154,8 @@ class _Environment(ImmutableSandboxedEnvironment):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.template_meta: dict[str, _TemplateMeta] = {}
+        #: by template text: its flat program (``None``: not flat), see render/flat.py
+        self.programs: dict[str, FlatProgram | None] = {}
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         return bounds.binop(operator, left, right)
@@ -171,6 +175,7 @@ class _Environment(ImmutableSandboxedEnvironment):
                 else self._wrap(child)
                 for child in output.nodes
             ]
+        self.programs[source] = flat_program(tree, _GUARD)
         if name is not None:
             refs: list[tuple[str, int]] = []
             for node in tree.find_all(
@@ -193,6 +198,12 @@ class _Environment(ImmutableSandboxedEnvironment):
         wrapped = nodes.Filter(expr, name, consts, [], None, None, lineno=lineno)
         wrapped.set_environment(self)
         return wrapped
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    program: FlatProgram | None  # None: rendered by Jinja
+    meta: _TemplateMeta
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,8 +239,21 @@ class _SourceLoader(BaseLoader):
     def __init__(self, directory: Path, source: Source) -> None:
         self.directory = directory
         self.source = source
+        self._texts: dict[str, tuple[str, str]] = {}
 
     def get_source(self, environment: Environment, template: str) -> tuple[str, str, Any]:
+        text, filename = self.text(template)
+        return text, filename, lambda: True
+
+    def text(self, template: str) -> tuple[str, str]:
+        """The template's text and file name, read once: every later use (compiling, the
+        fast path, an include) sees the same bytes."""
+        known = self._texts.get(template)
+        if known is None:
+            known = self._texts[template] = self._read(template)
+        return known
+
+    def _read(self, template: str) -> tuple[str, str]:
         path = self.directory.joinpath(*split_template_path(template))  # refuses '..'
         try:
             raw = self.source.read(path, display=template)
@@ -245,7 +269,7 @@ class _SourceLoader(BaseLoader):
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise RenderError("not UTF-8 text; save the template as UTF-8", file=template) from None
-        return text, str(path), lambda: True
+        return text, str(path)
 
 
 class TemplateLibrary:
@@ -258,6 +282,11 @@ class TemplateLibrary:
 
     Safe to share between threads (Nornir workers): compiled templates are immutable and the
     caches are filled under a lock.
+
+    Flat templates (text and plain lookups, most of them) are rendered by their
+    :class:`~sdd_build.render.flat.FlatProgram` instead of Jinja's runtime, with the same
+    output; anything the program is not certain of is rendered by Jinja. ``fast=False``
+    renders everything with Jinja.
     """
 
     def __init__(
@@ -266,12 +295,15 @@ class TemplateLibrary:
         *,
         display_root: Path | None = None,
         source: Source | None = None,
+        fast: bool = True,
     ) -> None:
         self.templates_dir = Path(templates_dir)
+        self.fast = fast  # False: every render through Jinja (the reference the tests compare)
         self.display_root = display_root
         self.source = source or DiskSource()
+        self._loader = _SourceLoader(self.templates_dir, self.source)
         self._env = _Environment(
-            loader=_SourceLoader(self.templates_dir, self.source),
+            loader=self._loader,
             undefined=StrictUndefined,
             keep_trailing_newline=True,
             trim_blocks=True,
@@ -285,8 +317,13 @@ class TemplateLibrary:
         self._env.filters[bounds.LOOP_FILTER] = bounds.loop_guard
         self._templates: dict[str, Template] = {}
         self._strings: dict[str, Template] = {}
+        # by name: the analysis of its text; by text: shared by every name with that text, so
+        # 600 files with one content are parsed and checked once (compiled only on fallback)
+        self._entries: dict[str, _Entry] = {}
+        self._by_text: dict[str, _Entry] = {}
+        self._limit: int | None = None  # SDD_MAX_RENDER_BYTES, read at the first render
         self._chains: dict[str, dict[int, list[tuple[str, str]]]] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # _entry() compiles through get()
 
     # -- public API -------------------------------------------------------------------------
 
@@ -313,11 +350,26 @@ class TemplateLibrary:
 
     def variables(self, name: str) -> frozenset[str]:
         """Top-level variables the template reads without defining them (``host``, ``vars``)."""
-        self.get(name)
-        return self._env.template_meta[name].variables
+        return self._entry(name).meta.variables
 
-    def render(self, name: str, context: Mapping[str, Any], *, host: str) -> str:
-        """Render the template file ``name`` for ``host`` with ``context``."""
+    def render(
+        self,
+        name: str,
+        context: Mapping[str, Any],
+        *,
+        host: str,
+        known: Mapping[str, dict[int, str]] | None = None,
+    ) -> str:
+        """Render the template file ``name`` for ``host`` with ``context``.
+
+        ``known``: per context root, a dict the caller keeps for as long as that root's value
+        is the same object (one per host, one per component's vars), so that a flat template
+        reuses what another render already read from it (see :meth:`FlatProgram.render`)."""
+        program = (self._entries.get(name) or self._entry(name)).program
+        if program is not None and self.fast:
+            text = program.render(context, self._limit or self._read_limit(), known)
+            if text is not None:
+                return text
         template = self._templates.get(name) or self.get(name)
         try:
             return bounds.run(template, context)
@@ -333,14 +385,21 @@ class TemplateLibrary:
         host: str,
         origin: str,
         origin_line: int | None = None,
+        known: Mapping[str, dict[int, str]] | None = None,
     ) -> str:
         """Render an inline Jinja string from the design (a command, an expected value).
 
-        ``origin``/``origin_line`` locate the string in the design file for error messages.
+        ``origin``/``origin_line`` locate the string in the design file for error messages;
+        ``known`` as for :meth:`render`.
         """
         template = self._strings.get(source)
         if template is None:
             template = self._compile_string(source, origin=origin, origin_line=origin_line)
+        program = self._env.programs.get(source)
+        if program is not None and self.fast:
+            text = program.render(context, self._limit or self._read_limit(), known)
+            if text is not None:
+                return text
         try:
             return bounds.run(template, context)
         except Exception as exc:
@@ -355,12 +414,36 @@ class TemplateLibrary:
 
     # -- compiling --------------------------------------------------------------------------
 
+    def _read_limit(self) -> int:
+        self._limit = limits.render_bytes()
+        return self._limit
+
+    def _entry(self, name: str) -> _Entry:
+        """What is known of ``name``'s text: its flat program and meta. A text seen before
+        under another name is not parsed again: same text, same tree (the text is the key,
+        not a hash of it). A text seen for the first time is compiled in full, so a syntax
+        error is reported exactly as before."""
+        known = self._entries.get(name)
+        if known is not None:
+            return known
+        with self._lock:
+            try:
+                text, _ = self._loader.text(name)
+            except TemplateNotFound:
+                raise self._not_found(name) from None
+            entry = self._by_text.get(text)
+            if entry is None:
+                self.get(name)
+                entry = _Entry(self._env.programs.get(text), self._env.template_meta[name])
+                self._by_text[text] = entry
+            self._entries[name] = entry
+            return entry
+
     def _check(self, name: str, seen: set[str]) -> None:
         if name in seen:
             return
         seen.add(name)
-        self.get(name)
-        for ref, line in self._env.template_meta[name].references:
+        for ref, line in self._entry(name).meta.references:
             try:
                 self._check(ref, seen)
             except RenderError as exc:

@@ -29,6 +29,8 @@ ALLOWED: dict[str, str] = {
     "sdd_build/lab/inventory.py": "the lab's generated credentials (0600) under "
     "/var/lib/sdd-build/labs: the connection data a lab build reads; never the repository",
     "sdd_build/lab/clab.py": "containerlab's own files for the lab runtime",
+    "sdd_build/plan/forked.py": "a pipe from the forked render child to its own parent (the "
+    "rendered half of the plan, pickled, read at once): never a file, a log or a terminal",
     "napalm_frr/scratch.py": "the scratch FRR instance's runtime files (/etc/frr/<name>, "
     "/run/frr/<name>, frr-owned 0750): candidate lines are handed to the local FRR as to a "
     "device and the load file is removed right after",
