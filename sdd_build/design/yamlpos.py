@@ -23,6 +23,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from sdd_build import limits
 from sdd_build.design.source import Source, read_file
+from sdd_build.design.yamlfast import fast_load
 from sdd_build.errors import Problem, SddBuildError, YamlLoadError
 from sdd_build.yamlsafe import MAX_NODES, MAX_YAML_BYTES, PathKey, decode_yaml, guarded_plain
 
@@ -98,6 +99,14 @@ def load_yaml(
     text = _read_text(path, display, max_bytes, source)
     if not positions and _DECLARES_YAML_1_1.match(text):
         return _load_machine_written(text, display)
+    fast = fast_load(text)  # libyaml, same result; None: not plain, read below
+    if fast is not None:
+        return LoadedYaml(data=fast[0], file=display, positions=fast[1])
+    return _round_trip(text, display)
+
+
+def _round_trip(text: str, display: str) -> LoadedYaml:
+    """The reference reader: ruamel's round-trip parser (pure Python), every error located."""
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
