@@ -41,6 +41,7 @@ the stage's error above (the arrow), or stands in for a library's own exception:
     ├── InjectionError            a value would inject a command, inside a template -> RenderError
     ├── RenderLimit               a render broke a bound (time, size, number) -> RenderError
     ├── FakeRefused               the fake device (sdd_build.testing) refused candidate lines
+    ├── NotPlainYaml              a document leaves libyaml's fast path -> the round-trip loader
     └── RemoteError               a worker's non-sdd-build exception, raised again on the
                                   coordinator under its own name (dask executor)
     TimeoutError
@@ -78,6 +79,7 @@ __all__ = [
     "LabError",
     "LabInputError",
     "LabRuntimeError",
+    "NotPlainYaml",
     "OfflineTestError",
     "ParseError",
     "ParseTimeout",
@@ -327,6 +329,11 @@ class RenderLimit(Exception):
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(message)
         self.line = line
+
+
+class NotPlainYaml(Exception):
+    """A YAML document leaves the plain subset libyaml reads fast (design/yamlfast.py): the
+    round-trip loader reads it instead, with its result or its located error."""
 
 
 class ParseTimeout(TimeoutError):

@@ -24,6 +24,7 @@ from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 
 from sdd_build import limits
+from sdd_build.errors import NotPlainYaml
 from sdd_build.yamlsafe import MAX_NODES, PathKey
 
 __all__ = ["fast_load"]
@@ -39,10 +40,6 @@ _RESOLVER = VersionedResolver(version=(1, 2))
 _IMPLICIT = (True, False)
 
 
-class _NotPlain(Exception):
-    """The document leaves the plain subset: the round-trip loader reads it."""
-
-
 def fast_load(text: str) -> tuple[Any, dict[PathKey, tuple[int, int]]] | None:
     """``(data, positions)`` as ``load_yaml`` builds them, or ``None`` (see module doc)."""
     loader = yaml.CSafeLoader(text) if hasattr(yaml, "CSafeLoader") else None
@@ -51,7 +48,7 @@ def fast_load(text: str) -> tuple[Any, dict[PathKey, tuple[int, int]]] | None:
     positions: dict[PathKey, tuple[int, int]] = {}
     try:
         data = _Builder(loader, positions).document()
-    except (_NotPlain, yaml.YAMLError, RecursionError, ValueError):
+    except (NotPlainYaml, yaml.YAMLError, RecursionError, ValueError):
         return None
     finally:
         loader.dispose()
@@ -68,32 +65,32 @@ class _Builder:
     def document(self) -> Any:
         events = self.loader
         if not isinstance(events.get_event(), yaml.StreamStartEvent):
-            raise _NotPlain
+            raise NotPlainYaml
         start = events.get_event()
         if isinstance(start, yaml.StreamEndEvent):
             return None  # an empty document: ruamel gives None, no positions
         if not isinstance(start, yaml.DocumentStartEvent) or start.version or start.tags:
-            raise _NotPlain
+            raise NotPlainYaml
         first = events.get_event()
         if isinstance(first, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             self.positions[()] = _at(first)
         data = self.node(first, ())
         if not isinstance(events.get_event(), yaml.DocumentEndEvent):
-            raise _NotPlain
+            raise NotPlainYaml
         if not isinstance(events.get_event(), yaml.StreamEndEvent):
-            raise _NotPlain  # a second document
+            raise NotPlainYaml  # a second document
         return data
 
     def node(self, event: Any, path: PathKey) -> Any:
         if len(path) > self.depth:
-            raise _NotPlain
+            raise NotPlainYaml
         self.budget -= 1
         if self.budget < 0 or getattr(event, "anchor", None) is not None:
-            raise _NotPlain
+            raise NotPlainYaml
         if isinstance(event, yaml.ScalarEvent):
             return _scalar(event)
         if event.tag is not None and not event.implicit:
-            raise _NotPlain
+            raise NotPlainYaml
         get = self.loader.get_event
         if isinstance(event, yaml.MappingStartEvent):
             out: dict[Any, Any] = {}
@@ -102,10 +99,10 @@ class _Builder:
                 if isinstance(key_event, yaml.MappingEndEvent):
                     return out
                 if not isinstance(key_event, yaml.ScalarEvent) or key_event.anchor is not None:
-                    raise _NotPlain
+                    raise NotPlainYaml
                 key = _scalar(key_event)
                 if key.__class__ not in (str, int, bool) or key in out:
-                    raise _NotPlain  # other keys, duplicates: the round-trip loader says
+                    raise NotPlainYaml  # other keys, duplicates: the round-trip loader says
                 sub = (*path, key)
                 self.positions[sub] = _at(key_event)
                 out[key] = self.node(get(), sub)
@@ -118,20 +115,20 @@ class _Builder:
                 sub = (*path, len(items))
                 self.positions[sub] = _at(item)
                 items.append(self.node(item, sub))
-        raise _NotPlain  # an alias, or anything else
+        raise NotPlainYaml  # an alias, or anything else
 
 
 def _at(event: Any) -> tuple[int, int]:
     """1-based (line, column) where the event starts, as the round-trip loader records it."""
     mark = event.start_mark
     if mark is None:
-        raise _NotPlain
+        raise NotPlainYaml
     return mark.line + 1, mark.column + 1
 
 
 def _scalar(event: Any) -> Any:
     if event.tag is not None or event.anchor is not None:
-        raise _NotPlain
+        raise NotPlainYaml
     value: str = event.value
     if event.style:  # quoted, literal or folded: a string (plain: None or "")
         return value
@@ -146,4 +143,4 @@ def _scalar(event: Any) -> Any:
         return int(value)
     if tag == _FLOAT and _DECIMAL_FLOAT.match(value):
         return float(value)
-    raise _NotPlain
+    raise NotPlainYaml
