@@ -200,12 +200,15 @@ class RestoreOutcome:
         )
 
 
-def config_difference(now: str, backup: str) -> tuple[list[str], list[str]]:
+def config_difference(
+    now: str, backup: str, platform: Platform | None = None
+) -> tuple[list[str], list[str]]:
     """(lines only on the device, lines only in the backup), each as "stanza / ... / line":
-    the comparison every restore is judged by (order and separators do not count)."""
-    from sdd_build.execute.reconcile import config_paths, show_path
+    the comparison every restore is judged by (order and separators do not count), in
+    ``platform``'s syntax family (``None``: FRR)."""
+    from sdd_build.platforms.configs import config_paths, show_path
 
-    now_paths, backup_paths = config_paths(now), config_paths(backup)
+    now_paths, backup_paths = config_paths(now, platform), config_paths(backup, platform)
     now_set, backup_set = set(now_paths), set(backup_paths)
     return (
         [show_path(p) for p in now_paths if p not in backup_set],
@@ -329,7 +332,7 @@ class DeviceSession:
             return RestoreOutcome(
                 False, strategies=strategies, attempts=attempts, error=reason, read_back=False
             )
-        left, missing = config_difference(now, backup)
+        left, missing = config_difference(now, backup, self.platform)
         return RestoreOutcome(
             not left and not missing, left, missing, strategies, attempts, error=error
         )

@@ -1,8 +1,10 @@
 """Post-apply reconciliation: intended lines versus what the device really stores. Pure.
 
-Configurations are read as indentation hierarchies (IOS/FRR style): each line is identified by
-its path of parent stanzas, so ``ip ospf area 0`` under ``interface eth1`` differs from the same
-line under ``interface eth2``. Then, per host, an intended line the device does not show is:
+Configurations are read as hierarchies in the host platform's syntax family
+(``sdd_build.platforms.configs``: FRR's indentation, hier_config's parsers for IOS, EOS, NX-OS,
+IOS-XR and Junos): each line is identified by its path of parent stanzas, so ``ip ospf area 0``
+under ``interface eth1`` differs from the same line under ``interface eth2``. Then, per host,
+an intended line the device does not show is:
 
 * ``default_elided`` (informational) when the device's own software, asked about it, leaves it
   out of its running config: the value is its default (BFD ``detect-multiplier 3``);
@@ -26,7 +28,9 @@ import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from sdd_build.platforms.configs import ConfigPath, Family, config_paths, family, show_path
 from sdd_build.platforms.frr import FRR
+from sdd_build.platforms.model import Platform
 
 __all__ = [
     "ConfigFinding",
@@ -40,11 +44,7 @@ __all__ = [
     "show_path",
 ]
 
-_IGNORED = {"!", "exit", "end", "exit-address-family", "exit-vrf", "exit-vnc", "quit"}
-_VOLATILE_PREFIXES = FRR.volatile_prefixes
 _SIMILARITY = 0.6
-
-ConfigPath = tuple[str, ...]
 #: (component id, its rendered config), in the order the build applied them
 Intended = Sequence[tuple[str | None, str]]
 
@@ -93,63 +93,6 @@ class Truth:
         return None
 
 
-#: Top-level stanzas that configure nothing when empty: an empty ``interface X`` is what FRR
-#: prints for an interface whose settings were all removed (and an active interface cannot be
-#: deleted); an empty ``line vty`` is its default.
-_EMPTY_MEANS_ABSENT = ("interface ", "line vty")
-
-
-def config_paths(text: str) -> list[ConfigPath]:
-    """Every meaningful line as its path of parent stanzas, in order, de-duplicated (an empty
-    stanza that configures nothing, ``_EMPTY_MEANS_ABSENT``, is left out)."""
-    paths = _paths(text)
-    parents = {p[:1] for p in paths if len(p) > 1}
-    return [
-        p for p in paths if len(p) > 1 or p in parents or not p[0].startswith(_EMPTY_MEANS_ABSENT)
-    ]
-
-
-def _paths(text: str) -> list[ConfigPath]:
-    stack: list[tuple[int, str]] = []
-    seen: set[ConfigPath] = set()
-    out: list[ConfigPath] = []
-    for raw in text.splitlines():
-        if not raw.strip():
-            continue
-        stripped = raw.strip()
-        if stripped in _IGNORED or stripped.startswith(("!", "#")):
-            if stripped in _IGNORED and stripped != "!" and stack:
-                stack.pop()  # 'exit' closes the innermost stanza
-            continue
-        if stripped.startswith(_VOLATILE_PREFIXES):
-            continue
-        indent = len(raw) - len(raw.lstrip(" "))
-        while stack and stack[-1][0] >= indent:
-            stack.pop()
-        line = " ".join(stripped.split())
-        path = (*[s for _, s in stack], line)
-        if path not in seen:
-            seen.add(path)
-            out.append(path)
-        stack.append((indent, line))
-    return out
-
-
-# Keywords whose attribute name spans more than one token ("ip ospf cost 10").
-_COMPOUND = {"ip": 3, "ipv6": 3, "neighbor": 3, "bgp": 2, "ospf": 2, "no": 3}
-
-
-def _attribute(line: str) -> str:
-    """The attribute a line sets, without its value: 'description', 'ip ospf cost', ..."""
-    tokens = line.split()
-    return " ".join(tokens[: _COMPOUND.get(tokens[0], 1)]) if tokens else ""
-
-
-def show_path(path: ConfigPath) -> str:
-    """A config line with its parents, as reports show it: ``interface eth1 / ip ...``."""
-    return " / ".join(path)
-
-
 @dataclass
 class Questions:
     """What the configs alone cannot explain: the paths to ask the device's software about."""
@@ -168,43 +111,66 @@ class _Configs:
     owner: dict[ConfigPath, str | None]
     pre: list[ConfigPath]
     post: list[ConfigPath]
+    syntax: Family
 
     @classmethod
-    def read(cls, intended: Intended, pre: str, post: str) -> _Configs:
+    def read(cls, intended: Intended, pre: str, post: str, platform: Platform) -> _Configs:
         paths: list[ConfigPath] = []
         owner: dict[ConfigPath, str | None] = {}
         for component, text in intended:
-            for p in config_paths(text):
+            for p in config_paths(text, platform):
                 if p not in owner:
                     owner[p] = component
                     paths.append(p)
-        return cls(paths, owner, config_paths(pre), config_paths(post))
+        pre_paths, post_paths = config_paths(pre, platform), config_paths(post, platform)
+        return cls(paths, owner, pre_paths, post_paths, family(platform))
+
+    def positive(self, path: ConfigPath) -> ConfigPath | None:
+        """The line a negation in the design removes (``None``: ``path`` is no negation)."""
+        line = self.syntax.positive(path[-1])
+        return None if line is None else (*path[:-1], line)
 
 
-def _positive(path: ConfigPath) -> ConfigPath:
-    return (*path[:-1], path[-1][3:])
+def _removed_by(path: ConfigPath, negated: set[ConfigPath]) -> bool:
+    """A negation removes its line, the stanza's lines below it, and the line with its value
+    (``no ip ospf cost`` removes ``ip ospf cost 10``; ``delete interfaces ge-0/0/2`` every
+    ``set interfaces ge-0/0/2 ...``)."""
+    for n in negated:
+        if path[: len(n)] == n:
+            return True
+        if path[:-1] == n[:-1] and path[-1].startswith(n[-1] + " "):
+            return True
+    return False
 
 
 def _questions(c: _Configs, strategy: str) -> Questions:
     post, pre, intended = set(c.post), set(c.pre), set(c.intended)
-    missing = [p for p in c.intended if not p[-1].startswith("no ") and p not in post]
+    missing = [p for p in c.intended if c.positive(p) is None and p not in post]
     new = [p for p in c.post if p not in pre and p not in intended]
     gone: list[ConfigPath] = []
     if strategy != "replace":  # a replace removes whatever it does not name, by design
-        negated = {_positive(p) for p in c.intended if p[-1].startswith("no ")}
-        superseded = {(*p[:-1], _attribute(p[-1])) for p in c.intended}
+        negated = {n for n in map(c.positive, c.intended) if n is not None}
+        attribute = c.syntax.attribute
+        superseded = {(*p[:-1], attribute(p[-1])) for p in c.intended}
         for path in c.pre:
-            if path in post or any(path[: len(n)] == n for n in negated):
+            if path in post or _removed_by(path, negated):
                 continue
-            if (*path[:-1], _attribute(path[-1])) in superseded:
+            if (*path[:-1], attribute(path[-1])) in superseded:
                 continue  # a single-valued attribute the design set to a new value
             gone.append(path)
     return Questions(missing, new, gone)
 
 
-def questions(intended: Intended, pre: str, post: str, strategy: str = "merge") -> Questions:
-    """The lines reconciliation cannot explain from the configs alone (empty: nothing to ask)."""
-    return _questions(_Configs.read(intended, pre, post), strategy)
+def questions(
+    intended: Intended,
+    pre: str,
+    post: str,
+    strategy: str = "merge",
+    platform: Platform | None = None,
+) -> Questions:
+    """The lines reconciliation cannot explain from the configs alone (empty: nothing to ask).
+    ``platform``: whose syntax the configs are in (``None``: FRR)."""
+    return _questions(_Configs.read(intended, pre, post, platform or FRR), strategy)
 
 
 def _similar(path: ConfigPath, candidates: list[ConfigPath]) -> ConfigPath | None:
@@ -292,11 +258,13 @@ def reconcile(
     *,
     strategy: str = "merge",
     truth: Truth | None = None,
+    platform: Platform | None = None,
 ) -> list[ConfigFinding]:
     """Compare the rendered configs applied to a host with its pre- and post-build configs.
 
-    ``truth`` is what the device's software does with them (see :class:`Truth`)."""
-    c = _Configs.read(intended, pre, post)
+    ``truth`` is what the device's software does with them (see :class:`Truth`); ``platform``
+    whose syntax family reads the configs (``None``: FRR)."""
+    c = _Configs.read(intended, pre, post, platform or FRR)
     q = _questions(c, strategy)
     post_set = set(c.post)
     truth = truth or Truth(unavailable="the device's software was not asked")
@@ -324,13 +292,14 @@ def reconcile(
         )
 
     for path in c.intended:
-        if path[-1].startswith("no ") and _positive(path) in post_set:
+        removed = c.positive(path)
+        if removed is not None and removed in post_set:
             add(
                 "rejected_line",
                 path,
                 "the device still has the line the design removes",
                 expected=path,
-                actual=_positive(path),
+                actual=removed,
                 component=c.owner[path],
             )
     for path in q.missing:

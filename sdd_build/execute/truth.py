@@ -94,12 +94,16 @@ def _truth(
 ) -> tuple[Truth | None, tuple[str, str] | None]:
     """The :class:`Truth` to reconcile with (``None``: nothing to ask) and the (version,
     profile) its verdicts are remembered under."""
-    q = questions(intended, pre, post, strategy)
+    q = questions(intended, pre, post, strategy, session.platform)
     if not q:
         return None, None
     oracle = session.oracle()
     if oracle is None:
-        return Truth(unavailable="this platform has no way to ask the device's software"), None
+        why = (
+            f"{session.platform.description} leaves defaults out of its running config and "
+            "has no way to ask its software which lines are defaults"
+        )
+        return Truth(unavailable=why), None
     version, profile = oracle.identity(post)
     ident = (version, profile) if version else None
     if ident is not None and not q.new and not q.gone:
@@ -127,7 +131,7 @@ def _truth(
     }
     return Truth(
         source=str(res.get("source") or f"FRR {version}"),
-        paths=frozenset(config_paths(str(res["running"]))),
+        paths=frozenset(config_paths(str(res["running"]), session.platform)),
         refused=refused,
         effects=effects,
     ), ident
@@ -148,11 +152,12 @@ def reconcile_host(
     nobody could), ``default_elided`` (how many lines)."""
     cache = cache or VerdictCache()
     truth, ident = _truth(session, intended, pre, post, strategy, cache)
-    findings = reconcile(intended, pre, post, strategy=strategy, truth=truth)
+    platform = session.platform
+    findings = reconcile(intended, pre, post, strategy=strategy, truth=truth, platform=platform)
     if truth is not None and truth.paths is not None and ident is not None:
         elided = {f.line for f in findings if f.kind == "default_elided"}
         verdicts: dict[str, str] = {}
-        for path in questions(intended, pre, post, strategy).missing:
+        for path in questions(intended, pre, post, strategy, platform).missing:
             if path in truth.refused:
                 continue
             if path in truth.paths:

@@ -23,8 +23,8 @@ _CISCO_SECRETS = (
     # 'password encrypted X' (XR)
     row(
         "secret",
-        rf"(?:\benable{SP}|\baaa{SP}root{SP}|\busername{SP}\S+{SP}(?:\S+{SP})*?|(?m:^)[ \t]+)"
-        rf"secret{SP}(?:{_QUALIFIER}{SP})?+",
+        rf"(?:(?:\benable{SP}|\baaa{SP}root{SP}|\busername{SP}\S+{SP}(?:\S+{SP})*?)"
+        rf"secret{SP}(?:{_QUALIFIER}{SP})?+|(?m:^)[ \t]*secret{SP}[0-9]+{SP})",
         " secret 10 S3cr3t-Example",
     ),
     row(

@@ -19,7 +19,7 @@ _SECRETS = (
     # 'secret "$9$.."' (RADIUS/TACACS), 'authentication-key "$9$.."' (BGP, OSPF), 'ascii-text'
     row(
         "secret / authentication-key",
-        rf"(?<![\w-])(?:secret|authentication-key|ascii-text|hexadecimal){SP}(?=[\"$])",
+        rf"(?<![\w-])(?:secret|authentication-key|ascii-text|hexadecimal){SP}(?=\\?[\"$])",
         'secret "S3cr3t-Example";',
     ),
     # 'community NAME {' / 'community NAME;' under snmp (not a policy's 'community C members')

@@ -32,6 +32,7 @@ _LONG = 8
 # what an already masked value looks like in the formats we write: never masked twice
 _MASKED = r"(?!<redacted>|&lt;redacted&gt;|\\u003credacted\\u003e)"
 _NOT_SECRETS = {MASK, "null", "none", "true", "false", "&lt;redacted&gt;"}
+_LINE_ESCAPE = re.compile(r"(\\[nrt])")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 
 
@@ -127,7 +128,12 @@ class Masker:
             learned.append(secret)
             return m.group("keep") + MASK
 
-        text = self._syntax.sub(syntax, text)
+        # a config inside a JSON string has its lines joined by the two characters '\n': each
+        # piece between such escapes is read as a line of its own
+        text = "".join(
+            part if index % 2 else self._syntax.sub(syntax, part)
+            for index, part in enumerate(_LINE_ESCAPE.split(text))
+        )
         if learned:
             self.add_literals(learned)
         pattern = self._literal_pattern()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sdd_build.execute.truth import VerdictCache, reconcile_host
+from sdd_build.platforms import PLATFORMS
 
 PRE = "frr version 8.4.4\nfrr defaults traditional\nhostname r1\n!\n"
 BFD = "bfd\n profile p\n  detect-multiplier 3\n  transmit-interval 200\n exit\nexit\n"
@@ -35,6 +36,8 @@ class Oracle:
 
 
 class Session:
+    platform = PLATFORMS["frr"]
+
     def __init__(self, oracle: Oracle | None) -> None:
         self._oracle = oracle
 
