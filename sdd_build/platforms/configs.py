@@ -128,11 +128,29 @@ def _without_value(line: str) -> str:
 def _hconfig(syntax: str, text: str, volatile: tuple[str, ...]) -> HConfig:
     from hier_config import Platform as HierPlatform
     from hier_config import get_hconfig
+    from hier_config.exceptions import DuplicateChildError
 
-    kept = "\n".join(
-        line for line in text.splitlines() if not line.strip().startswith(volatile or ("\0",))
-    )
-    return get_hconfig(HierPlatform[syntax], kept)
+    kept = [line for line in text.splitlines() if not line.strip().startswith(volatile or ("\0",))]
+    try:
+        return get_hconfig(HierPlatform[syntax], "\n".join(kept))
+    except DuplicateChildError:
+        # the same section twice (two components, a device that prints a stanza twice):
+        # read each top-level block alone and merge them, as the device would
+        merged = get_hconfig(HierPlatform[syntax])
+        for block in _blocks(kept):
+            for child in get_hconfig(HierPlatform[syntax], block).all_children_sorted():
+                merged.add_children_deep(child.path())
+        return merged
+
+
+def _blocks(lines: list[str]) -> list[str]:
+    """The text as top-level blocks: an unindented line and the indented ones under it."""
+    blocks: list[list[str]] = []
+    for line in lines:
+        if not blocks or (line[:1].strip() and not line.startswith("}")):
+            blocks.append([])
+        blocks[-1].append(line)
+    return ["\n".join(b) for b in blocks]
 
 
 def _hier_paths(config: HConfig) -> list[ConfigPath]:

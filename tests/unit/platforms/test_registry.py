@@ -140,3 +140,27 @@ def test_a_registered_row_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
     row = Platform("acme", "ACME OS", netmiko_device_type="linux", hostname=re.compile("(x)"))
     assert platforms.register(row) is row
     assert platforms.lookup("acme") is row
+
+
+def test_the_readme_table_names_every_shipped_platform() -> None:
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("## Platforms: one registry", 1)[1].split("\n## ", 1)[0]
+    for row in SHIPPED:
+        assert f"| `{row.name}` |" in table, row.name
+
+
+def test_a_section_given_twice_is_read_once_merged() -> None:
+    from sdd_build.platforms.configs import config_paths, remediation
+
+    ios = PLATFORMS["ios"]
+    text = "interface Lo1\n description a\n!\ninterface Lo1\n ip address 1.1.1.1 255.255.255.255\n"
+    assert config_paths(text, ios) == [
+        ("interface Lo1",),
+        ("interface Lo1", "description a"),
+        ("interface Lo1", "ip address 1.1.1.1 255.255.255.255"),
+    ]
+    assert remediation("", text, ios) == [
+        "interface Lo1",
+        "  description a",
+        "  ip address 1.1.1.1 255.255.255.255",
+    ]
