@@ -68,8 +68,8 @@ def detect_drift(
             return Result(host=task.host, failed=True)
         ref = store.write(host, "running.cfg", now)
         masked_now = store.mask(now)
-        before = set(config_paths(base["running"]))
-        after = set(config_paths(masked_now))
+        before = set(config_paths(base["running"], session.platform))
+        after = set(config_paths(masked_now, session.platform))
         for path in sorted(before - after):
             deviate(
                 "unexpected_change",
