@@ -14,6 +14,8 @@ from sdd_build.platforms.model import Platform, RefusalPattern
 
 __all__ = ["FRR"]
 
+# An optional type digit before a secret ('authentication-key 7 X') is read as the type, as on
+# Cisco's platforms: every platform's rows are tried together, the first that matches wins.
 _SECRETS = (
     # vty 'password', 'enable password', 'neighbor A password' (bgpd, ldpd), 'username U
     # password', IS-IS 'isis password', 'area-password', 'domain-password' (clear|md5 first),
@@ -33,12 +35,12 @@ _SECRETS = (
     ),
     row(
         "ospf message-digest-key",
-        rf"\bmessage-digest-key{SP}[0-9]+{SP}md5{SP}",
+        rf"\bmessage-digest-key{SP}[0-9]+{SP}md5{SP}(?:[0-9]{SP})?+",
         " ip ospf message-digest-key 1 md5 S3cr3t-Example",
     ),
     row(
         "ospf authentication-key",
-        rf"\bauthentication-key{SP}",
+        rf"\bauthentication-key{SP}(?:[0-9]{SP})?+",
         " ip ospf authentication-key S3cr3t-Example",
     ),
     row(
@@ -46,7 +48,7 @@ _SECRETS = (
         rf"\bauthentication{SP}key-id{SP}[0-9]+{SP}hash-algo{SP}\S+{SP}key{SP}",
         " ipv6 ospf6 authentication key-id 1 hash-algo hmac-sha-256 key S3cr3t-Example",
     ),
-    row("key chain key-string", rf"\bkey-string{SP}", "  key-string S3cr3t-Example"),
+    row("key chain key-string", rf"\bkey-string{SP}(?:[0-9]{SP})?+", "  key-string S3cr3t-Example"),
     row(
         "rip authentication string",
         rf"\bauthentication{SP}string{SP}",

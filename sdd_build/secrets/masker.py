@@ -19,10 +19,10 @@ import html
 import json
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sdd_build.secrets.syntax import SYNTAX, SecretSyntax, all_rows, is_secret_key
+from sdd_build.secrets.syntax import SYNTAX, TRIGGER, SecretSyntax, all_rows, is_secret_key
 
 __all__ = ["MASK", "MIN_LITERAL", "Masker", "masker", "reset_masker"]
 
@@ -128,16 +128,24 @@ class Masker:
             learned.append(secret)
             return m.group("keep") + MASK
 
-        # a config inside a JSON string has its lines joined by the two characters '\n': each
-        # piece between such escapes is read as a line of its own
+        # Line by line, and only lines holding a word some row starts with (TRIGGER): every
+        # platform's rows are one long alternation, too slow to try at every position of a
+        # whole report. A config inside a JSON string has its lines joined by the two
+        # characters '\n': each piece between such escapes is read as a line of its own.
         text = "".join(
-            part if index % 2 else self._syntax.sub(syntax, part)
-            for index, part in enumerate(_LINE_ESCAPE.split(text))
+            self._syntax_line(line, syntax) if TRIGGER.search(line) else line
+            for line in text.splitlines(keepends=True)
         )
         if learned:
             self.add_literals(learned)
         pattern = self._literal_pattern()
         return pattern.sub(MASK, text) if pattern is not None else text
+
+    def _syntax_line(self, line: str, syntax: Callable[[re.Match[str]], str]) -> str:
+        return "".join(
+            part if index % 2 else self._syntax.sub(syntax, part)
+            for index, part in enumerate(_LINE_ESCAPE.split(line))
+        )
 
     def contains_secret(self, text: str) -> bool:
         return self.mask(text) != text

@@ -28,6 +28,7 @@ __all__ = [
     "EXAMPLE_SECRET",
     "KEY_NAMES",
     "SYNTAX",
+    "TRIGGER",
     "SecretSyntax",
     "all_rows",
     "is_secret_key",
@@ -37,6 +38,12 @@ __all__ = [
 SYNTAX: dict[str, tuple[SecretSyntax, ...]] = {
     name: platform.secrets for name, platform in PLATFORMS.items()
 }
+
+
+#: A word every row's statement holds (case-insensitive): a line without one holds no secret
+#: by syntax, and the masker does not try the rows on it (tests/unit/secrets checks each row's
+#: example and pattern against it).
+TRIGGER = re.compile(r"(?i)pass|secret|key|communit|auth|priv|psk|ascii-text|hexadecimal")
 
 
 def all_rows() -> tuple[SecretSyntax, ...]:

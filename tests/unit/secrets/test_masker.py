@@ -9,10 +9,10 @@ import json
 
 import pytest
 
-from sdd_build.secrets import MASK, SYNTAX, Masker
-from sdd_build.secrets.syntax import EXAMPLE_SECRET
+from sdd_build.secrets import MASK, Masker
+from sdd_build.secrets.syntax import EXAMPLE_SECRET, TRIGGER, all_rows
 
-ROWS = SYNTAX["frr"]
+ROWS = all_rows()  # every platform's (sdd_build.platforms)
 
 
 def _forms(line: str) -> list[str]:
@@ -38,6 +38,17 @@ def test_every_row_masks_its_example_in_every_form(row: object) -> None:
         assert EXAMPLE_SECRET not in masked, (form, masked)
         assert MASK in masked
         assert m.mask(masked) == masked  # masking twice changes nothing
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
+def test_every_row_starts_with_a_trigger_word(row: object) -> None:
+    """The masker tries the rows only on lines holding a TRIGGER word: what a row keeps
+    (the words before the secret) must hold one."""
+    import re
+
+    found = re.search(row.keep, row.example, re.IGNORECASE)  # type: ignore[attr-defined]
+    assert found is not None
+    assert TRIGGER.search(found.group(0)), row
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
