@@ -104,7 +104,7 @@ class DaskExecutor:
                     n_workers=LOCAL_WORKERS,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address="127.0.0.1:0",  # its HTTP server starts anyway
                     silence_logs=logging.ERROR,
                 )
                 client = Client(cluster, timeout=CONNECT_TIMEOUT_S)  # type: ignore[no-untyped-call]

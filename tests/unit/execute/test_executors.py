@@ -54,7 +54,7 @@ class _Shared:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
     with distributed.LocalCluster(
-        n_workers=2, processes=False, threads_per_worker=2, dashboard_address=None
+        n_workers=2, processes=False, threads_per_worker=2, dashboard_address="127.0.0.1:0"
     ) as c:
         yield c
 
@@ -198,3 +198,20 @@ def test_a_lost_worker_is_worker_lost_and_its_hosts_are_restored(
     assert events[-1] == "build_finished"
     placed = [e for e in read_journal(bdir) if e["event"] == "shard_placed"]
     assert any(e["generation"] > 0 for e in placed)  # the shard was placed again
+
+
+def test_a_site_no_worker_offers_is_refused_before_any_contact(
+    tmp_path: Path, cluster: Any
+) -> None:
+    design = fakerepo.write_repo(tmp_path)
+    net = fakerepo.network()
+    report = _report(design, net, shared=True)
+    report.workspace.inventory.inventory.hosts["r2"].data["site"] = "east"
+    with pytest.raises(ExecutorError, match="site-east") as err:
+        run_build(report, RunOptions(executor="dask", scheduler=cluster.scheduler_address))
+    assert "r2" in str(err.value)
+    assert "--resources site-east=1" in str(err.value)
+    assert all(net[h].sessions == 0 for h in fakerepo.HOSTS)  # no device contacted
+    builds = design.parent / "builds"
+    # no build folder (a journal without an end) is left to refuse the next build
+    assert not builds.exists() or not [p for p in builds.iterdir() if p.is_dir()]
