@@ -261,6 +261,7 @@ def node_status(topo: LabTopology, state: LabState, rec: NodeRecord) -> NodeStat
         st.bgp_established = bgp_established(rec)
         # the router's own vtysh, inside its namespaces (the machine's vtysh is another FRR)
         st.extra["vtysh"] = f"nsenter -t {rec.pid} -m -u -n vtysh -N {rec.frr_instance}"
-    st.extra["node_alive"] = pid_alive(rec.pid, rec.start_time)
+    if rec.role != "bridge":  # a bridge runs nothing: no holder
+        st.extra["node_alive"] = pid_alive(rec.pid, rec.start_time)
     st.extra["netns_present"] = Path(f"/run/netns/{rec.netns}").exists()
     return st
