@@ -41,6 +41,10 @@ class IncompleteRead(NapalmException):  # type: ignore[misc]
         self.noise = noise
 
 
+#: what a complete read asks, in one round trip
+COMPLETE_READ = ["show running-config", "show daemons", "show watchfrr"]
+
+
 class Extras:
     """Complete reads and verified restores for one :class:`~napalm_frr.frr.FRRDriver`."""
 
@@ -50,25 +54,30 @@ class Extras:
         #: caller (the daemons reached when the backup was read)
         self.expected_daemons: set[str] | None = None
 
-    def daemons(self) -> tuple[list[str], list[str]]:
+    def daemons(self, shown: tuple[str, str] | None = None) -> tuple[list[str], list[str]]:
         """The daemons this vtysh session reaches (``show daemons``), and those that should run
-        and do not: FRR's required ones, and any ``show watchfrr`` does not report ``Up``."""
+        and do not: FRR's required ones, and any ``show watchfrr`` does not report ``Up``.
+        ``shown``: the outputs of those two shows, already read."""
         show = self.driver._show
-        text = show("show daemons")
+        text = shown[0] if shown is not None else show("show daemons")
         noise = cfg.noise(text)
         connected = [w for w in text.split() if w.isidentifier()] if not noise else []
         down = [d for d in platform.REQUIRED_DAEMONS if d not in connected]
         down += [d for d in cfg.lost_daemons(noise) if d not in down]
         if "watchfrr" in connected:
-            for row in platform.WATCHFRR_ROW.finditer(show("show watchfrr")):
+            watch = shown[1] if shown is not None else show("show watchfrr")
+            for row in platform.WATCHFRR_ROW.finditer(watch):
                 if row["state"] != "Up" and row["daemon"] not in down:
                     down.append(row["daemon"])
         return connected, down
 
     def read_complete(self) -> str:
-        """The running configuration, or :class:`IncompleteRead` (see the module)."""
-        text = self.driver._running()
-        connected, down = self.daemons()
+        """The running configuration, or :class:`IncompleteRead` (see the module). The three
+        shows go out in one round trip (``show watchfrr`` is read whether or not watchfrr runs,
+        and used only when it does)."""
+        running, daemons, watch = self.driver._show_many(COMPLETE_READ)
+        text = self.driver._accept_running(running)
+        connected, down = self.daemons((daemons, watch))
         if self.expected_daemons is not None:
             down += sorted(d for d in self.expected_daemons - set(connected) if d not in down)
         if down:

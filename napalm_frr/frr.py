@@ -249,6 +249,13 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         except TransportError as exc:
             raise ConnectionException(f"{self.hostname}: {exc}") from exc
 
+    def _show_many(self, commands: list[str]) -> list[str]:
+        """Several shows in one round trip where the login allows it (see ``show_many``)."""
+        try:
+            return self._t().show_many(commands, timeout=self.timeout)
+        except TransportError as exc:
+            raise ConnectionException(f"{self.hostname}: {exc}") from exc
+
     def _configure(self, lines: list[str]) -> list[LineResult]:
         self._running_read = None
         try:
@@ -271,7 +278,12 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
             and time.monotonic() - last[0] <= self.running_cache_s
         ):
             return last[1]
-        text = cfg.normalize(self._show("show running-config"))
+        return self._accept_running(self._show("show running-config"))
+
+    def _accept_running(self, raw: str) -> str:
+        """``raw`` output of ``show running-config`` as the running configuration (this
+        session's last read), or :class:`IncompleteRead` when vtysh talked in it."""
+        text = cfg.normalize(raw)
         noise = cfg.noise(text)
         if noise:
             self._running_read = None

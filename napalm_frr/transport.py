@@ -130,6 +130,7 @@ class Transport(Protocol):
     def close(self) -> None: ...
     def is_alive(self) -> bool: ...
     def show(self, command: str, timeout: float | None = None) -> str: ...
+    def show_many(self, commands: list[str], timeout: float | None = None) -> list[str]: ...
     def configure(self, lines: list[str], timeout: float | None = None) -> list[LineResult]: ...
 
 
@@ -271,6 +272,39 @@ class VtyshTransport(_NetmikoSession):
 
     def show(self, command: str, timeout: float | None = None) -> str:
         return self._send(command, timeout)
+
+    def show_many(self, commands: list[str], timeout: float | None = None) -> list[str]:
+        """The outputs of ``commands`` typed ahead at once: one round trip, not one each.
+
+        Like a configuration burst (see :data:`BURST_BYTES`) they go out in one write while
+        vtysh waits at its prompt, so the transcript holds each command once, after its prompt,
+        and :func:`split_transcript` cuts each output out between its echo and the next
+        prompt. Blank rows of an output are dropped (as ``configure`` drops them)."""
+        if len(commands) < 2 or sum(len(c) + 1 for c in commands) > BURST_BYTES:
+            return [self.show(command, timeout) for command in commands]
+        read_timeout = timeout or self.timeout
+        with self.lock:
+            conn = self.conn
+            try:
+                conn.write_channel("".join(conn.normalize_cmd(c) for c in commands))
+                deadline = time.monotonic() + read_timeout
+                transcript = ""
+                while True:
+                    transcript += str(conn.read_channel())
+                    outputs = split_transcript(transcript, commands)
+                    if outputs is not None:
+                        return outputs
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(
+                            f"no prompt after {len(commands)} shows in {read_timeout:g}s"
+                        )
+                    time.sleep(0.005)
+            except TransportError:
+                raise
+            except Exception as exc:
+                raise TransportError(
+                    f"{type(exc).__name__} while running {commands[0].split(maxsplit=1)[0]!r}"
+                ) from exc
 
     def configure(self, lines: list[str], timeout: float | None = None) -> list[LineResult]:
         """Send ``lines`` in configuration mode, a burst at a time; stop after the first burst
@@ -444,6 +478,10 @@ class ShellTransport(_NetmikoSession):
     def show(self, command: str, timeout: float | None = None) -> str:
         _rc, out = self.run(f"{self.vtysh} -c {shlex.quote(command)}", timeout)
         return out
+
+    def show_many(self, commands: list[str], timeout: float | None = None) -> list[str]:
+        """The outputs of ``commands``, in order (one ``vtysh -c`` after the other)."""
+        return [self.show(command, timeout) for command in commands]
 
     def _tmpfile(self, stem: str) -> str:
         return f"{self.state_dir}/{stem}-{secrets.token_hex(4)}.conf"
