@@ -13,38 +13,106 @@ Every structural problem is collected and reported together, located in the desi
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-
-import networkx as nx
+from graphlib import CycleError, TopologicalSorter
+from typing import Any
 
 from sdd_build.design.loader import LoadedDesign
 from sdd_build.design.models import CommandTemplate, Workflow
 from sdd_build.errors import GraphError, Problem
 
-__all__ = ["CompiledGraph", "compile_graph"]
+__all__ = ["CompiledGraph", "DiGraph", "compile_graph"]
+
+
+class DiGraph:
+    """The dependency graph: what every build reads of it (``nodes[id]`` attributes, ``edges``,
+    ``predecessors``), kept in insertion order. Layers come from the standard library's
+    ``graphlib``; networkx (a tenth of a second to import, on every command) is imported only
+    to describe the cycles of a design that has some (:func:`_cycles`)."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, dict[str, Any]] = {}
+        self._succ: dict[str, dict[str, None]] = {}
+        self._pred: dict[str, dict[str, None]] = {}
+
+    def add_node(self, node: str, **attrs: Any) -> None:
+        self.nodes.setdefault(node, {}).update(attrs)
+        self._succ.setdefault(node, {})
+        self._pred.setdefault(node, {})
+
+    def add_edge(self, src: str, dst: str) -> None:
+        self.add_node(src)
+        self.add_node(dst)
+        self._succ[src][dst] = None
+        self._pred[dst][src] = None
+
+    @property
+    def edges(self) -> list[tuple[str, str]]:
+        return [(u, v) for u, succ in self._succ.items() for v in succ]
+
+    def predecessors(self, node: str) -> Iterator[str]:
+        return iter(self._pred[node])
+
+    def successors(self, node: str) -> Iterator[str]:
+        return iter(self._succ[node])
+
+    def __contains__(self, node: object) -> bool:
+        return node in self.nodes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.nodes)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def reach(self, node: str, *, upstream: bool) -> set[str]:
+        """Every node reachable from ``node`` (without it), along or against the edges."""
+        step = self._pred if upstream else self._succ
+        seen: set[str] = set()
+        todo = list(step[node])
+        while todo:
+            n = todo.pop()
+            if n not in seen:
+                seen.add(n)
+                todo.extend(step[n])
+        return seen
+
+    def generations(self) -> list[list[str]] | None:
+        """Topological generations (sorted within each), or ``None`` when there is a cycle."""
+        sorter = TopologicalSorter({n: list(self._pred[n]) for n in self.nodes})
+        try:
+            sorter.prepare()
+        except CycleError:
+            return None
+        layers: list[list[str]] = []
+        while sorter.is_active():
+            ready = sorter.get_ready()
+            layers.append(sorted(ready))
+            sorter.done(*ready)
+        return layers
 
 
 @dataclass(frozen=True)
 class CompiledGraph:
-    graph: nx.DiGraph
+    graph: DiGraph
     layers: list[list[str]]
     layer_of: dict[str, int]
     order: list[str]  # one valid build order: layer by layer, ids sorted within a layer
 
     def dependents(self, component_id: str) -> set[str]:
         """Everything that (transitively) needs ``component_id``: blocked when it fails."""
-        return set(nx.descendants(self.graph, component_id))
+        return self.graph.reach(component_id, upstream=False)
 
     def dependencies(self, component_id: str) -> set[str]:
-        return set(nx.ancestors(self.graph, component_id))
+        return self.graph.reach(component_id, upstream=True)
 
 
 def compile_graph(loaded: LoadedDesign) -> CompiledGraph:
     """Build the DiGraph; raises ``GraphError`` listing every problem found."""
     design = loaded.model
     problems: list[Problem] = []
-    graph: nx.DiGraph = nx.DiGraph()
+    graph = DiGraph()
     first_index: dict[str, int] = {}
 
     for index, comp in enumerate(design.components):
@@ -95,7 +163,8 @@ def compile_graph(loaded: LoadedDesign) -> CompiledGraph:
 
     problems.extend(_workflow_contracts(loaded, kinds))
 
-    if not nx.is_directed_acyclic_graph(graph):
+    generations = graph.generations()
+    if generations is None:
         for cycle in _cycles(graph):
             shown = " -> ".join([*cycle, cycle[0]])
             start = loaded.component_path(cycle[0])
@@ -107,14 +176,21 @@ def compile_graph(loaded: LoadedDesign) -> CompiledGraph:
     if problems:
         raise GraphError.from_problems(problems)
 
-    layers = [sorted(gen) for gen in nx.topological_generations(graph)]
+    assert generations is not None  # a cycle is a problem, raised above
+    layers = generations
     layer_of = {node: i for i, layer in enumerate(layers) for node in layer}
     order = [node for layer in layers for node in layer]
     return CompiledGraph(graph=graph, layers=layers, layer_of=layer_of, order=order)
 
 
-def _cycles(graph: nx.DiGraph) -> list[list[str]]:
+def _cycles(dag: DiGraph) -> list[list[str]]:
     """One cycle per strongly connected component, as a path (deterministic)."""
+    import networkx as nx  # only a design with a cycle pays its import
+
+    graph = nx.DiGraph()
+    for node, attrs in dag.nodes.items():
+        graph.add_node(node, **attrs)
+    graph.add_edges_from(dag.edges)  # the same adjacency order: the same cycle found
     found: list[list[str]] = []
     for scc in sorted(nx.strongly_connected_components(graph), key=sorted):
         if len(scc) < 2:
@@ -156,7 +232,7 @@ def _workflow_contracts(loaded: LoadedDesign, kinds: Mapping[str, str]) -> list[
     return problems
 
 
-def _unreachable(loaded: LoadedDesign, graph: nx.DiGraph) -> list[Problem]:
+def _unreachable(loaded: LoadedDesign, graph: DiGraph) -> list[Problem]:
     """With workflows present, the root workflows define the build; anything they do not
     reach (through steps, dependencies or parsers) would never be built."""
     workflows = [c for c in loaded.model.components if isinstance(c, Workflow)]
@@ -169,7 +245,7 @@ def _unreachable(loaded: LoadedDesign, graph: nx.DiGraph) -> list[Problem]:
     roots = [wf.id for wf in workflows if wf.id not in as_step]
     reachable: set[str] = set(roots)
     for root in roots:
-        reachable |= nx.ancestors(graph, root)
+        reachable |= graph.reach(root, upstream=True)
     problems = []
     for index, comp in enumerate(loaded.model.components):
         if comp.id in reachable:

@@ -265,7 +265,10 @@ def test_kill_minus_9_then_recover(repo: tuple[Path, LabHandle]) -> None:
     journal: Path | None = None
     while time.monotonic() < deadline:
         found = list(builds.glob("*/journal.jsonl")) if builds.is_dir() else []
-        if found and "apply_committed" in found[0].read_text():
+        text = found[0].read_text() if found else ""
+        # hosts run concurrently: a commit on one host says nothing of r1's backup (checked
+        # below); wait for both, so a slow login to r1 under load is not a failure
+        if "apply_committed" in text and '"event": "host_backup", "host": "r1"' in text:
             journal = found[0]
             break
         time.sleep(0.05)
