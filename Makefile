@@ -53,5 +53,6 @@ bench: ## Benchmarks (tables with ratios against the peers measured in the same 
 	$(PYTHON) bench/lab_scale.py 3 30
 	$(PYTHON) bench/build_vs_peers.py --routers 3
 	$(PYTHON) bench/build_vs_peers.py --routers 30
+	$(PYTHON) bench/scale_curve.py 3 30 100
 
 .PHONY: help setup-system setup lint typecheck unit test example bench

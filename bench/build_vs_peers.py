@@ -314,7 +314,10 @@ def measure(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None) ->
         assert proc.stdout is not None
         out_chunks.append(proc.stdout.read())
 
-    readers = [threading.Thread(target=read_err), threading.Thread(target=read_out)]
+    readers = [
+        threading.Thread(target=read_err, daemon=True),
+        threading.Thread(target=read_out, daemon=True),
+    ]
     for r in readers:
         r.start()
     peak_kb = peak_pss_kb = 0
@@ -332,9 +335,14 @@ def measure(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None) ->
             tick += 1
             done.wait(SAMPLE_S)
 
-    sampler = threading.Thread(target=sample)
+    sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _pid, status, usage = os.wait4(proc.pid, 0)
+    try:
+        _pid, status, usage = os.wait4(proc.pid, 0)
+    except BaseException:  # interrupted: the tool goes too, the lab is taken down by main()
+        done.set()
+        proc.kill()
+        raise
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
     cpu = usage.ru_utime + usage.ru_stime

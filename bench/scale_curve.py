@@ -204,20 +204,22 @@ def main() -> int:
         return 2
     console = Console(width=160)
     bvp.become_subreaper()
-    sizes = [one_size(n, args.runs, console) for n in args.sizes]
-    print_curve(sizes, console)
     bvp.RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d", time.gmtime())
     out = bvp.RESULTS / f"scale_curve-{'-'.join(map(str, args.sizes))}-{stamp}.json"
-    meta = {
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "cpus": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "runs": args.runs,
-        "loadavg_at_end": os.getloadavg(),
-    }
-    data = {**meta, "sizes": [{**s, "summary": summary(s)} for s in sizes]}
-    out.write_text(json.dumps(data, indent=1) + "\n")
+    sizes: list[dict[str, Any]] = []
+    for n in args.sizes:
+        sizes.append(one_size(n, args.runs, console))
+        meta = {
+            "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "runs": args.runs,
+            "loadavg_at_end": os.getloadavg(),
+        }
+        data = {**meta, "sizes": [{**s, "summary": summary(s)} for s in sizes]}
+        out.write_text(json.dumps(data, indent=1) + "\n")  # each size kept as soon as it is done
+        print_curve(sizes, console)
     console.print(f"wrote {out}")
     return 0
 
