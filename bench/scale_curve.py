@@ -142,11 +142,18 @@ def one_size(n: int, runs: int, console: Console) -> dict[str, Any]:
     return {"routers": n, "runs": {k: [asdict(r) for r in v] for k, v in runs_of.items()}}
 
 
+def valid(runs: list[dict[str, Any]], hosts: int) -> list[dict[str, Any]]:
+    """The runs that did the work (exit 0, lines on every host); the others are counted in
+    ``excluded``, never timed."""
+    return [r for r in runs if r["rc"] == 0 and r["correct_hosts"] == hosts] or runs
+
+
 def summary(size: dict[str, Any]) -> dict[str, dict[str, float]]:
     n = size["routers"]
     out: dict[str, dict[str, float]] = {}
     for tool in ("sdd-build", "nornir"):
-        fleet, single = size["runs"][tool], size["runs"][f"{tool} single"]
+        fleet = valid(size["runs"][tool], n)
+        single = valid(size["runs"][f"{tool} single"], 1)
         wall = statistics.median(r["wall_s"] for r in fleet)
         wall1 = statistics.median(r["wall_s"] for r in single)
         rss = max(r["peak_rss_mb"] for r in fleet)
@@ -160,6 +167,8 @@ def summary(size: dict[str, Any]) -> dict[str, dict[str, float]]:
             "rss_per_router_mb": (rss - rss1) / (n - 1) if n > 1 else 0.0,
             "cpu_s": statistics.median(r["cpu_s"] for r in fleet),
             "correct": min(r["correct_hosts"] for r in fleet),
+            "runs": len(fleet),
+            "excluded": len(size["runs"][tool]) - len(fleet),
         }
     out["sdd-build"]["vs_nornir"] = out["sdd-build"]["wall_s"] / out["nornir"]["wall_s"]
     return out
@@ -169,7 +178,7 @@ def print_curve(sizes: list[dict[str, Any]], console: Console) -> None:
     table = Table(title="Scale curve: sdd-build (governed) vs the plain Nornir script, same lab")
     cols = (
         "routers", "tool", "wall s", "single s", "ms/router", "fleet/single", "peak RSS MB",
-        "RSS +MB/router", "CPU s", "lines on", "sdd-build / Nornir",
+        "RSS +MB/router", "CPU s", "lines on", "runs (excl.)", "sdd-build / Nornir",
     )  # fmt: skip
     for c in cols:
         table.add_column(c, justify="left" if c == "tool" else "right")
@@ -181,7 +190,8 @@ def print_curve(sizes: list[dict[str, Any]], console: Console) -> None:
                 str(n), tool, f"{r['wall_s']:.2f}", f"{r['single_wall_s']:.2f}",
                 f"{r['per_router_ms']:.0f}", f"{r['fleet_over_single']:.2f}x",
                 f"{r['peak_rss_mb']:.0f}", f"{r['rss_per_router_mb']:.2f}", f"{r['cpu_s']:.1f}",
-                f"{r['correct']:.0f}/{n}", f"{r['vs_nornir']:.2f}x" if "vs_nornir" in r else "",
+                f"{r['correct']:.0f}/{n}", f"{r['runs']:.0f} ({r['excluded']:.0f})",
+                f"{r['vs_nornir']:.2f}x" if "vs_nornir" in r else "",
             )  # fmt: skip
     console.print(table)
     console.print(
@@ -195,7 +205,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("sizes", nargs="*", type=int, default=[3, 30, 100])
     ap.add_argument("--runs", type=int, default=3, help="interleaved rounds per size (median)")
+    ap.add_argument("--report", type=Path, help="print the curve of a results file, run nothing")
     args = ap.parse_args()
+    if args.report is not None:
+        print_curve(json.loads(args.report.read_text())["sizes"], Console(width=160))
+        return 0
     if os.geteuid() != 0:
         sys.stderr.write("scale_curve needs root (the lab runs FRR in namespaces)\n")
         return 2
