@@ -53,7 +53,13 @@ _CISCO_SECRETS = (
         rf"\b(?:tacacs-server|radius-server)(?:{SP}host{SP}\S+)?{SP}key{SP}(?:[0-9]{SP})?+",
         "tacacs-server key 7 S3cr3t-Example",
     ),
-    row("server key 7", rf"(?m:^)[ \t]*key{SP}[0-9]{SP}", " key 7 S3cr3t-Example"),
+    # ' key 7 X' inside a 'tacacs server' / 'radius server' block (indented; FRR's key chain
+    # 'key 1' is followed by its own lines, never by a value)
+    row(
+        "server key 7",
+        rf"(?m:^)[ \t]+key{SP}[067]{SP}(?!key-string\b)",
+        " key 7 S3cr3t-Example",
+    ),
     row(
         "ospf message-digest-key",
         rf"\bmessage-digest-key{SP}[0-9]+{SP}md5{SP}(?:[0-9]{SP})?+",

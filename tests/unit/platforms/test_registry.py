@@ -164,3 +164,20 @@ def test_a_section_given_twice_is_read_once_merged() -> None:
         "  description a",
         "  ip address 1.1.1.1 255.255.255.255",
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "key 1 key-string Dev-Key-6666",  # discover's stanza lines: a key chain's key joined
+        " key 7 key-string Dev-Key-6666",
+        '{"key chain kc1": ["key 1", "key 1 key-string Dev-Key-6666"]}',
+        "key chain kc1\n key 7\n  key-string Dev-Key-6666\n",
+    ],
+)
+def test_one_platforms_row_does_not_hide_anothers_secret(text: str) -> None:
+    """Every platform's rows are tried together: the first to match must not take a word of
+    another statement for the secret and leave the real one."""
+    from sdd_build.secrets import Masker
+
+    assert "Dev-Key-6666" not in Masker().mask(text)
