@@ -7,7 +7,7 @@ A stage of its own (``.importlinter``): above design, graph and render, below of
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,11 +19,12 @@ from sdd_build.design.inventory import (
     resolve_targets,
 )
 from sdd_build.design.loader import LoadedDesign, Repository, load_design
-from sdd_build.design.models import Parser, Workflow
+from sdd_build.design.models import CommandTemplate, Parser, Workflow
 from sdd_build.design.secret_vars import register_design_secrets
 from sdd_build.design.spec import Spec, load_spec
 from sdd_build.errors import DesignError, Problem, SddBuildError
 from sdd_build.graph.compile import CompiledGraph, compile_graph
+from sdd_build.platforms import lookup
 from sdd_build.render import TemplateLibrary
 
 __all__ = [
@@ -44,6 +45,13 @@ class Workspace:
     templates: TemplateLibrary
     hosts: list[str]
     component_hosts: dict[str, list[str]] = field(default_factory=dict)
+    #: hosts that are only checked (``check_targets``): never configured, backed up or locked
+    check_hosts: list[str] = field(default_factory=list)
+
+    @property
+    def all_hosts(self) -> list[str]:
+        """Every host a build contacts: the targets, then the check targets."""
+        return [*self.hosts, *self.check_hosts]
 
     @property
     def root(self) -> Path:
@@ -169,6 +177,7 @@ def open_workspace(
         problems.extend(exc.problems)
 
     hosts: list[str] = []
+    check_hosts: list[str] = []
     component_hosts: dict[str, list[str]] = {}
     if inventory is not None:
         hosts, bad_groups, bad_hosts = resolve_targets(inventory, loaded.model.targets)
@@ -188,8 +197,9 @@ def open_workspace(
             )
         if not hosts and not bad_groups and not bad_hosts:
             problems.append(loaded.problem(("targets",), "targets select no host in the inventory"))
+        check_hosts = _check_hosts(loaded, inventory, hosts, problems)
         if inventory.connected is not None:
-            for h in hosts:
+            for h in [*hosts, *check_hosts]:
                 if h not in inventory.connected:
                     problems.append(
                         loaded.problem(
@@ -199,7 +209,9 @@ def open_workspace(
                         )
                     )
         if graph is not None:
-            component_hosts = _component_hosts(loaded, inventory, graph, hosts, problems)
+            component_hosts = _component_hosts(
+                loaded, inventory, graph, hosts, problems, check_hosts
+            )
         # before anything is rendered or printed: the declared secrets are masked from here on
         problems.extend(register_design_secrets(loaded, inventory))
 
@@ -215,7 +227,52 @@ def open_workspace(
         templates=templates,
         hosts=hosts,
         component_hosts=component_hosts,
+        check_hosts=check_hosts,
     )
+
+
+def _check_hosts(
+    loaded: LoadedDesign, inventory: LoadedInventory, hosts: list[str], problems: list[Problem]
+) -> list[str]:
+    """The design's ``check_targets``, resolved: disjoint from its targets. A target whose
+    platform has no configuration sdd-build manages (``linux``) must be a check target."""
+    for h in hosts:
+        info = lookup(inventory.view(h).platform)
+        if info is not None and info.check_only:
+            problems.append(
+                loaded.problem(
+                    ("targets",),
+                    f"target host '{h}' (platform '{info.name}') is never configured: "
+                    "list it under check_targets",
+                )
+            )
+    wanted = loaded.model.check_targets
+    if wanted is None:
+        return []
+    found, bad_groups, bad_hosts = resolve_targets(inventory, wanted)
+    for key, bad in (("groups", bad_groups), ("hosts", bad_hosts)):
+        for name in bad:
+            problems.append(
+                loaded.problem(
+                    ("check_targets", key, getattr(wanted, key).index(name)),
+                    f"check target {key[:-1]} '{name}' is not in the inventory "
+                    f"({inventory.display})",
+                )
+            )
+    both = sorted(set(found) & set(hosts))
+    if both:
+        problems.append(
+            loaded.problem(
+                ("check_targets",),
+                f"hosts both configured and only checked: {', '.join(both[:10])}; a host is "
+                "in targets or in check_targets",
+            )
+        )
+    if not found and not bad_groups and not bad_hosts:
+        problems.append(
+            loaded.problem(("check_targets",), "check_targets select no host in the inventory")
+        )
+    return [h for h in found if h not in hosts]
 
 
 def _component_hosts(
@@ -224,10 +281,13 @@ def _component_hosts(
     graph: CompiledGraph,
     design_hosts: list[str],
     problems: list[Problem],
+    check_hosts: Sequence[str] = (),
 ) -> dict[str, list[str]]:
     """Hosts per component: the design's targets, narrowed per component; a workflow acts on
-    the union of its steps' hosts; parsers act on none (they run offline)."""
-    allowed = set(design_hosts)
+    the union of its steps' hosts; parsers act on none (they run offline). Only a
+    command_template's own ``targets`` may select check targets."""
+    checked = set(check_hosts)
+    allowed = set(design_hosts) | checked
     result: dict[str, list[str]] = {}
     by_id = {c.id: c for c in loaded.model.components}
     index_of = {c.id: i for i, c in enumerate(loaded.model.components)}  # not list.index: O(n)
@@ -262,8 +322,19 @@ def _component_hosts(
                 problems.append(
                     loaded.problem(
                         ("components", index, "targets"),
-                        f"component '{cid}' targets hosts outside the design's targets: "
+                        f"component '{cid}' targets hosts outside the design's targets "
+                        "and check_targets: "
                         f"{', '.join(outside[:10])}{' ...' if len(outside) > 10 else ''}",
+                    )
+                )
+            only_checked = sorted(set(selected) & checked)
+            if only_checked and not isinstance(comp, CommandTemplate):
+                problems.append(
+                    loaded.problem(
+                        ("components", index, "targets"),
+                        f"component '{cid}' ({comp.kind}) targets hosts that are only checked "
+                        f"(check_targets): {', '.join(only_checked[:10])}; only a "
+                        "command_template runs there",
                     )
                 )
             result[cid] = [h for h in selected if h in allowed]

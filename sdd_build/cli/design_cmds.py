@@ -105,7 +105,8 @@ def validate_cmd(
         f"[green]valid[/]: {ws.design.display} (design {ws.design.model.design} "
         f"v{ws.design.model.version}), {len(ws.graph.order)} components in "
         f"{len(ws.graph.layers)} layers, {len(ws.hosts)} target hosts, "
-        f"{len(ws.spec.requirements)} requirements covered, offline tests {passed}/"
+        + (f"{len(ws.check_hosts)} check targets, " if ws.check_hosts else "")
+        + f"{len(ws.spec.requirements)} requirements covered, offline tests {passed}/"
         f"{len(report.offline)} passed ({report.timings.get('total', 0):.2f}s)"
     )
 

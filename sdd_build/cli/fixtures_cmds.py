@@ -94,14 +94,14 @@ def record_cmd(
             hint="bring one up: sdd-build lab up <topology> --wait",
         )
     ws = open_workspace(design, root=root, connections=connections_for(lab, None))
-    unknown = [h for h in only if h not in ws.hosts]
+    unknown = [h for h in only if h not in ws.all_hosts]
     if unknown:
         raise DesignError(
             f"host '{unknown[0]}' is not a target of this design",
-            hint=f"targets: {', '.join(ws.hosts)}",
+            hint=f"targets: {', '.join(ws.all_hosts)}",
         )
     plan = build_plan(ws)
-    outputs = record_outputs(ws, plan, list(only) or list(ws.hosts))
+    outputs = record_outputs(ws, plan, list(only) or list(ws.all_hosts))
     failed = {h: e[""] for h, e in outputs.items() if "" in e}
     for host, error in failed.items():
         err_console.print(f"error: {host}: not read: {error}", markup=False, highlight=False)

@@ -382,6 +382,15 @@ class Design(_Strict):
         ),
     )
     targets: Targets
+    check_targets: Targets | None = Field(
+        default=None,
+        description=(
+            "Hosts that are only ever checked (e.g. kind-linux lab hosts, platform 'linux'): "
+            "command templates whose 'targets' select them run there after the layers they "
+            "depend on; nothing is configured, backed up, locked, rolled back or reconciled on "
+            "them. Disjoint from 'targets'; components without 'targets' never act on them."
+        ),
+    )
     vars: dict[str, Any] = Field(default_factory=dict, description="Design variables.")
     secrets: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,99}$")]] = (
         Field(

@@ -42,6 +42,7 @@ from sdd_build.execute.device import (
 )
 from sdd_build.execute.evidence import EvidenceStore
 from sdd_build.execute.executors import ExecutorSpec, open_executor
+from sdd_build.execute.hostcheck import check_identity_of, open_check_session
 from sdd_build.execute.identity import RecordedIdentities
 from sdd_build.execute.journal import Journal, build_lock, find_unfinished, utcnow
 from sdd_build.execute.ledger import NO_DEVICES, HeldDevices
@@ -110,6 +111,7 @@ class _HostState:
     state: str = "unchanged"
     restore: RestoreOutcome | None = None
     partial: list[str] = field(default_factory=list)  # applies that failed after sending
+    checked: bool = False  # a check target: commands only (execute.hostcheck)
 
 
 class _Build:
@@ -129,10 +131,11 @@ class _Build:
         # fsynced in one batch before the record refers to it (run_build)
         self.evidence = EvidenceStore(build_dir, secrets=inventory_secrets(ws), defer_sync=True)
         self.hosts = {h: _HostState(h) for h in ws.hosts}
+        self.hosts.update({h: _HostState(h, checked=True) for h in ws.check_hosts})
         self.records: dict[str, dict[str, HostRecord]] = {c: {} for c in ws.graph.order}
         self.deviations = DeviationLog()
         self.summaries: dict[str, dict[str, Any]] = {}
-        self.steps = {h: {s.component: s for s in plan.hosts.get(h, [])} for h in ws.hosts}
+        self.steps = {h: {s.component: s for s in plan.hosts.get(h, [])} for h in ws.all_hosts}
         self.identities = RecordedIdentities.load(ws.design.directory)
         # where the session lives: this process, or a shard actor (execute/executors)
         self.open_session: Callable[[Task, float], DeviceSession] = open_session
@@ -209,6 +212,8 @@ class _Build:
 
     def connect(self, task: Task) -> Result:
         st = self.hosts[task.host.name]
+        if st.checked:
+            return self.connect_check(task, st)
         try:
             st.session = self.open_session(task, self.model.build.timeout_s)
             running = st.session.backup()  # complete, or refused: then nothing is changed
@@ -245,6 +250,41 @@ class _Build:
         )
         return Result(host=task.host, result="connected")
 
+    def connect_check(self, task: Task, st: _HostState) -> Result:
+        """A check target: a read-only session, and the device must answer as the host."""
+        try:
+            st.session = open_check_session(task, self.model.build.timeout_s)
+            wrong = check_identity_of(st.session, task)
+        except Exception as exc:
+            st.stopped = "unreachable"
+            reason = _oneline(exc)
+            self.deviate("unreachable", None, st.name, f"cannot reach the check target: {reason}")
+            return Result(host=task.host, failed=True, result=reason)
+        if wrong is not None:
+            st.stopped = "identity_mismatch: the device answers as another host"
+            reason = f"the device answers as '{wrong[1]}', not '{wrong[0]}': no check runs on it"
+            self.deviate(
+                "identity_mismatch", None, st.name, reason, expected=wrong[0], actual=wrong[1]
+            )
+            return Result(host=task.host, failed=True, result=reason)
+        self.journal.write("check_target_connected", host=st.name)
+        return Result(host=task.host, result="connected")
+
+    def _unmet(self, cid: str, host: str) -> list[str]:
+        """Dependencies of ``cid`` that did not build: on ``host`` itself, or, for a check
+        target (an end-to-end check), on any host they act on."""
+        ok = ("built", "skipped") if self.opts.check else ("built",)
+        everywhere = self.hosts[host].checked
+        unmet = []
+        for d in sorted(self.ws.graph.dependencies(cid)):
+            on = self.ws.component_hosts.get(d, ())
+            hosts = on if everywhere else ([host] if host in on else [])
+            if any(
+                self.records[d].get(h, HostRecord(status="blocked")).status not in ok for h in hosts
+            ):
+                unmet.append(d)
+        return unmet
+
     def run_layer(self, task: Task, layer: list[str]) -> Result:
         host = task.host.name
         st = self.hosts[host]
@@ -256,13 +296,7 @@ class _Build:
             if st.stopped:
                 self._block(cid, host, st.stopped)
                 continue
-            ok = ("built", "skipped") if self.opts.check else ("built",)
-            unmet = [
-                d
-                for d in sorted(self.ws.graph.dependencies(cid))
-                if host in self.ws.component_hosts.get(d, ())
-                and self.records[d].get(host, HostRecord(status="blocked")).status not in ok
-            ]
+            unmet = self._unmet(cid, host)
             if unmet:
                 self._block(cid, host, f"depends on {', '.join(unmet)}, which did not build")
                 continue
@@ -536,6 +570,8 @@ class _Build:
                 duration_s=time.perf_counter() - started,
             ),
         )
+        if st.checked:
+            return  # nothing was changed on a check target: nothing to roll back
         if self.model.build.rollback == "on_failure" and not self.opts.check:
             self._rollback(st, cid)
         elif self.model.build.rollback == "never":
@@ -827,9 +863,13 @@ def run_build(report: ValidationReport, opts: RunOptions) -> tuple[AsBuilt, Path
         b.open_session = executor.open_session
         executor.attach(b.journal.write, opts.emit)
         opts.emit(
-            "build_started", build_id=build_id, hosts=ws.hosts, layers=plan.layers, check=opts.check
+            "build_started",
+            build_id=build_id,
+            hosts=ws.all_hosts,
+            layers=plan.layers,
+            check=opts.check,
         )
-        nr = make_nornir(ws.inventory, ws.hosts, opts.workers or model.build.workers)
+        nr = make_nornir(ws.inventory, ws.all_hosts, opts.workers or model.build.workers)
         acting_layers: list[tuple[int, list[str]]] = []
         for index, layer in enumerate(plan.layers):
             for cid in layer:
@@ -1020,7 +1060,8 @@ def _as_built(
     hosts_summary = {}
     for h, st in b.hosts.items():
         summary = {
-            "reachable": st.session is not None and st.backup is not None,
+            "reachable": st.session is not None and (st.checked or st.backup is not None),
+            **({"role": "check"} if st.checked else {}),
             "stopped": st.stopped,
             "state": st.state,
             **b.summaries.get(h, {}),

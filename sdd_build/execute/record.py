@@ -2,7 +2,9 @@
 
 Per host, the rendered commands of every command_template that targets it run over one
 session, under the same per-device locks as builds (a device half-way through a build would
-give outputs true of neither state). Nothing is configured; every command has a timeout.
+give outputs true of neither state); a check target (``check_targets``) through
+``execute.hostcheck``, unlocked like in a build. Nothing is configured; every command has a
+timeout.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from nornir.core.task import Result, Task
 
 from sdd_build.execute.build import make_nornir
 from sdd_build.execute.device import open_session
+from sdd_build.execute.hostcheck import open_check_session
 from sdd_build.execute.locks import lock_hosts
 from sdd_build.plan.planner import BuildPlan
 from sdd_build.workspace import Workspace
@@ -33,12 +36,14 @@ def record_outputs(
     wanted = {h: [s for s in plan.hosts.get(h, []) if s.commands] for h in hosts}
     result: dict[str, dict[str, list[str] | str]] = {}
     lock = threading.Lock()
+    checked = set(ws.check_hosts)  # check targets: read-only sessions, no device lock
 
     def read(task: Task) -> Result:
         host = task.host.name
         entry: dict[str, list[str] | str] = {}
         try:
-            session = open_session(task, timeout_s)
+            opener = open_check_session if host in checked else open_session
+            session = opener(task, timeout_s)
             for step in wanted[host]:
                 outputs = session.commands(list(step.commands))
                 entry[step.component] = [outputs[c] for c in step.commands]
@@ -53,7 +58,7 @@ def record_outputs(
         return {}
     inventory = ws.inventory
     nr = make_nornir(inventory, targets, workers=20)
-    devices = [inventory.inventory.hosts[h] for h in targets]
+    devices = [inventory.inventory.hosts[h] for h in targets if h not in checked]
     with lock_hosts(
         devices,
         "fixtures record",

@@ -107,9 +107,9 @@ def build_plan(ws: Workspace) -> BuildPlan:
     renderer = _HostRenderer(ws, broken)
     work = sum(len(ws.component_hosts.get(c, ())) for c in ws.graph.order)
     if work >= _FORK_AT:
-        rendered = two_halves(renderer.hosts, ws.hosts)
+        rendered = two_halves(renderer.hosts, ws.all_hosts)
     else:
-        rendered = renderer.hosts(ws.hosts)
+        rendered = renderer.hosts(ws.all_hosts)
     for host, steps, failures in rendered:
         for cid, problem in failures:
             collector.add(cid, host, problem)
