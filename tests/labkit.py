@@ -75,6 +75,17 @@ def private_triangle(root: Path, prefix: str = "t") -> Path:
     return topo
 
 
+def private_lab(root: Path, lab: str, prefix: str) -> Path:
+    """``labs/<lab>.clab.yml`` and its configs copied into ``root`` under a lab name unique
+    to this run (``private_triangle`` for any shipped lab)."""
+    copy_repo(root, [f"labs/{lab}"])
+    text = (REPO / f"labs/{lab}.clab.yml").read_text()
+    topo = root / f"labs/{lab}.clab.yml"
+    topo.parent.mkdir(parents=True, exist_ok=True)
+    topo.write_text(text.replace(f"name: {lab}\n", f"name: {prefix}{os.getpid() % 100000}\n"))
+    return topo
+
+
 def sdd(
     root: Path, *args: str, timeout: float = 240, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:

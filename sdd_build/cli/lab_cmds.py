@@ -84,6 +84,9 @@ def up_cmd(topology: Path, wait: bool, timeout: float, quiet: bool, as_json: boo
     console.print(f"inventory: {handle.inventory_dir}")
     for name, h in handle.hosts.items():
         console.print(f"  {name}: ssh -p {h.port} {h.username}@{h.hostname}")
+    for name, lh in handle.linux_hosts.items():
+        if lh.port:  # a Linux host's bash login (a design's check target)
+            console.print(f"  {name}: ssh -p {lh.port} {lh.username}@127.0.0.1 (linux host)")
 
 
 @lab.command("down")

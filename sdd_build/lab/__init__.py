@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sdd_build.lab.impair import Impairment, parse_target
-from sdd_build.lab.inventory import read_hosts
+from sdd_build.lab.inventory import HOST_PLATFORM, read_hosts
 from sdd_build.lab.procs import VTYSH, enter, in_uts, node_path
 from sdd_build.lab.provider import (
     LabInputError,
@@ -119,6 +119,8 @@ class LinuxHost:
     name: str
     netns: str
     record: NodeRecord | None = field(default=None, repr=False, compare=False)
+    port: int = 0  # its sshd on 127.0.0.1 (the namespace provider), 0: none
+    username: str = ""
 
     def enter_argv(self, *argv: str) -> list[str]:
         if self.record is not None:
@@ -241,8 +243,14 @@ def attach(topology: str | Path | LabTopology) -> LabHandle:
     inv = topo.workdir / "inventory"
     hosts: dict[str, LabNode] = {}
     raw = read_hosts(inv) if (inv / "hosts.yaml").exists() else {}
+    logins: dict[str, tuple[int, str]] = {}
+    host_secrets: list[str] = []
     for name, h in raw.items():
         data = h.get("data", {})
+        if h.get("platform") == HOST_PLATFORM:  # a Linux host's bash login (check target)
+            logins[name] = (int(h["port"]), str(h["username"]))
+            host_secrets.append(str(h["password"]))
+            continue
         napalm_opts = h["connection_options"]["napalm"]["extras"]["optional_args"]
         hosts[name] = LabNode(
             name=name,
@@ -257,9 +265,12 @@ def attach(topology: str | Path | LabTopology) -> LabHandle:
             record=state.nodes[name] if name in state.nodes and state.nodes[name].pid else None,
         )
     # the lab's generated credentials are masked in everything written from now on
-    register_secrets([v for h in hosts.values() for v in (h.password, h.shell_password) if v])
+    register_secrets(
+        [v for h in hosts.values() for v in (h.password, h.shell_password) if v] + host_secrets
+    )
     linux_hosts = {
-        rec.name: LinuxHost(rec.name, rec.netns, rec if rec.pid else None)
+        rec.name: LinuxHost(rec.name, rec.netns, rec if rec.pid else None,
+                            *logins.get(rec.name, (0, "")))  # fmt: skip
         for rec in state.nodes.values()
         if rec.role == "host"
     }

@@ -1,11 +1,15 @@
 """The lab's Nornir SimpleInventory: ``clab-<lab>/inventory/{hosts,groups,defaults}.yaml``.
 
-Hosts are the topology's FRR routers. ``platform: frr`` at host level, with a per-plugin
-``connection_options`` platform so both plugins understand it:
+Hosts are the topology's FRR routers and, where the provider gives them an sshd (the namespace
+provider does), its plain Linux hosts. Routers: ``platform: frr`` at host level, with a
+per-plugin ``connection_options`` platform so both plugins understand it:
 
 * ``netmiko``: ``cisco_ios`` (there is no FRR device type; cisco_ios drives vtysh well);
 * ``napalm``: ``frr`` (the ``napalm_frr`` driver), with ``optional_args`` carrying the shell
   login (``shell_username``/``shell_password``), ``frr_instance`` and ``netns``.
+
+Linux hosts: ``platform: linux`` (Netmiko's ``linux`` device type; no NAPALM), the lab's bash
+login; designs list them under ``check_targets`` (checked, never configured).
 
 Host ``data``: ``lab``, ``node``, ``netns``, ``frr_instance``, ``kind``, ``image``,
 ``shell_username``, ``groups`` (the topology groups: node ``group`` plus the comma-separated
@@ -31,6 +35,7 @@ __all__ = ["HostEntry", "build_inventory", "read_hosts", "write_inventory"]
 NETMIKO_PLATFORM = "cisco_ios"
 NAPALM_PLATFORM = "frr"
 PLATFORM = "frr"
+HOST_PLATFORM = "linux"  # a plain Linux host: Netmiko's device type of the same name
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,27 @@ def build_inventory(
         spec = topo.nodes[entry.node]
         for g in spec.groups:
             groups.setdefault(g, {"data": {}})
+        if spec.is_host:
+            out_hosts[entry.node] = {
+                "hostname": entry.hostname,
+                "port": entry.port,
+                "username": entry.username,
+                "password": entry.password,
+                "platform": HOST_PLATFORM,
+                "groups": [*spec.groups, lab_group],
+                "data": {
+                    "lab": topo.name,
+                    "node": entry.node,
+                    "netns": entry.netns,
+                    "kind": spec.kind,
+                    "image": spec.image,
+                    "provider": "containerlab" if containerlab else "netns",
+                    "groups": list(spec.groups),
+                    "labels": dict(spec.labels),
+                },
+                "connection_options": {"netmiko": {"platform": HOST_PLATFORM, "extras": {}}},
+            }
+            continue
         out_hosts[entry.node] = {
             "hostname": entry.hostname,
             "port": entry.port,

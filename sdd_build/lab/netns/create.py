@@ -22,9 +22,8 @@ __all__ = ["create"]
 
 def _record(topo: LabTopology, state: LabState) -> None:
     """Everything this run may create, recorded before the first thing is created."""
-    routers = [n for n in topo.nodes.values() if n.is_frr]
     vty_user, shell_user = users_for(topo.name)
-    if routers:
+    if topo.nodes:  # routers and Linux hosts alike get an sshd (hosts: the bash login only)
         state.vty_user, state.shell_user = vty_user, shell_user
     for node in topo.nodes.values():
         ns = topo.long_name(node.name)
@@ -44,7 +43,7 @@ def _record(topo: LabTopology, state: LabState) -> None:
             state.resources.append(
                 Resource(kind="frr_instance", name=rec.frr_instance, node=rec.name)
             )
-    if routers:
+    if topo.nodes:
         state.resources.append(Resource(kind="user", name=vty_user))
         state.resources.append(Resource(kind="user", name=shell_user))
     state.save()
@@ -132,12 +131,13 @@ def create(topo: LabTopology, state: LabState, progress: Progress) -> list[str]:
     parallel(lambda n: start_holder(topo, state, n), nodes)
 
     passwords: dict[str, str] = {}
-    if routers:
+    if topo.nodes:
         progress("adding the lab's temporary users")
         for user in (vty_user, shell_user):
             passwords[user] = secrets.token_urlsafe(18)
             add_user(user, topo.name, passwords[user])
         host_key(workdir)
+    if routers:
         progress(f"starting FRR in {len(routers)} routers")
     parallel(lambda n: start_frr(topo, state.nodes[n.name], n), routers)
 
@@ -147,14 +147,15 @@ def create(topo: LabTopology, state: LabState, progress: Progress) -> list[str]:
     for node in [*hosts, *routers]:
         notes += run_exec(topo, state.nodes[node.name], node, progress)
 
-    if not routers:
-        write_inventory(workdir / "inventory", topo, [])  # hosts only: an empty inventory
+    if not topo.nodes:
+        write_inventory(workdir / "inventory", topo, [])
         return notes
-    progress("starting sshd + socat per router")
+    progress("starting sshd + socat per node")
     taken: set[int] = ports_in_other_labs(topo.name)
     # sshd start-up is mostly waiting for its fork and pidfile: overlap them
-    parallel(lambda n: start_sshd(topo, state, n, vty_user, shell_user), routers)
-    parallel(lambda n: start_socat(topo, state, n, taken), routers)
+    logins = [*routers, *hosts]
+    parallel(lambda n: start_sshd(topo, state, n, vty_user, shell_user), logins)
+    parallel(lambda n: start_socat(topo, state, n, taken), logins)
     entries = [
         HostEntry(
             node=n.name,
@@ -169,13 +170,26 @@ def create(topo: LabTopology, state: LabState, progress: Progress) -> list[str]:
         )
         for n in routers
     ]
+    # a Linux host: the bash login (Netmiko's linux device type), a design's check target
+    entries += [
+        HostEntry(
+            node=n.name,
+            hostname="127.0.0.1",
+            port=state.nodes[n.name].port or 0,
+            username=shell_user,
+            password=passwords[shell_user],
+            shell_username=shell_user,
+            shell_password=passwords[shell_user],
+            netns=topo.long_name(n.name),
+            frr_instance="",
+        )
+        for n in hosts
+    ]
     write_inventory(workdir / "inventory", topo, entries)
-    progress("waiting for FRR and SSH on every router")
+    progress("waiting for FRR and SSH on every node")
     parallel(lambda n: wait_frr(topo, state.nodes[n.name], n), routers)
-    wait_ssh(
-        {n.name: (state.nodes[n.name].port or 0) for n in routers},
-        vty_user,
-        passwords[vty_user],
-        timeout=30.0,
-    )
+    for group, user in ((routers, vty_user), (hosts, shell_user)):
+        ports = {n.name: (state.nodes[n.name].port or 0) for n in group}
+        if ports:
+            wait_ssh(ports, user, passwords[user], timeout=30.0)
     return notes

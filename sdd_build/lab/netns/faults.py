@@ -48,9 +48,7 @@ def apply(topo: LabTopology, state: LabState, imp: Impairment) -> str:
         done.append(f"{imp.node}:{imp.interface} {imp.link}")
     if imp.wants_netem or imp.clear:
         done.append(_netem(rec, imp))
-    if imp.sshd is not None:
-        if rec.role != "router":
-            raise LabInputError(f"{imp.node} is a host: it has no sshd")
+    if imp.sshd is not None:  # routers and Linux hosts alike run one
         sshd_action(topo, state, topo.nodes[imp.node], imp.sshd)
         done.append(f"{imp.node} sshd {imp.sshd}")
     if imp.daemon is not None and imp.daemon_action is not None:

@@ -1,4 +1,5 @@
-"""A router's logins: the lab's two temporary users and the sshd inside the router's namespace."""
+"""A node's logins: the lab's two temporary users and the sshd inside the node's namespace (a
+router: vtysh and bash logins; a plain Linux host: the bash login only)."""
 
 from __future__ import annotations
 
@@ -114,7 +115,8 @@ def start_sshd(topo: LabTopology, state: LabState, node: NodeSpec, vty: str, she
             "KbdInteractiveAuthentication no",
             "PubkeyAuthentication no",
             "PermitRootLogin no",
-            f"AllowUsers {vty} {shell}",
+            # a plain Linux host: only the bash login (its checks run there)
+            f"AllowUsers {shell}" if node.is_host else f"AllowUsers {vty} {shell}",
             "PrintMotd no",
             "PrintLastLog no",
             "UseDNS no",
@@ -123,9 +125,11 @@ def start_sshd(topo: LabTopology, state: LabState, node: NodeSpec, vty: str, she
             "MaxSessions 50",
             "X11Forwarding no",
             "AllowTcpForwarding no",
-            f"SetEnv FRR_PATHSPACE={inst}",
-            f"Match User {vty}",
-            f"    ForceCommand {VTYSH} -N {inst}",
+            *([] if node.is_host else [
+                f"SetEnv FRR_PATHSPACE={inst}",
+                f"Match User {vty}",
+                f"    ForceCommand {VTYSH} -N {inst}",
+            ]),
             "",
         ])
     )  # fmt: skip

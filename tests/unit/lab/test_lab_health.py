@@ -19,7 +19,7 @@ def test_expectations_from_inherited_labels() -> None:
     ]
     assert expectations(load_topology(LABS / "triangle.clab.yml"), "r1") == []
     hosts = load_topology(LABS / "hosts.clab.yml")
-    assert expectations(hosts, "h1") == [("ping", "192.168.2.2")]
+    assert expectations(hosts, "h1") == [("ping", "192.168.1.1")]
 
 
 def test_non_numeric_counts_are_reported(write_topo: WriteTopo) -> None:

@@ -178,3 +178,26 @@ def test_inventory_of_a_lab_that_is_not_up(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["lab", "inventory", str(LABS / "triangle.clab.yml")])
     assert res.exit_code == 1
     assert "is not up" in res.output
+
+
+def test_linux_hosts_are_check_targets_over_netmiko_linux() -> None:
+    topo = load_topology(LABS / "hosts.clab.yml")
+    h1 = HostEntry(
+        node="h1",
+        hostname="127.0.0.1",
+        port=20010,
+        username="sdd-x-s",
+        password="shell-secret-h1",
+        shell_username="sdd-x-s",
+        shell_password="shell-secret-h1",
+        netns="clab-hosts-h1",
+        frr_instance="",
+    )
+    hosts, _groups, defaults = build_inventory(topo, [h1])
+    entry = hosts["h1"]
+    assert entry["platform"] == "linux"
+    assert entry["username"] == "sdd-x-s"
+    assert entry["connection_options"] == {"netmiko": {"platform": "linux", "extras": {}}}
+    assert entry["data"]["netns"] == "clab-hosts-h1"
+    assert "frr_instance" not in entry["data"]
+    assert defaults["platform"] == "frr"
