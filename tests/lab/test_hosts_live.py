@@ -84,7 +84,8 @@ def test_the_example_builds_the_routers_and_checks_the_hosts_end_to_end(
 ) -> None:
     root, handle = hosts_repo
     h1, h2 = handle.linux_hosts["h1"], handle.linux_hosts["h2"]
-    assert h1.port and h2.port  # the namespace provider gives Linux hosts an sshd
+    assert h1.port  # the namespace provider gives Linux hosts an sshd
+    assert h2.port
     # before the design: the host LANs are not in OSPF, h1 cannot reach h2
     assert h1.exec("ping", "-c", "1", "-W", "1", "192.168.2.2").returncode != 0
 
@@ -112,7 +113,11 @@ def test_the_example_builds_the_routers_and_checks_the_hosts_end_to_end(
     assert {e["host"] for e in journal if e["event"] == "host_backup"} == {"r1", "r2"}
     # the lab itself: the routers run the design's lines, the hosts reach each other
     eth1 = _stanza(handle.hosts["r1"].vtysh("show running-config"), "interface eth1")
-    assert {" description hosts 192.168.1.0/24", " ip ospf area 0.0.0.0", " ip ospf passive"} <= eth1
+    assert {
+        " description hosts 192.168.1.0/24",
+        " ip ospf area 0.0.0.0",
+        " ip ospf passive",
+    } <= eth1
     assert h1.exec("ping", "-c", "1", "-W", "2", "192.168.2.2").returncode == 0
     assert h2.exec("ping", "-c", "1", "-W", "2", "192.168.1.2").returncode == 0
 

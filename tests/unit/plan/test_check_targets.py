@@ -18,7 +18,8 @@ def test_the_hosts_example_validates_offline_with_its_host_checks() -> None:
     report = validate(REPO / "designs/hosts-reach/solution-design.yaml")
     assert report.ok, [p.message for p in report.problems]
     ws, plan = report.workspace, report.plan
-    assert ws is not None and plan is not None
+    assert ws is not None
+    assert plan is not None
     assert ws.hosts == ["r1", "r2"]
     assert ws.check_hosts == ["h1", "h2"]
     assert [s.component for s in plan.hosts["h1"]] == ["host-reach", "host-route", "hosts-reach"]
@@ -26,7 +27,8 @@ def test_the_hosts_example_validates_offline_with_its_host_checks() -> None:
     assert all(s.config is None for s in plan.hosts["h1"])  # nothing is rendered to configure
     # the host checks' offline tests ran on recorded outputs of the lab's hosts
     checks = sorted((r.component, r.index) for r in report.offline if r.kind == "check")
-    assert ("host-reach", 1) in checks and ("host-route", 1) in checks
+    assert ("host-reach", 1) in checks
+    assert ("host-route", 1) in checks
     assert all(r.passed for r in report.offline), [r for r in report.offline if not r.passed]
 
 
