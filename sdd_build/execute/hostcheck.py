@@ -20,9 +20,9 @@ from typing import Any
 from nornir.core.task import Task
 
 from sdd_build.errors import DeviceError
-from sdd_build.execute.device import DeviceSession, PlatformInfo, open_session
+from sdd_build.execute.device import DeviceSession, open_session
 from sdd_build.execute.identity import expected_identity, hostname_in_config
-from sdd_build.platforms import Platform, platform_of
+from sdd_build.platforms import Platform, lookup
 
 __all__ = ["CommandDriver", "check_identity_of", "open_check_session"]
 
@@ -63,7 +63,7 @@ def open_check_session(task: Task, timeout_s: float) -> DeviceSession:
     """A read-only session to a check target, through NAPALM where its platform has a driver
     and Netmiko otherwise."""
     name = task.host.platform or ""
-    platform = platform_of(name)
+    platform = lookup(name)
     if platform is None:
         raise DeviceError(f"platform '{name}' is unknown to sdd-build", host=task.host.name)
     if platform.connection != "netmiko":
@@ -78,8 +78,7 @@ def open_check_session(task: Task, timeout_s: float) -> DeviceSession:
     start = time.perf_counter()
     connection = task.host.get_connection("netmiko", task.nornir.config)
     driver = CommandDriver(connection, platform, timeout_s, task.host.name)
-    info = PlatformInfo("netmiko", platform.volatile_prefixes)
-    session = DeviceSession(driver, info, task.host.name)
+    session = DeviceSession(driver, platform, task.host.name)
     session.device_s = time.perf_counter() - start
     return session
 
@@ -88,12 +87,14 @@ def check_identity_of(session: DeviceSession, task: Task) -> tuple[str, str] | N
     """``(expected, found)`` when the device answers as another host than it stands for,
     else ``None``. Read-only: the identity command, or the running config's host name."""
     expected = expected_identity(task.host)
-    platform = platform_of(task.host.platform or "")
+    platform = lookup(task.host.platform or "")
+    name = task.host.platform or ""
     if platform is not None and platform.identity_command:
-        out = session.commands([platform.identity_command])[platform.identity_command]
-        found = ", ".join(dict.fromkeys(out.split()))
+        text = session.commands([platform.identity_command])[platform.identity_command]
     else:
-        found = hostname_in_config(task.host.platform or "", session.read()) or ""
+        text = session.read()
+    # every distinct name the device gives (a device that answers as two never matches)
+    found = hostname_in_config(name, text) or ""
     if found.lower() != expected.lower():
         return expected, found or "(no name)"
     return None

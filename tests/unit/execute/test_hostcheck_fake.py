@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sdd_build.execute.baseline import write_baseline
 from sdd_build.execute.results import AsBuilt
 from sdd_build.testing.fake import FakeNetwork
 from tests.unit.execute import fakerepo
@@ -52,7 +53,8 @@ def test_a_check_target_runs_its_checks_after_the_routers_and_is_never_changed(
     tmp_path: Path,
 ) -> None:
     net = _network()
-    record, bdir = build(_repo(tmp_path), net)
+    design = _repo(tmp_path)
+    record, bdir = build(design, net)
     assert record.result == "as_designed", record.deviations
     assert _statuses(record, "h1") == {"reach": "built"}
     checks = next(c for c in record.components if c.id == "reach").hosts["h1"].checks
@@ -69,6 +71,10 @@ def test_a_check_target_runs_its_checks_after_the_routers_and_is_never_changed(
         [e for e in map(json.loads, (bdir / "journal.jsonl").read_text().splitlines())
          if e["event"] in ("host_backup", "commit_intent")]
     )  # fmt: skip
+    plan = fakerepo.validated(design, net).plan
+    assert plan is not None
+    baseline = json.loads(write_baseline(bdir.parents[1], record, plan, bdir).read_text())
+    assert sorted(baseline["hosts"]) == list(fakerepo.HOSTS)  # h1 holds no configuration
     # the check ran after every router's layer (the journal's order)
     events = [json.loads(line) for line in (bdir / "journal.jsonl").read_text().splitlines()]
     done = [(e["component"], e["host"]) for e in events if e["event"] == "component_result"]
