@@ -80,7 +80,7 @@ def build_inventory(
                     "netns": entry.netns,
                     "kind": spec.kind,
                     "image": spec.image,
-                    "provider": "containerlab" if containerlab else "netns",
+                    "provider": provider,
                     "groups": list(spec.groups),
                     "labels": dict(spec.labels),
                 },
