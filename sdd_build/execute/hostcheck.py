@@ -66,7 +66,7 @@ def open_check_session(task: Task, timeout_s: float) -> DeviceSession:
     platform = lookup(name)
     if platform is None:
         raise DeviceError(f"platform '{name}' is unknown to sdd-build", host=task.host.name)
-    if platform.connection != "netmiko":
+    if platform.napalm_driver or platform.plugin:  # the build's own session reads it
         return open_session(task, timeout_s)
     params = task.host.get_connection_parameters("netmiko")
     extras = dict(params.extras or {})
