@@ -269,8 +269,9 @@ def attach(topology: str | Path | LabTopology) -> LabHandle:
         [v for h in hosts.values() for v in (h.password, h.shell_password) if v] + host_secrets
     )
     linux_hosts = {
-        rec.name: LinuxHost(rec.name, rec.netns, rec if rec.pid else None,
-                            *logins.get(rec.name, (0, "")))  # fmt: skip
+        rec.name: LinuxHost(
+            rec.name, rec.netns, rec if rec.pid else None, *logins.get(rec.name, (0, ""))
+        )
         for rec in state.nodes.values()
         if rec.role == "host"
     }
