@@ -16,7 +16,7 @@ their own:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from napalm.base.exceptions import NapalmException, ReplaceConfigException
 
@@ -25,10 +25,43 @@ from napalm_frr import defaults, platform
 from napalm_frr.restore import RestoreReport, restore
 from napalm_frr.transport import LineResult
 
-if TYPE_CHECKING:
-    from napalm_frr.frr import FRRDriver
+__all__ = ["Extras", "IncompleteRead", "RestoreTarget", "VtyshSession", "complete_text"]
 
-__all__ = ["Extras", "IncompleteRead", "RestoreTarget"]
+
+class VtyshSession(Protocol):
+    """What :class:`Extras`, :class:`RestoreTarget` and :class:`napalm_frr.oracle.Oracle` need
+    of a session to vtysh: :class:`napalm_frr.frr.FRRDriver`, and sdd-build's Netmiko path
+    (``sdd_build.execute.netmiko_path``), which drives vtysh through Netmiko's own
+    ``send_config_set``. The names are private on purpose: NAPALM's contract suite refuses
+    public methods a driver adds."""
+
+    hostname: str
+    last_restore: RestoreReport | None
+    _lock: Any
+
+    def _show(self, command: str) -> str: ...
+    def _running(self, reuse: bool = False) -> str: ...
+    def _configure(self, lines: list[str]) -> list[LineResult]: ...
+    def _disarm_revert(self) -> None: ...
+
+
+def complete_text(hostname: str, raw: str) -> str:
+    """``show running-config`` as configuration (:func:`napalm_frr.config.normalize`), or
+    :class:`IncompleteRead` when vtysh's talk in it shows a daemon was not reached."""
+    text = cfg.normalize(raw)
+    noise = cfg.noise(text)
+    if noise:
+        daemons = cfg.lost_daemons(noise)
+        # the message names the daemons, it does not repeat vtysh's words: they are not
+        # configuration and are kept out of every record (``IncompleteRead.noise``)
+        raise IncompleteRead(
+            f"{hostname}: the running config read is incomplete: vtysh "
+            + (f"lost {', '.join(daemons)}" if daemons else "printed text that is not config")
+            + f" ({len(noise)} warning line(s) left out)",
+            daemons,
+            noise,
+        )
+    return text
 
 
 class IncompleteRead(NapalmException):  # type: ignore[misc]
@@ -46,9 +79,10 @@ COMPLETE_READ = ["show running-config", "show daemons", "show watchfrr"]
 
 
 class Extras:
-    """Complete reads and verified restores for one :class:`~napalm_frr.frr.FRRDriver`."""
+    """Complete reads and verified restores for one :class:`VtyshSession` (an
+    :class:`~napalm_frr.frr.FRRDriver`, or sdd-build's Netmiko path)."""
 
-    def __init__(self, driver: FRRDriver) -> None:
+    def __init__(self, driver: VtyshSession) -> None:
         self.driver = driver
         #: daemons a complete read must reach: set by the first complete read, or by the
         #: caller (the daemons reached when the backup was read)
@@ -110,9 +144,9 @@ class Extras:
 
 
 class RestoreTarget:
-    """A driver as :class:`napalm_frr.restore.Target`."""
+    """A :class:`VtyshSession` as :class:`napalm_frr.restore.Target`."""
 
-    def __init__(self, driver: FRRDriver) -> None:
+    def __init__(self, driver: VtyshSession) -> None:
         self.driver = driver
 
     def read(self) -> str:

@@ -56,7 +56,7 @@ from napalm.base.netmiko_helpers import netmiko_args
 
 from napalm_frr import config as cfg
 from napalm_frr import parsers, platform
-from napalm_frr.extras import Extras, IncompleteRead, RestoreTarget
+from napalm_frr.extras import Extras, RestoreTarget, complete_text
 from napalm_frr.restore import RestoreReport, restore
 from napalm_frr.transport import (
     LineResult,
@@ -283,20 +283,8 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
     def _accept_running(self, raw: str) -> str:
         """``raw`` output of ``show running-config`` as the running configuration (this
         session's last read), or :class:`IncompleteRead` when vtysh talked in it."""
-        text = cfg.normalize(raw)
-        noise = cfg.noise(text)
-        if noise:
-            self._running_read = None
-            daemons = cfg.lost_daemons(noise)
-            # the message names the daemons, it does not repeat vtysh's words: they are not
-            # configuration and are kept out of every record (``IncompleteRead.noise``)
-            raise IncompleteRead(
-                f"{self.hostname}: the running config read is incomplete: vtysh "
-                + (f"lost {', '.join(daemons)}" if daemons else "printed text that is not config")
-                + f" ({len(noise)} warning line(s) left out)",
-                daemons,
-                noise,
-            )
+        self._running_read = None
+        text = complete_text(self.hostname, raw)
         self._running_read = (time.monotonic(), text)
         return text
 

@@ -111,6 +111,7 @@ def rollback_service(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     emit: Emitter | None = None,
     root: Path | None = None,
+    via: str = "auto",
 ) -> RollbackResult:
     """Restore the hosts of a finished build to their pre-build backups, verified, recorded."""
     from sdd_build.audit import AuditLog
@@ -174,7 +175,7 @@ def rollback_service(
     def restore(task: Task) -> Result:
         host = task.host.name
         try:
-            session = open_session(task, timeout_s)
+            session = open_session(task, timeout_s, via)
             refused = identities.verify(task.host, session.driver, session.running_config())
         except Exception as exc:
             outcomes[host] = RestoreOutcome(

@@ -52,6 +52,7 @@ def build_service(
     executor: str = "local",
     scheduler: str | None = None,
     shard_by: str = "site",
+    via: str = "auto",
 ) -> tuple[AsBuilt, Path]:
     from sdd_build.audit import AuditLog
     from sdd_build.gates import check_gate2, check_targets
@@ -100,6 +101,7 @@ def build_service(
         executor=executor,
         scheduler=scheduler,
         shard_by=shard_by,
+        path=via,
     )
     try:
         asbuilt, path = run_build(report, opts)
@@ -168,6 +170,7 @@ def drift_service(
     lab: Path | None = None,
     inventory: Path | None = None,
     root: Path | None = None,
+    via: str = "auto",
 ) -> DriftReport:
     """Compare the devices now with the design's reconciled baseline (read-only)."""
     from sdd_build.audit import AuditLog
@@ -181,7 +184,7 @@ def drift_service(
     # read-only, but not half-way through a build: that would report its half as drift
     hosts = [ws.inventory.inventory.hosts[h] for h in ws.hosts]
     with lock_hosts(hosts, "drift", design=ws.design.model.design, repository=ws.design.repo.root):
-        drift = detect_drift(ws, report.plan, baseline, secrets=inventory_secrets(ws))
+        drift = detect_drift(ws, report.plan, baseline, secrets=inventory_secrets(ws), via=via)
     AuditLog(ws.root).append(
         "drift",
         design=ws.design.model.design,

@@ -42,6 +42,15 @@ root_option = click.option(
     help="Repository root (default: the nearest ancestor holding sdd-build.toml; else the "
     "nearest holding .git, templates/, parsers/ or inventory/ that is not a use-case folder).",
 )
+path_option = click.option(
+    "--path",
+    "via",
+    type=click.Choice(["auto", "napalm", "netmiko"]),
+    default="auto",
+    show_default=True,
+    help="How hosts are configured: NAPALM where the platform has a driver and Netmiko "
+    "otherwise (auto), or one path forced for every host.",
+)
 wait_lock_option = click.option(
     "--wait-lock",
     "wait_lock",

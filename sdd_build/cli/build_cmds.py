@@ -19,6 +19,7 @@ from sdd_build.cli._options import (
     inventory_option,
     json_option,
     lab_option,
+    path_option,
     root_option,
     wait_lock_option,
 )
@@ -207,6 +208,7 @@ def _lab_hint(console: Console, unreachable: set[str]) -> None:
     metavar="KEY",
     help="With --executor dask: the inventory data key naming a host's site.",
 )
+@path_option
 @wait_lock_option
 @root_option
 def build_cmd(
@@ -221,6 +223,7 @@ def build_cmd(
     executor: str,
     scheduler: str | None,
     shard_by: str,
+    via: str,
     wait_lock: float,
     root: Path | None,
 ) -> None:
@@ -243,6 +246,7 @@ def build_cmd(
             executor=executor,
             scheduler=scheduler,
             shard_by=shard_by,
+            via=via,
         )
     except SddBuildError as exc:
         if as_json:

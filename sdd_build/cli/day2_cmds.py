@@ -16,6 +16,7 @@ from sdd_build.cli._options import (
     json_option,
     key_option,
     lab_option,
+    path_option,
     root_option,
 )
 from sdd_build.cli._output import console, err_console
@@ -143,15 +144,21 @@ def waive_cmd(
 @click.argument("design", type=click.Path(path_type=Path, dir_okay=False))
 @lab_option
 @inventory_option
+@path_option
 @root_option
 @json_option()
 def drift_cmd(
-    design: Path, lab: Path | None, inventory: Path | None, root: Path | None, as_json: bool
+    design: Path,
+    lab: Path | None,
+    inventory: Path | None,
+    via: str,
+    root: Path | None,
+    as_json: bool,
 ) -> None:
     """Compare the devices now with the reconciled baseline; exit 1 on drift."""
     from sdd_build.app.service import drift_service
 
-    report = drift_service(design, lab=lab, inventory=inventory, root=root)
+    report = drift_service(design, lab=lab, inventory=inventory, root=root, via=via)
     if as_json:
         out(dumps_json(report.data, indent=2) + "\n")
     else:

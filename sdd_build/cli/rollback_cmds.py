@@ -14,6 +14,7 @@ from sdd_build.cli._options import (
     inventory_option,
     json_option,
     lab_option,
+    path_option,
     root_option,
     wait_lock_option,
 )
@@ -37,6 +38,7 @@ def _progress(event: str, **data: Any) -> None:
 @hosts_option()
 @lab_option
 @inventory_option
+@path_option
 @wait_lock_option
 @click.option(
     "--timeout",
@@ -52,6 +54,7 @@ def rollback_cmd(
     hosts: tuple[str, ...],
     lab: Path | None,
     inventory: Path | None,
+    via: str,
     wait_lock: float,
     timeout_s: float,
     root: Path | None,
@@ -77,6 +80,7 @@ def rollback_cmd(
         timeout_s=timeout_s,
         root=root,
         emit=None if as_json else _progress,
+        via=via,
     )
     if as_json:
         out = {

@@ -92,6 +92,7 @@ class RunOptions:
     executor: str = "local"  # where device sessions live (execute.executors.EXECUTORS)
     scheduler: str | None = None  # the Dask scheduler address (executor "dask")
     shard_by: str = "site"  # the inventory data key that names a host's site (dask shards)
+    path: str = "auto"  # how hosts are configured (execute.device.PATHS)
 
 
 @dataclass
@@ -138,7 +139,9 @@ class _Build:
         self.steps = {h: {s.component: s for s in plan.hosts.get(h, [])} for h in ws.all_hosts}
         self.identities = RecordedIdentities.load(ws.design.directory)
         # where the session lives: this process, or a shard actor (execute/executors)
-        self.open_session: Callable[[Task, float], DeviceSession] = open_session
+        self.open_session: Callable[[Task, float], DeviceSession] = lambda task, timeout_s: (
+            open_session(task, timeout_s, opts.path)
+        )
 
     # ----- recording ---------------------------------------------------------------------
 
@@ -944,6 +947,7 @@ def _executor_spec(ws: Workspace, opts: RunOptions) -> ExecutorSpec:
         hosts=tuple(ws.hosts),
         timeout_s=model.build.timeout_s,
         workers=opts.workers or model.build.workers,
+        path=opts.path,
     )
 
 

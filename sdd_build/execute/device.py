@@ -24,6 +24,7 @@ from nornir.core.task import Task
 from sdd_build.platforms import PLATFORMS, Platform, lookup
 
 __all__ = [
+    "PATHS",
     "PLATFORMS",
     "ApplyOutcome",
     "CheckOutcome",
@@ -419,15 +420,30 @@ def _words(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-def open_session(task: Task, timeout_s: float) -> DeviceSession:
-    """Open (or reuse) the host's connection through Nornir's plugin for its platform."""
+#: ``--path``: ``auto`` (the platform's own connection: NAPALM where it has a driver, Netmiko
+#: otherwise), or one forced for every host
+PATHS = ("auto", "napalm", "netmiko")
+
+
+def open_session(task: Task, timeout_s: float, path: str = "auto") -> DeviceSession:
+    """Open (or reuse) the host's connection through Nornir's plugin for its platform, on the
+    configuration ``path`` (see :data:`PATHS`)."""
+    from sdd_build.errors import DeviceError
+
     platform = task.host.platform or ""
     info = lookup(platform)
     if info is None:
-        from sdd_build.errors import DeviceError
-
         raise DeviceError(
             f"platform '{platform}' has no driver in sdd-build (known: {', '.join(PLATFORMS)})",
+            host=task.host.name,
+        )
+    if path == "netmiko" or (path == "auto" and info.connection == "netmiko"):
+        from sdd_build.execute.netmiko_path import open_netmiko
+
+        return open_netmiko(task, info, timeout_s)
+    if path == "napalm" and info.connection != "napalm":
+        raise DeviceError(
+            f"platform '{platform}' has no NAPALM driver: use --path auto or netmiko",
             host=task.host.name,
         )
     params = task.host.get_connection_parameters(info.connection)

@@ -37,7 +37,12 @@ class DriftReport:
 
 
 def detect_drift(
-    ws: Workspace, plan: BuildPlan, baseline: dict[str, Any], *, secrets: list[str]
+    ws: Workspace,
+    plan: BuildPlan,
+    baseline: dict[str, Any],
+    *,
+    secrets: list[str],
+    via: str = "auto",
 ) -> DriftReport:
     run_id = new_build_id()
     out_dir = ws.design.directory / "drift" / run_id
@@ -61,7 +66,7 @@ def detect_drift(
         host = task.host.name
         base = baseline["hosts"][host]
         try:
-            session = open_session(task, ws.design.model.build.timeout_s)
+            session = open_session(task, ws.design.model.build.timeout_s, via)
             now = session.running_config()
         except Exception as exc:
             deviate("unreachable", host, f"cannot reach or read the device: {type(exc).__name__}")

@@ -17,7 +17,7 @@ import hashlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import anyio
 import anyio.from_thread
@@ -292,11 +292,17 @@ def create_server(config: AgentConfig) -> MCPServer:
         )
 
     @server.tool(annotations=BUILD)
-    async def build(design: str, ctx: Context, check: bool = False) -> dict[str, Any]:
+    async def build(
+        design: str,
+        ctx: Context,
+        check: bool = False,
+        path: Literal["auto", "napalm", "netmiko"] = "auto",
+    ) -> dict[str, Any]:
         """Build an approved design on the devices (Gate 2 enforced); check=true is a dry run
-        that changes nothing. A design conforming to a pattern of the approved policy.yaml is
-        approved by the policy; otherwise it becomes a pending request for a person. Progress
-        is sent as notifications; returns the as-built summary."""
+        that changes nothing; path forces how hosts are configured (auto: NAPALM where the
+        platform has a driver, Netmiko otherwise). A design conforming to a pattern of the
+        approved policy.yaml is approved by the policy; otherwise it becomes a pending request
+        for a person. Progress is sent as notifications; returns the as-built summary."""
         total = 0
         who = _identity(config, ctx)
         token = anyio.lowlevel.current_token()
@@ -321,7 +327,7 @@ def create_server(config: AgentConfig) -> MCPServer:
             config,
             ctx,
             "build",
-            {"design": design, "check": check},
+            {"design": design, "check": check, "path": path},
             lambda: views.build(
                 design_path(design),
                 config.lab,
@@ -329,6 +335,7 @@ def create_server(config: AgentConfig) -> MCPServer:
                 check=check,
                 emit=emit,
                 agent=who,
+                via=path,
             ),
         )
 

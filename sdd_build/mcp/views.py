@@ -216,13 +216,14 @@ def build(
     check: bool,
     emit: Emitter,
     agent: dict[str, Any],
+    via: str = "auto",
 ) -> dict[str, Any]:
     from sdd_build.app.service import build_service
     from sdd_build.audit.log import AuditLog
 
     _approve_by_policy(design, agent)
     asbuilt, path = build_service(
-        design, check=check, lab=lab, inventory=inventory, emit=emit, agent=agent
+        design, check=check, lab=lab, inventory=inventory, emit=emit, agent=agent, via=via
     )
     approvers = [
         {"gate": a.get("gate"), "approver": a.get("approver"), "sha256": a.get("sha256")}

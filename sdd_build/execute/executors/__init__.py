@@ -43,6 +43,7 @@ class ExecutorSpec:
     workers: int = 20  # sessions a shard drives at once
     emit: Callable[..., None] | None = None
     journal: Callable[..., Any] | None = None  # the build journal's ``write``
+    path: str = "auto"  # how hosts are configured (execute.device.PATHS)
 
 
 class Executor(Protocol):
@@ -58,8 +59,11 @@ class LocalExecutor:
 
     name = "local"
 
+    def __init__(self, path: str = "auto") -> None:
+        self.path = path
+
     def open_session(self, task: Task, timeout_s: float) -> DeviceSession:
-        return open_session(task, timeout_s)
+        return open_session(task, timeout_s, self.path)
 
     def attach(self, journal: Callable[..., Any], emit: Callable[..., Any]) -> None:
         return None
@@ -69,7 +73,7 @@ class LocalExecutor:
 
 
 def _local(spec: ExecutorSpec) -> Executor:
-    return LocalExecutor()
+    return LocalExecutor(spec.path)
 
 
 def _dask(spec: ExecutorSpec) -> Executor:

@@ -48,10 +48,13 @@ class _TaskOf:
 class ShardActor:
     """The sessions of one shard's hosts (see the module docstring)."""
 
-    def __init__(self, shard: str, inventory: Inventory, timeout_s: float, threads: int) -> None:
+    def __init__(
+        self, shard: str, inventory: Inventory, timeout_s: float, threads: int, path: str = "auto"
+    ) -> None:
         self.shard = shard
         self.inventory = inventory
         self.timeout_s = timeout_s
+        self.path = path  # how hosts are configured (execute.device.PATHS)
         self.sessions: dict[str, DeviceSession] = {}
         self._config = Config()
         preload_drivers({h.platform or "" for h in inventory.hosts.values()})
@@ -85,7 +88,7 @@ class ShardActor:
         try:
             if op == "open":
                 task = _TaskOf(self.inventory.hosts[host], _Nornir(self._config))
-                session = open_session(cast(Task, task), self.timeout_s)
+                session = open_session(cast(Task, task), self.timeout_s, self.path)
                 self.sessions[host] = session
                 return ("ok", None, session.device_s)
             if session is None:

@@ -184,6 +184,7 @@ class DaskExecutor:
                 sub,
                 self.spec.timeout_s,
                 threads,
+                self.spec.path,
                 actor=True,
                 pure=False,
                 key=f"sdd-shard-{shard.name}-{self._run_id}-{placed.generation}",
