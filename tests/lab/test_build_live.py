@@ -73,6 +73,11 @@ def repo(build_repo: tuple[Path, LabHandle]) -> Iterator[tuple[Path, LabHandle]]
     copy_repo(root, SUBS)
     for node in NODES:
         handle.impair(node, sshd="start")
+    _reset_routers(root, handle, base)
+
+
+def _reset_routers(root: Path, handle: LabHandle, base: dict[str, str]) -> None:
+    """Each router back to ``base`` with FRR's own frr-reload.py (not the code tested)."""
     for node, config in base.items():
         reset_router(handle, node, config, root)
 
@@ -166,10 +171,12 @@ def test_example_builds_leaf_first_with_all_checks_green(repo: tuple[Path, LabHa
         (" ip ospf a 0.0.0.0", "% Ambiguous command"),
     ],
 )
+@pytest.mark.parametrize("via", ["napalm", "netmiko"])
 def test_rejected_line_rolls_back_and_blocks_dependents(
-    repo: tuple[Path, LabHandle], bad_line: str, device_words: str
+    repo: tuple[Path, LabHandle], bad_line: str, device_words: str, via: str
 ) -> None:
-    """The errors Netmiko and Ansible report as success: a failed apply with FRR's words."""
+    """The errors Netmiko and Ansible report as success: a failed apply with FRR's words, on
+    either path (Netmiko's own send_config_set, given FRR's refusal patterns, stops too)."""
     root, handle = repo
     template = root / "templates/frr/ospf_process.j2"
     template.write_text(template.read_text() + f"interface eth1\n{bad_line}\nexit\n")
@@ -177,7 +184,7 @@ def test_rejected_line_rolls_back_and_blocks_dependents(
     golden.write_text(golden.read_text() + f"interface eth1\n{bad_line}\nexit\n")
     before = {n: strip_volatile(running(handle, n)) for n in NODES}
     approve(root)
-    proc = build(root)
+    proc = build(root, "--path", via)
     assert proc.returncode == 1, proc.stderr
     record = last_record(root)
     assert record["result"] == "failed"
@@ -192,6 +199,74 @@ def test_rejected_line_rolls_back_and_blocks_dependents(
         assert st["underlay"] == "blocked"
         # Exactly the pre-build config on the router: the rollback held.
         assert strip_volatile(running(handle, node)) == before[node]
+
+
+def _outcome(record: dict) -> dict:  # type: ignore[type-arg]
+    """An as-built record without its timings, ids and raw outputs: the result, every
+    deviation's class/component/host/expected/actual, per component and host its status,
+    whether it changed and its checks' verdicts."""
+    return {
+        "result": record["result"],
+        "hosts": {h: s.get("state") for h, s in record["hosts"].items()},
+        "deviations": sorted(
+            (
+                d["class"],
+                d["component"] or "",
+                d["host"] or "",
+                str(d["expected"]),
+                str(d["actual"]),
+            )
+            for d in record["deviations"]
+        ),
+        "components": {
+            c["id"]: {
+                h: (
+                    v["status"],
+                    v["changed"],
+                    [(k["check_id"], k["passed"], k["found"]) for k in v["checks"]],
+                )
+                for h, v in c["hosts"].items()
+            }
+            for c in record["components"]
+        },
+    }
+
+
+def _diffs(root: Path, record: dict) -> dict[str, str]:  # type: ignore[type-arg]
+    bdir = root / "designs/ospf-underlay/builds" / record["build_id"]
+    return {str(p.relative_to(bdir)): p.read_text() for p in sorted(bdir.glob("evidence/*/*.diff"))}
+
+
+def test_netmiko_path_builds_the_example_as_the_napalm_path_does(
+    repo: tuple[Path, LabHandle],
+) -> None:
+    """Issue 13 item 3: FRR driven through Netmiko alone (send_config_set, remediation by
+    FRR's own logic) builds the shipped example with the same as-built result and leaves the
+    same running configs (vtysh, in each router's namespace) as the NAPALM path."""
+    root, handle = repo
+    base = {n: _running(handle, n) for n in NODES}
+    approve(root)
+    by_napalm = build(root, "--path", "napalm")
+    assert by_napalm.returncode == 0, by_napalm.stderr
+    napalm_record = last_record(root)
+    napalm_configs = {n: _strip(_running(handle, n)) for n in NODES}
+    _reset_routers(root, handle, base)
+    by_netmiko = build(root, "--path", "netmiko")
+    assert by_netmiko.returncode == 0, by_netmiko.stderr
+    netmiko_record = last_record(root)
+    assert netmiko_record["build_id"] != napalm_record["build_id"]
+    assert netmiko_record["result"] == "as_designed"
+    assert _outcome(netmiko_record) == _outcome(napalm_record)
+    assert _diffs(root, netmiko_record) == _diffs(root, napalm_record)  # the same remediation
+    assert {n: _strip(_running(handle, n)) for n in NODES} == napalm_configs
+    for node in NODES:
+        assert " ip ospf network point-to-point" in napalm_configs[node]
+    # idempotent on this path too: a second build changes nothing
+    again = build(root, "--path", "netmiko")
+    assert again.returncode == 0, again.stderr
+    assert all(
+        not h["changed"] for c in last_record(root)["components"] for h in c["hosts"].values()
+    )
 
 
 def test_failing_acceptance_check_is_recorded_and_rolled_back(repo: tuple[Path, LabHandle]) -> None:

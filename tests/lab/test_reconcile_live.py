@@ -211,14 +211,18 @@ def test_defaults_written_out_are_default_elided_not_rejected(repo: tuple[Path, 
     assert "remembered" in again["hosts"]["r1"]["reconciliation"]["asked"]
 
 
-def test_a_line_the_device_drops_stays_a_rejected_line(repo: tuple[Path, LabHandle]) -> None:
+@pytest.mark.parametrize("via", ["napalm", "netmiko"])
+def test_a_line_the_device_drops_stays_a_rejected_line(
+    repo: tuple[Path, LabHandle], via: str
+) -> None:
     """No daemon of r1 owns a key chain (ripd/eigrpd do): vtysh takes the lines without a
-    word and keeps nothing. FRR with those daemons keeps them, so this is no default."""
+    word and keeps nothing. FRR with those daemons keeps them, so this is no default. The
+    same on the Netmiko path: send_config_set sees no refusal, the reconciliation finds it."""
     root, handle = repo
     keychain = "key chain lab\n key 1\n  key-string s3cr3t-k3y\n exit\nexit\n"
     write_use_case(root, policy=POLICY + keychain)
     approve(root)
-    code, stderr, record = build(root)
+    code, stderr, record = build(root, "--path", via)
     assert "key chain lab" not in running(handle, "r1")
     assert code == 1, stderr
     assert record["result"] == "with_deviations"
@@ -239,8 +243,9 @@ def test_a_line_the_device_drops_stays_a_rejected_line(repo: tuple[Path, LabHand
     assert "s3cr3t-k3y" not in stderr
 
 
+@pytest.mark.parametrize("via", ["napalm", "netmiko"])
 def test_check_shows_diffs_and_every_refused_line_and_changes_nothing(
-    repo: tuple[Path, LabHandle],
+    repo: tuple[Path, LabHandle], via: str
 ) -> None:
     root, handle = repo
     # a typo FRR's parser refuses, and a deprecated command FRR warns about (the driver
@@ -249,7 +254,7 @@ def test_check_shows_diffs_and_every_refused_line_and_changes_nothing(
     write_use_case(root, hosts="r1, r2", policy=typo)
     approve(root)
     before = {n: running(handle, n) for n in NODES}
-    code, stderr, record = build(root, "--check")
+    code, stderr, record = build(root, "--check", "--path", via)
     for node in NODES:
         assert strip_volatile(running(handle, node)) == strip_volatile(before[node])
     assert code == 1, stderr
@@ -289,7 +294,7 @@ def test_check_shows_diffs_and_every_refused_line_and_changes_nothing(
     # without the typo and with bfdd where it runs: checked, exit 0, still nothing changed
     write_use_case(root, hosts="r1")
     approve(root)
-    code, stderr, record = build(root, "--check")
+    code, stderr, record = build(root, "--check", "--path", via)
     assert code == 0, stderr
     assert record["result"] == "checked"
     assert record["deviations"] == []

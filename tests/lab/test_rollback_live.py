@@ -176,9 +176,14 @@ def _written(root: Path, state_dir: Path) -> dict[Path, str]:
     return {p: p.read_text(errors="replace") for p in files}
 
 
-def _start_build(root: Path, topo: Path) -> subprocess.Popen[str]:
+#: every test runs on both configuration paths (issue 13 item 3): NAPALM (napalm_frr) and
+#: Netmiko alone (send_config_set with FRR's refusal patterns)
+VIA = pytest.mark.parametrize("via", ["napalm", "netmiko"])
+
+
+def _start_build(root: Path, topo: Path, via: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "sdd_build", "build", DESIGN, "--lab", str(topo)],
+        [sys.executable, "-m", "sdd_build", "build", DESIGN, "--lab", str(topo), "--path", via],
         cwd=root,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -214,14 +219,15 @@ def _cut_ssh(handle: LabHandle, node: str) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+@VIA
 def test_bfd_interval_frr_cannot_negate_is_restored_and_verified(
-    repo: tuple[Path, Path, LabHandle], private_state_dir: Path
+    repo: tuple[Path, Path, LabHandle], private_state_dir: Path, via: str
 ) -> None:
     """The Trust II finding: 'no receive-interval 200' is '% Unknown command'; the restore
     sets FRR's default (learnt from the device's YANG) and the read-back proves it."""
     root, topo, handle = repo
     before = {n: strip_volatile(running(handle, n)) for n in NODES}
-    proc = sdd(root, "build", DESIGN, "--lab", str(topo))
+    proc = sdd(root, "build", DESIGN, "--lab", str(topo), "--path", via)
     assert proc.returncode == 1, proc.stderr
     bdir, record = _record(root)
     for node in NODES:
@@ -244,16 +250,17 @@ def test_bfd_interval_frr_cannot_negate_is_restored_and_verified(
     assert statuses["bfd-profile"] == "rolled_back"
 
 
+@VIA
 @pytest.mark.parametrize("repo", [12], indirect=True)
 def test_zebra_killed_mid_build_no_warning_becomes_config(
-    repo: tuple[Path, Path, LabHandle], private_state_dir: Path
+    repo: tuple[Path, Path, LabHandle], private_state_dir: Path, via: str
 ) -> None:
     """zebra dies while r2 runs its checks: vtysh's warning never becomes a config line (in
     no backup, candidate, diff or restore), r2 is recorded changed with an unknown state,
     and `sdd-build rollback` repairs it once zebra is back."""
     root, topo, handle = repo
     before = {n: strip_volatile(running(handle, n)) for n in NODES}
-    build = _start_build(root, topo)
+    build = _start_build(root, topo, via)
     bdir = _wait_for_checks(root, "r2", build)
     handle.impair("r2", daemon="zebra", daemon_action="stop")
     _out, err = build.communicate(timeout=240)
@@ -275,7 +282,7 @@ def test_zebra_killed_mid_build_no_warning_becomes_config(
     # zebra back: frrinit.sh restarts the instance's daemons from the saved config, so what
     # is left is FRR's business; the retry reads it and records what it finds
     handle.impair("r2", daemon="zebra", daemon_action="start")
-    repaired = sdd(root, "rollback", bdir.name, "--lab", str(topo))
+    repaired = sdd(root, "rollback", bdir.name, "--lab", str(topo), "--path", via)
     assert repaired.returncode == 0, repaired.stderr
     assert strip_volatile(running(handle, "r2")) == before["r2"]
     _bdir, record = _record(root)
@@ -285,15 +292,16 @@ def test_zebra_killed_mid_build_no_warning_becomes_config(
     assert "ROLLBACK FAILED" not in (bdir / "as-built.md").read_text()
 
 
+@VIA
 def test_backup_read_while_zebra_is_down_is_refused(
-    repo: tuple[Path, Path, LabHandle], private_state_dir: Path
+    repo: tuple[Path, Path, LabHandle], private_state_dir: Path, via: str
 ) -> None:
     """A daemon down before the build: vtysh leaves its part out silently; no backup is
     taken, nothing is pushed to that host, and the record says why."""
     root, topo, handle = repo
     handle.impair("r3", daemon="zebra", daemon_action="stop")
     before_r3 = running(handle, "r3")
-    proc = sdd(root, "build", DESIGN, "--lab", str(topo))
+    proc = sdd(root, "build", DESIGN, "--lab", str(topo), "--path", via)
     assert proc.returncode == 1, proc.stderr
     _bdir, record = _record(root)
     reasons = [d["reason"] for d in record["deviations"] if d["host"] == "r3"]
@@ -304,13 +312,14 @@ def test_backup_read_while_zebra_is_down_is_refused(
         assert "connecting to zebra" not in text, path
 
 
+@VIA
 @pytest.mark.parametrize("repo", [12], indirect=True)
 def test_ssh_cut_mid_build_is_recorded_then_repaired(
-    repo: tuple[Path, Path, LabHandle],
+    repo: tuple[Path, Path, LabHandle], via: str
 ) -> None:
     root, topo, handle = repo
     before = {n: strip_volatile(running(handle, n)) for n in NODES}
-    build = _start_build(root, topo)
+    build = _start_build(root, topo, via)
     bdir = _wait_for_checks(root, "r1", build)
     _cut_ssh(handle, "r1")
     _out, err = build.communicate(timeout=240)
@@ -324,10 +333,10 @@ def test_ssh_cut_mid_build_is_recorded_then_repaired(
     assert "rolled_back" not in _classes(record, "r1")
     assert "receive-interval 200" in running(handle, "r1")  # truly left on the router
     # with the session down, a retry cannot reach it either: exit 1, still changed
-    again = sdd(root, "rollback", bdir.name, "--lab", str(topo), "--timeout", "5")
+    again = sdd(root, "rollback", bdir.name, "--lab", str(topo), "--timeout", "5", "--path", via)
     assert again.returncode == 1, again.stderr
     handle.impair("r1", sshd="start")
-    repaired = sdd(root, "rollback", bdir.name, "--host", "r1", "--lab", str(topo))
+    repaired = sdd(root, "rollback", bdir.name, "--host", "r1", "--lab", str(topo), "--path", via)
     assert repaired.returncode == 0, repaired.stderr
     assert strip_volatile(running(handle, "r1")) == before["r1"]
     _bdir, record = _record(root)
@@ -338,13 +347,14 @@ def test_ssh_cut_mid_build_is_recorded_then_repaired(
     assert any('"event":"rollback"' in p.read_text().replace(" ", "") for p in audit)
 
 
+@VIA
 @pytest.mark.parametrize("repo", [12], indirect=True)
 def test_ospfd_killed_during_checks_is_recorded_then_repaired(
-    repo: tuple[Path, Path, LabHandle],
+    repo: tuple[Path, Path, LabHandle], via: str
 ) -> None:
     root, topo, handle = repo
     before = {n: strip_volatile(running(handle, n)) for n in NODES}
-    build = _start_build(root, topo)
+    build = _start_build(root, topo, via)
     bdir = _wait_for_checks(root, "r3", build)
     handle.impair("r3", daemon="ospfd", daemon_action="stop")
     _out, err = build.communicate(timeout=240)
@@ -358,7 +368,7 @@ def test_ospfd_killed_during_checks_is_recorded_then_repaired(
         assert strip_volatile(running(handle, node)) == before[node]
         assert record["hosts"][node]["state"] == "restored"
     handle.impair("r3", daemon="ospfd", daemon_action="start")
-    repaired = sdd(root, "rollback", bdir.name, "--lab", str(topo))
+    repaired = sdd(root, "rollback", bdir.name, "--lab", str(topo), "--path", via)
     assert repaired.returncode == 0, repaired.stderr
     assert strip_volatile(running(handle, "r3")) == before["r3"]
     assert _record(root)[1]["hosts"]["r3"]["state"] == "restored"
