@@ -190,7 +190,6 @@ class NetmikoDriver:
 
     def _show(self, command: str) -> str:
         with self._lock:
-            self._last_read = None if command == self._backup else self._last_read
             return str(
                 self.conn.send_command(command, read_timeout=self.timeout, strip_command=True)
             )
@@ -316,6 +315,7 @@ class NetmikoDriver:
             return False
 
     def cli(self, commands: list[str]) -> dict[str, str]:
+        self._last_read = None  # a command may be one that changes the configuration
         return {command: self._show(command) for command in commands}
 
     # ----- identity --------------------------------------------------------------------
