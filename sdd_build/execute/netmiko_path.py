@@ -28,62 +28,33 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from nornir.core.task import Task
 
 from napalm_frr.transport import LineResult
 from sdd_build.errors import DeviceError
-from sdd_build.execute.device import DeviceSession, PlatformInfo
+from sdd_build.execute.device import DeviceSession
 from sdd_build.execute.remediation import Syntax, syntax_for
+from sdd_build.platforms import Platform
 
-__all__ = [
-    "NETMIKO_PLATFORMS",
-    "NetmikoDriver",
-    "NetmikoPlatform",
-    "NetmikoRefused",
-    "open_netmiko",
-]
+__all__ = ["NetmikoDriver", "NetmikoRefused", "error_pattern", "open_netmiko"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class NetmikoPlatform:
-    """What the Netmiko path reads of a platform (the same names as the platform registry's
-    row): its Netmiko ``device_type``, syntax family, backup command, and the rows of output
-    that mean a configuration line was refused (``session_noise``: rows that look like one
-    and are not)."""
+#: a configuration line after which the device's prompt changes (Netmiko learns it again)
+RENAMES_PROMPT = re.compile(r"^(no )?hostname\b")
 
-    name: str
-    netmiko_device_type: str
-    syntax: str
-    backup_command: str = "show running-config"
-    refusals: tuple[re.Pattern[str], ...] = ()
-    session_noise: tuple[re.Pattern[str], ...] = ()
-    #: a configuration line after which the prompt changes (``hostname``)
-    renames_prompt: re.Pattern[str] | None = None
 
-    def refusal(self, output: str) -> str | None:
-        """The first refusal pattern ``output`` shows (``None``: none; noise rows ignored)."""
-        kept = "\n".join(
-            row for row in output.splitlines() if not any(n.search(row) for n in self.session_noise)
-        )
-        for pattern in self.refusals:
-            match = pattern.search(kept)
-            if match:
-                return match.group(0)
-        return None
-
-    def error_pattern(self) -> str:
-        """One regular expression for Netmiko's ``error_pattern`` (searched with ``re.M`` in
-        what the device printed): a row with a refusal in it that is not session noise, whole
-        (the device's words reach the record)."""
-        refusals = "|".join(f"(?:{_scoped(p)})" for p in self.refusals)
-        noise = "|".join(f"(?:{_scoped(p)})" for p in self.session_noise)
-        guard = f"(?!.*?(?:{noise}))" if noise else ""
-        return f"^{guard}.*?(?:{refusals}).*$"
+def error_pattern(platform: Platform) -> str:
+    """The platform's refusal patterns as one regular expression for Netmiko's
+    ``error_pattern`` (searched with ``re.M`` in what the device printed): a row with a refusal
+    in it that is not session noise, whole (the device's words reach the record)."""
+    refusals = "|".join(f"(?:{_scoped(p.regex)})" for p in platform.refusals)
+    noise = "|".join(f"(?:{_scoped(p)})" for p in platform.session_noise)
+    guard = f"(?!{noise})" if noise else ""
+    return f"^{guard}.*?(?:{refusals}).*$"
 
 
 def _scoped(pattern: re.Pattern[str]) -> str:
@@ -92,36 +63,6 @@ def _scoped(pattern: re.Pattern[str]) -> str:
     if match is None:
         return pattern.pattern
     return f"(?{match[1]}:{pattern.pattern[match.end() :]})"
-
-
-def _frr() -> NetmikoPlatform:
-    from napalm_frr import platform as frr
-
-    return NetmikoPlatform(
-        name="frr",
-        # lab-notes: there is no FRR device type; cisco_ios drives vtysh for show and config
-        netmiko_device_type="cisco_ios",
-        syntax="frr",
-        refusals=tuple(p.regex for p in frr.ERROR_PATTERNS),
-        session_noise=frr.SESSION_NOISE,
-        renames_prompt=frr.RENAMES_PROMPT,
-    )
-
-
-def _hier(name: str, device_type: str, syntax: str) -> NetmikoPlatform:
-    # the common answers of IOS-like CLIs to a line they refuse
-    refusals = (re.compile(r"^% ?(Invalid|Incomplete|Ambiguous|Unknown|Error)", re.M),)
-    return NetmikoPlatform(name, device_type, syntax, refusals=refusals)
-
-
-#: The platforms the Netmiko path knows (until the platform registry carries these columns).
-NETMIKO_PLATFORMS: dict[str, Callable[[], NetmikoPlatform]] = {
-    "frr": _frr,
-    "ios": lambda: _hier("ios", "cisco_ios", "CISCO_IOS"),
-    "eos": lambda: _hier("eos", "arista_eos", "ARISTA_EOS"),
-    "nxos": lambda: _hier("nxos", "cisco_nxos", "CISCO_NXOS"),
-    "iosxr": lambda: _hier("iosxr", "cisco_xr", "CISCO_XR"),
-}
 
 
 class NetmikoRefused(Exception):
@@ -143,7 +84,7 @@ class NetmikoDriver:
     def __init__(
         self,
         conn: Any,
-        platform: NetmikoPlatform,
+        platform: Platform,
         hostname: str,
         timeout: float,
         reconnect: Callable[[], Any] | None = None,
@@ -155,6 +96,7 @@ class NetmikoDriver:
         self._reconnect = reconnect
         self._lock = threading.RLock()
         self._syntax: Syntax = syntax_for(platform.syntax)
+        self._error_pattern = error_pattern(platform) if platform.refusals else ""
         self._candidate: str | None = None
         self._mode = "merge"
         self._last_read: tuple[float, str] | None = None
@@ -195,13 +137,15 @@ class NetmikoDriver:
             )
 
     @property
-    def _backup(self) -> str:
+    def _backup(self) -> str | None:
         return self.platform.backup_command
 
     def _running(self, reuse: bool = False) -> str:
         last = self._last_read
         if reuse and last is not None and time.monotonic() - last[0] <= self.running_cache_s:
             return last[1]
+        if self._backup is None:  # a check target: no configuration is managed on it
+            return ""
         with self._lock:
             text = self._syntax.read(self.hostname, self._show(self._backup))
             self._last_read = (time.monotonic(), text)
@@ -219,7 +163,7 @@ class NetmikoDriver:
             try:
                 self.conn.send_config_set(
                     lines,
-                    error_pattern=self.platform.error_pattern(),
+                    error_pattern=self._error_pattern,
                     read_timeout=self.timeout,
                     cmd_verify=True,
                 )
@@ -228,8 +172,7 @@ class NetmikoDriver:
                     self.conn.exit_config_mode()
                 return _refused_at(lines, str(exc), self.platform)
             finally:
-                renames = self.platform.renames_prompt
-                if renames is not None and any(renames.match(ln.strip()) for ln in lines):
+                if any(RENAMES_PROMPT.match(ln.strip()) for ln in lines):
                     with contextlib.suppress(Exception):
                         self.conn.set_base_prompt()
             return [LineResult(line, "") for line in lines]
@@ -321,18 +264,22 @@ class NetmikoDriver:
     # ----- identity --------------------------------------------------------------------
 
     def get_facts(self) -> dict[str, Any]:
-        return self._syntax.facts(self._show)
+        command = self.platform.identity_command
+        if command is None:
+            return self._syntax.facts(self._show)
+        found = self.platform.hostname.search(self._show(command))
+        return {"hostname": found.group(1) if found else ""}
 
     def get_interfaces(self) -> dict[str, Any]:
         return self._syntax.interfaces(self._show)
 
 
-def _refused_at(lines: list[str], message: str, platform: NetmikoPlatform) -> list[LineResult]:
+def _refused_at(lines: list[str], message: str, platform: Platform) -> list[LineResult]:
     """The results of a push Netmiko stopped (``ConfigInvalidException``): the lines before
     the refused one applied, the refused one with the device's words, none after it."""
     match = _INVALID.search(message)
     cmd, words = (match["cmd"], match["words"].strip()) if match else ("", message)
-    kind = "refused" if platform.refusal(words) else "error"
+    kind = platform.refusal(words) or "error"
     results: list[LineResult] = []
     for line in lines:
         if line.strip() == cmd.strip():
@@ -343,24 +290,20 @@ def _refused_at(lines: list[str], message: str, platform: NetmikoPlatform) -> li
     return [*results, LineResult("", words, kind)]
 
 
-def open_netmiko(task: Task, info: PlatformInfo, timeout_s: float) -> DeviceSession:
+def open_netmiko(task: Task, info: Platform, timeout_s: float) -> DeviceSession:
     """The host's session on the Netmiko path: Nornir's ``netmiko`` plugin with the platform's
     device type and every timeout set, wrapped in the build's ``DeviceSession``."""
-    platform = task.host.platform or ""
-    row = NETMIKO_PLATFORMS.get(platform)
-    if row is None:
+    if info.netmiko_device_type is None:
         raise DeviceError(
-            f"platform '{platform}' has no Netmiko device type in sdd-build "
-            f"(known: {', '.join(NETMIKO_PLATFORMS)})",
+            f"platform '{info.name}' has no Netmiko device type in sdd-build",
             host=task.host.name,
         )
-    spec = row()
     params = task.host.get_connection_parameters("netmiko")
     extras = dict(params.extras or {})
     for key in ("timeout", "conn_timeout", "auth_timeout", "banner_timeout"):
         extras[key] = float(max(1.0, timeout_s))
     params.extras = extras
-    params.platform = spec.netmiko_device_type
+    params.platform = info.netmiko_device_type
     task.host.connection_options["netmiko"] = params
 
     def connect() -> Any:
@@ -370,7 +313,7 @@ def open_netmiko(task: Task, info: PlatformInfo, timeout_s: float) -> DeviceSess
         return task.host.get_connection("netmiko", task.nornir.config)
 
     start = time.perf_counter()
-    driver = NetmikoDriver(connect(), spec, task.host.name, timeout_s, reconnect=connect)
+    driver = NetmikoDriver(connect(), info, task.host.name, timeout_s, reconnect=connect)
     session = DeviceSession(driver, info, task.host.name)
     session.device_s = time.perf_counter() - start  # the SSH handshake is device time too
     return session

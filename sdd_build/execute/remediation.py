@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-__all__ = ["FAMILIES", "FrrSyntax", "HierSyntax", "Syntax", "syntax_for"]
+__all__ = ["FAMILIES", "FrrSyntax", "HierSyntax", "NoConfig", "Syntax", "syntax_for"]
 
 Show = Callable[[str], str]
 
@@ -154,11 +154,45 @@ class HierSyntax:
         )
 
 
+class NoConfig:
+    """A check target (``syntax: None``, e.g. a Linux host): commands run on it, no
+    configuration is managed, so any candidate is refused before anything is sent."""
+
+    extras = False
+
+    def read(self, hostname: str, raw: str) -> str:
+        return raw
+
+    def check_candidate(self, config: str, mode: str) -> None:
+        raise ValueError("no configuration is managed on this platform (a check target)")
+
+    def commands(self, running: str, candidate: str, mode: str) -> list[str]:
+        return []
+
+    def resend(self, running: str, candidate: str, mode: str) -> list[str]:
+        return []
+
+    def diff(self, running: str, candidate: str, mode: str) -> str:
+        return ""
+
+    def missing(self, running: str, candidate: str, mode: str) -> list[str]:
+        return []
+
+    def facts(self, show: Show) -> dict[str, Any]:
+        return {}
+
+    def interfaces(self, show: Show) -> dict[str, Any]:
+        return {}
+
+
 #: syntax families with tooling of their own; any other is a ``hier_config`` platform name
-FAMILIES: dict[str, Callable[[], Syntax]] = {"frr": FrrSyntax}
+FAMILIES: dict[str | None, Callable[[], Syntax]] = {"frr": FrrSyntax, None: NoConfig}
 
 
-def syntax_for(family: str) -> Syntax:
-    """The remediation of a syntax family (``frr``, or a ``hier_config`` platform name)."""
+def syntax_for(family: str | None) -> Syntax:
+    """The remediation of a syntax family (``frr``, a ``hier_config`` platform name, or
+    ``None``: a check target)."""
     own = FAMILIES.get(family)
-    return own() if own is not None else HierSyntax(family)
+    if own is None and family is not None:
+        return HierSyntax(family)
+    return (own or NoConfig)()

@@ -12,19 +12,20 @@ from netmiko.exceptions import ConfigInvalidException
 
 from napalm_frr import config as cfg
 from sdd_build.execute.netmiko_path import (
-    NETMIKO_PLATFORMS,
     NetmikoDriver,
     NetmikoRefused,
     _refused_at,
+    error_pattern,
 )
-from sdd_build.execute.remediation import FrrSyntax, HierSyntax, syntax_for
+from sdd_build.execute.remediation import FrrSyntax, HierSyntax, NoConfig, syntax_for
+from sdd_build.platforms import PLATFORMS, SHIPPED, lookup
 
-FRR = NETMIKO_PLATFORMS["frr"]()
+FRR = PLATFORMS["frr"]
 
 
 def _netmiko_finds(output: str) -> str | None:
     """What Netmiko's send_config_set does with ``error_pattern`` (re.search, re.M)."""
-    match = re.search(FRR.error_pattern(), output, flags=re.M)
+    match = re.search(error_pattern(FRR), output, flags=re.M)
     return match.group(0) if match else None
 
 
@@ -167,7 +168,7 @@ class _ScriptedIOS:
 
 def test_a_refused_line_is_raised_with_the_devices_words_after_a_restore() -> None:
     conn = _ScriptedIOS(IOS_RUNNING, refuse="ip ospf bogus")
-    driver = NetmikoDriver(conn, NETMIKO_PLATFORMS["ios"](), "sw1", 5)
+    driver = NetmikoDriver(conn, PLATFORMS["ios"], "sw1", 5)
     driver.load_merge_candidate(config="interface GigabitEthernet1\n ip ospf bogus\n")
     assert "ip ospf bogus" in driver.compare_config()
     with pytest.raises(NetmikoRefused, match=r"'ip ospf bogus': % Invalid input") as info:
@@ -176,14 +177,17 @@ def test_a_refused_line_is_raised_with_the_devices_words_after_a_restore() -> No
     assert not hasattr(driver, "extras")  # hier_config platforms restore by remediation
 
 
-def test_netmiko_platforms_have_a_device_type_and_a_syntax() -> None:
-    for name, row in NETMIKO_PLATFORMS.items():
-        spec = row()
-        assert spec.name == name
-        assert spec.netmiko_device_type
-        assert spec.syntax
-        re.compile(spec.error_pattern())
-        syntax_for(spec.syntax)
+@pytest.mark.parametrize("platform", SHIPPED, ids=lambda p: p.name)
+def test_every_registry_row_has_a_netmiko_path(platform: Any) -> None:
+    """Every platform the registry ships has a Netmiko device type, a refusal pattern Netmiko
+    can take, and a remediation (a check target's refuses every candidate)."""
+    assert platform.netmiko_device_type
+    re.compile(error_pattern(platform) if platform.refusals else "")
+    syntax = syntax_for(platform.syntax)
+    if platform.syntax is None:
+        assert isinstance(syntax, NoConfig)
+        with pytest.raises(ValueError, match="check target"):
+            syntax.check_candidate("hostname x\n", "merge")
 
 
 class _Host:
@@ -199,10 +203,12 @@ class _Task:
 
 def test_a_forced_path_the_platform_lacks_is_one_clear_error_before_any_contact() -> None:
     from sdd_build.errors import DeviceError
-    from sdd_build.execute.device import PLATFORMS, PlatformInfo, open_session
+    from sdd_build.execute.device import open_session
+    from sdd_build.platforms import Platform, register
 
-    PLATFORMS.setdefault("nodriver", PlatformInfo("netmiko", ()))
+    register(Platform(name="nodriver", description="neither NAPALM nor Netmiko"))
     try:
+        assert lookup("nodriver") is not None
         with pytest.raises(DeviceError, match="no NAPALM driver: use --path auto or netmiko"):
             open_session(_Task("nodriver"), 5, "napalm")  # type: ignore[arg-type]
         with pytest.raises(DeviceError, match="no Netmiko device type"):
