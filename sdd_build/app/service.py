@@ -76,6 +76,7 @@ def build_service(
             emit=emit,
             approvals=approved.approvals(),
             wait_lock_s=wait_lock_s,
+            via=via,
         )
         audit.append(
             "build_recovered",

@@ -136,9 +136,11 @@ def recover_build(
     emit: Callable[..., None] | None = None,
     approvals: list[dict[str, Any]] | None = None,
     wait_lock_s: float = 0.0,
+    via: str = "auto",
 ) -> tuple[AsBuilt, Path]:
     """Close the interrupted build ``build_id`` from its devices' state (module docstring).
-    ``approvals`` stand in when the journal predates journaled approvals."""
+    ``approvals`` stand in when the journal predates journaled approvals; ``via`` is the
+    configuration path (``execute.device.PATHS``) the devices are read and restored on."""
     ws = report.workspace
     assert ws is not None
     builds = builds_dir(ws)
@@ -171,7 +173,7 @@ def recover_build(
             )
             return Result(host=task.host, result=outcomes[host].state)
         try:
-            session = open_session(task, model.build.timeout_s)
+            session = open_session(task, model.build.timeout_s, via)
             now = session.read()  # complete: a partial read is never compared with a backup
             refused = identities.verify(task.host, session.driver, now)
         except Exception as exc:
