@@ -244,12 +244,12 @@ def test_netmiko_path_builds_the_example_as_the_napalm_path_does(
     FRR's own logic) builds the shipped example with the same as-built result and leaves the
     same running configs (vtysh, in each router's namespace) as the NAPALM path."""
     root, handle = repo
-    base = {n: _running(handle, n) for n in NODES}
+    base = {n: running(handle, n) for n in NODES}
     approve(root)
     by_napalm = build(root, "--path", "napalm")
     assert by_napalm.returncode == 0, by_napalm.stderr
     napalm_record = last_record(root)
-    napalm_configs = {n: _strip(_running(handle, n)) for n in NODES}
+    napalm_configs = {n: strip_volatile(running(handle, n)) for n in NODES}
     _reset_routers(root, handle, base)
     by_netmiko = build(root, "--path", "netmiko")
     assert by_netmiko.returncode == 0, by_netmiko.stderr
@@ -258,7 +258,7 @@ def test_netmiko_path_builds_the_example_as_the_napalm_path_does(
     assert netmiko_record["result"] == "as_designed"
     assert _outcome(netmiko_record) == _outcome(napalm_record)
     assert _diffs(root, netmiko_record) == _diffs(root, napalm_record)  # the same remediation
-    assert {n: _strip(_running(handle, n)) for n in NODES} == napalm_configs
+    assert {n: strip_volatile(running(handle, n)) for n in NODES} == napalm_configs
     for node in NODES:
         assert " ip ospf network point-to-point" in napalm_configs[node]
     # idempotent on this path too: a second build changes nothing
