@@ -42,8 +42,10 @@ the stage's error above (the arrow), or stands in for a library's own exception:
     ├── RenderLimit               a render broke a bound (time, size, number) -> RenderError
     ├── FakeRefused               the fake device (sdd_build.testing) refused candidate lines
     ├── NotPlainYaml              a document leaves libyaml's fast path -> the round-trip loader
-    └── RemoteError               a worker's non-sdd-build exception, raised again on the
-                                  coordinator under its own name (dask executor)
+    ├── RemoteError               a worker's non-sdd-build exception, raised again on the
+    │                             coordinator under its own name (dask executor)
+    └── NetmikoRefused            the device refused a line pushed on the Netmiko path
+                                  (like napalm_frr's MergeRejected) -> apply_failed
     TimeoutError
     └── ParseTimeout              one parse's regular expressions used up its time -> ParseError
     ConnectionError
@@ -55,7 +57,7 @@ the stage's error above (the arrow), or stands in for a library's own exception:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -79,6 +81,7 @@ __all__ = [
     "LabError",
     "LabInputError",
     "LabRuntimeError",
+    "NetmikoRefused",
     "NotPlainYaml",
     "OfflineTestError",
     "ParseError",
@@ -356,3 +359,13 @@ class RemoteError(Exception):
     """Base of the stand-ins for a worker-side exception that is not an sdd-build error: the
     coordinator raises a subclass of the same name with the same words, so the record reads
     as the local executor's would (``execute.executors.remote.raise_remote``)."""
+
+
+class NetmikoRefused(Exception):
+    """The device refused a line pushed on the Netmiko path (``execute.netmiko_path``); the
+    running config was put back and read back first (``restored`` says whether it matched)."""
+
+    def __init__(self, message: str, refused: Sequence[object], restored: bool) -> None:
+        super().__init__(message)
+        self.refused = list(refused)
+        self.restored = restored

@@ -33,7 +33,7 @@ from typing import Any
 from nornir.core.task import Task
 
 from napalm_frr.transport import LineResult
-from sdd_build.errors import DeviceError
+from sdd_build.errors import DeviceError, NetmikoRefused
 from sdd_build.execute.device import DeviceSession
 from sdd_build.execute.remediation import Syntax, syntax_for
 from sdd_build.platforms import Platform
@@ -63,16 +63,6 @@ def _scoped(pattern: re.Pattern[str]) -> str:
     if match is None:
         return pattern.pattern
     return f"(?{match[1]}:{pattern.pattern[match.end() :]})"
-
-
-class NetmikoRefused(Exception):
-    """The device refused a line of the candidate; the running config was put back (or not:
-    ``restored``)."""
-
-    def __init__(self, message: str, refused: list[LineResult], restored: bool) -> None:
-        super().__init__(message)
-        self.refused = refused
-        self.restored = restored
 
 
 _INVALID = re.compile(r"at command: (?P<cmd>.*?), matched error: (?P<words>.*)$", re.S)
