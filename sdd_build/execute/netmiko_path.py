@@ -130,6 +130,9 @@ class NetmikoDriver:
     def _backup(self) -> str | None:
         return self.platform.backup_command
 
+    def _show_many(self, commands: list[str]) -> list[str]:
+        return [self._show(command) for command in commands]
+
     def _running(self, reuse: bool = False) -> str:
         last = self._last_read
         if reuse and last is not None and time.monotonic() - last[0] <= self.running_cache_s:
@@ -137,9 +140,15 @@ class NetmikoDriver:
         if self._backup is None:  # a check target: no configuration is managed on it
             return ""
         with self._lock:
-            text = self._syntax.read(self.hostname, self._show(self._backup))
-            self._last_read = (time.monotonic(), text)
-            return text
+            return self._accept_running(self._show(self._backup))
+
+    def _accept_running(self, raw: str) -> str:
+        """The backup command's output as the running config (and this session's last read);
+        raises when the platform can tell it is not whole (FRR: vtysh's warnings)."""
+        self._last_read = None
+        text = self._syntax.read(self.hostname, raw)
+        self._last_read = (time.monotonic(), text)
+        return text
 
     def _configure(self, lines: list[str]) -> list[LineResult]:
         """Send ``lines`` in configuration mode with the platform's refusal patterns; stop at
