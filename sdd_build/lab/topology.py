@@ -38,6 +38,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from sdd_build.errors import LabError, Problem, YamlLoadError
+from sdd_build.lab.yamlkeys import keys_as_text, plain_key_texts
 from sdd_build.yamlsafe import decode_yaml, guarded_plain
 
 __all__ = [
@@ -344,8 +345,10 @@ def _read_yaml(path: Path) -> tuple[Any, list[Problem]]:
         raise LabError.from_problems(exc.problems) from None
     y = _yaml()
     try:
-        problems = list(_duplicate_keys(y.compose(text), file))
+        composed = y.compose(text)
+        problems = list(_duplicate_keys(composed, file))
         data = y.load(text)
+        keys_as_text(data, plain_key_texts(composed))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -387,3 +387,29 @@ def test_alias_bomb_is_refused_with_the_design_loaders_guard(tmp_path: Path) -> 
     )
     with pytest.raises(LabError, match="alias bomb"):
         load_topology(path)
+
+
+def test_numeric_node_names_keep_their_text(write_topo: WriteTopo) -> None:
+    """containerlab reads mapping keys as text (Go map[string]): nodes named ``001`` and ``010``
+    (kjan99/containerlab-dwdm-stub) stay ``001``/``010``, as their link endpoints say; a
+    YAML 1.2 reader would make them the numbers 1 and 10 and refuse them."""
+    topo = load_topology(
+        write_topo(
+            """
+            name: num
+            topology:
+              nodes:
+                001: {kind: linux, image: frrouting/frr:8.4.1}
+                010: {kind: linux, image: frrouting/frr:8.4.1}
+                1e3: {kind: linux, image: alpine}
+              links:
+                - endpoints: ["001:ppp_osc1", "010:ppp_osc1"]
+                - endpoints: ["1e3:eth1", "010:eth1"]
+            """
+        )
+    )
+    assert list(topo.nodes) == ["001", "010", "1e3"]
+    assert topo.long_name("001") == "clab-num-001"
+    assert [(str(lk.a), str(lk.b)) for lk in topo.links] == [
+        ("001:ppp_osc1", "010:ppp_osc1"), ("1e3:eth1", "010:eth1"),
+    ]  # fmt: skip
