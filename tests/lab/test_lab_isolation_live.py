@@ -33,7 +33,8 @@ ROOTS = ("/etc", "/tmp", "/var")
 def listing(keep: Path) -> set[str]:
     """Every path under /etc and /var, the entries of /tmp and /var/tmp, and our own temp dir
     (``keep``) whole: names, not contents. Left out, as other runs on a shared machine make
-    them meanwhile: inside other /tmp entries, other labs' files (named clab-<other lab>),
+    them meanwhile: inside other /tmp entries, other labs' files (named clab-<other lab>, their
+    state, what other runs keep in /etc/frr/<instance>/, builds' scratch FRR ``sddscr*``),
     temp dirs with a random 8-character suffix (tempfile's, pip's), other pytest sessions,
     the build engine's state."""
     out: set[str] = set()
@@ -45,7 +46,10 @@ def listing(keep: Path) -> set[str]:
                 continue
             for name in dirnames + filenames:
                 path = f"{dirpath}/{name}"
-                if re.search(r"clab-|\.lock$|/labs/[^/]+$", path) and RUN not in path:
+                if (
+                    re.search(r"clab-|\.lock$|/labs/[^/]+(/|$)|^/etc/frr/[^/]+/|sddscr", path)
+                    and RUN not in path
+                ):
                     continue  # another lab of this machine
                 if dirpath in ("/tmp", "/var/tmp") and re.search(
                     r"^tmp\w{8}$|[-_][a-z0-9_]{8}$|^pytest-of-", name
@@ -110,6 +114,9 @@ def iso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LabHandle, P
                 - sh -c 'echo written-in-the-node > /tmp/{RUN}-x'
                 - bash -c 'echo $$FOO > /tmp/{RUN}-foo'
                 - ls /this-does-not-exist
+                - mkdir -p /var/lib/{RUN}-ldap
+                - sh -c 'echo from-the-node > /etc/{RUN}-conf'
+                - sh -c 'echo from-the-node > /dev/shm/{RUN}-shm'
                 - sh -c 'echo after-the-failure > /tmp/{RUN}-after'
           links:
             - endpoints: ["r1:eth1", "r2:eth1"]
@@ -144,6 +151,15 @@ def test_node_files_stay_in_the_node(iso: tuple[LabHandle, Path, set[str]]) -> N
     log = (handle.topology.workdir / "logs" / "pc1.exec.log").read_text()
     assert "$ ls /this-does-not-exist" in log
     assert "(exit 2)" in log
+    # outside its private directories the host is read-only for the node: an exec's mkdir in
+    # /var/lib (as ciscoittech/containerlab-free-labs ldap-a does) or a write to /etc fails; the
+    # host's files stay as they were; /dev/shm is the node's own
+    assert not Path(f"/var/lib/{RUN}-ldap").exists()
+    assert not Path(f"/etc/{RUN}-conf").exists()
+    assert f"$ mkdir -p /var/lib/{RUN}-ldap" in log
+    assert "Read-only file system" in log
+    assert pc1.exec("cat", f"/dev/shm/{RUN}-shm").stdout == "from-the-node\n"
+    assert not Path(f"/dev/shm/{RUN}-shm").exists()
     # each router logs to its own /etc/frr/frr.log; the host's /etc/frr has no such file
     for node in (r1, r2):
         assert node.path("/etc/frr/frr.log").exists()

@@ -3,7 +3,10 @@
 Every node (router or host) gets a holder process (``sleep infinity``) in its network namespace
 that owns a private mount namespace and a UTS namespace named like the node. Inside it, tmpfs
 mounts replace ``/run`` (so ``/var/run/frr`` and sshd's files), ``/tmp``, ``/var/tmp``,
-``/var/log`` and ``/etc/frr``; the node's binds are mounted there too. FRR, sshd and every
+``/var/log``, ``/etc/frr`` and ``/dev/shm``; the node's binds are mounted there too. The rest
+of the host's filesystem is read-only in the node (its own copy of each mount), so an ``exec``
+that writes elsewhere (``mkdir -p /var/lib/openldap``) fails in the node instead of writing the
+host's files. FRR, sshd and every
 ``exec`` run inside it (``nsenter -t <holder> -m -u -n``), so nothing a node writes reaches the
 host's files, and it all vanishes with the holder at ``down``.
 
@@ -26,11 +29,22 @@ from sdd_build.lab.provider import LabRuntimeError, run
 from sdd_build.lab.state import LabState, Resource
 from sdd_build.lab.topology import LabTopology, NodeSpec
 
-__all__ = ["PRIVATE_DIRS", "private_target", "start_holder"]
+__all__ = ["PRIVATE_DIRS", "READ_ONLY_HOST", "private_target", "start_holder"]
 
 #: the node's private directories (tmpfs) and their modes; /etc/frr belongs to user frr
 PRIVATE_DIRS: dict[str, str] = {"/run": "755", "/tmp": "1777", "/var/tmp": "1777",
-                                "/var/log": "755", "/etc/frr": "775"}  # fmt: skip
+                                "/var/log": "755", "/etc/frr": "775",
+                                "/dev/shm": "1777"}  # fmt: skip
+
+
+#: remount every mount the node inherited read-only (its copy only: a private mount namespace),
+#: except /proc, /sys, /dev (device nodes stay usable) and the node's new /run
+READ_ONLY_HOST = (
+    "awk '{print $5}' /proc/self/mountinfo | grep -v -E '^/(proc|sys|dev|run)(/|$)' | "
+    "while read -r m; do case $m in *\\\\*) continue;; esac; "
+    'mount -o remount,bind,ro "$m" 2>/dev/null || true; done; '
+    "mount -o remount,bind,ro /"
+)
 
 
 def private_target(path: str) -> bool:
@@ -58,6 +72,10 @@ def _setup_script(node: NodeSpec, inst: str) -> str:
     for i, (src, _dst, _opt) in enumerate(binds):
         make = "mkdir" if Path(src).is_dir() else "touch"
         lines += [f"{make} /run/sdd/binds/{i}", f"mount --bind {q(src)} /run/sdd/binds/{i}"]
+    # everything else of the host is read-only for the node (its own mounts come after): an
+    # exec's `mkdir -p /var/lib/x` or `echo > /etc/x` fails in the node instead of writing the
+    # host's files; the bind sources above were bound before, so they keep their own mode
+    lines.append(READ_ONLY_HOST)
     for d, mode in PRIVATE_DIRS.items():
         if d != "/run":
             owner = f",uid={uid},gid={gid}" if d == "/etc/frr" else ""

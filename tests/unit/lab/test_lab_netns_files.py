@@ -177,7 +177,7 @@ def test_node_mounts_bind_sources_before_hiding_them(write_topo: WriteTopo) -> N
     """A bind's source may live under the host's /tmp (a test's copy of the topology): it is
     bound under the node's new /run first, then moved to its target after the node's own /tmp
     covers the host's; ``:ro`` is honoured; FRR's pathspace resolves to the node's /etc/frr."""
-    from sdd_build.lab.netns.node import _setup_script
+    from sdd_build.lab.netns.node import READ_ONLY_HOST, _setup_script
 
     path = write_topo(
         """
@@ -194,6 +194,10 @@ def test_node_mounts_bind_sources_before_hiding_them(write_topo: WriteTopo) -> N
     tmpfs = lines.index("mount -t tmpfs -o mode=1777,size=64m sdd-node /tmp")
     move = lines.index("mount --move /run/sdd/binds/0 /tmp/s.sh")
     assert lines.index("mount -t tmpfs -o mode=755,size=64m sdd-node /run") < bind < tmpfs < move
+    # the host's other mounts turn read-only for the node after the sources are bound (a bind
+    # keeps its own mode) and before the node's own tmpfs mounts (they stay writable)
+    assert bind < lines.index(READ_ONLY_HOST) < tmpfs
+    assert "mount -t tmpfs -o mode=1777,size=64m sdd-node /dev/shm" in lines
     assert lines[move + 1] == "mount -o remount,bind,ro /tmp/s.sh"
     assert "ln -s . /etc/frr/clab-t-r1" in lines
     assert "hostname r1" in lines
