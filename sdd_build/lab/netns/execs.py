@@ -23,15 +23,18 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import subprocess
+from pathlib import Path
 
 from sdd_build.lab.procs import STATE_LOCK, background, enter, proc_start_time
-from sdd_build.lab.provider import LabInputError, LabRuntimeError, Progress, run
+from sdd_build.lab.provider import LabInputError, Progress
 from sdd_build.lab.state import LabState, NodeRecord, Resource
 from sdd_build.lab.topology import LabTopology, NodeSpec
 
 __all__ = ["expand", "node_env", "run_exec", "start_cmd"]
 
 EXEC_TIMEOUT = 60.0
+MAX_EXEC_OUTPUT = 1 << 20
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -71,6 +74,29 @@ def _in_node(rec: NodeRecord, node: NodeSpec, argv: list[str]) -> list[str]:
     return enter(rec, ["env", "-i", *env, "sh", "-c", 'cd / && exec "$@"', "sh", *argv])
 
 
+def _run_one(argv: list[str], log: Path, what: str) -> tuple[int, str]:
+    """One exec: its exit status and output. Waits for the command itself, not for the end of
+    its output: ``sh -c 'daemon &'`` (a background child keeps the output open) returns when
+    ``sh`` does, as in a container; the child runs on in the node until ``down``."""
+    out_file = log.with_name(f"{log.name}.{os.getpid()}.out")
+    try:
+        with out_file.open("w+b") as fh:
+            try:
+                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=fh, stderr=fh)
+            except FileNotFoundError:
+                return -1, f"{argv[0]}: command not found"
+            try:
+                rc = proc.wait(timeout=EXEC_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                return -1, f"{what}: timed out after {EXEC_TIMEOUT:.0f}s"
+            fh.seek(0)
+            return rc, fh.read(MAX_EXEC_OUTPUT).decode("utf-8", "replace")
+    finally:
+        out_file.unlink(missing_ok=True)
+
+
 def run_exec(topo: LabTopology, rec: NodeRecord, node: NodeSpec, progress: Progress) -> list[str]:
     """Each ``exec`` in order; the failures, as notes (the deploy goes on, as containerlab's)."""
     log = topo.workdir / "logs" / f"{node.name}.exec.log"
@@ -79,12 +105,7 @@ def run_exec(topo: LabTopology, rec: NodeRecord, node: NodeSpec, progress: Progr
         argv = _argv(topo, node, cmd, "exec")
         if not argv:
             continue
-        try:
-            proc = run(_in_node(rec, node, argv), check=False, timeout=EXEC_TIMEOUT,
-                       what=f"{node.name}: exec {cmd!r}")  # fmt: skip
-            rc, out = proc.returncode, proc.stdout + proc.stderr
-        except LabRuntimeError as exc:  # timed out, or no such command
-            rc, out = -1, str(exc)
+        rc, out = _run_one(_in_node(rec, node, argv), log, f"{node.name}: exec {cmd!r}")
         with log.open("a") as fh:
             fh.write(f"$ {cmd}\n{out}{'' if out.endswith(chr(10)) or not out else chr(10)}"
                      f"(exit {rc})\n")  # fmt: skip

@@ -201,3 +201,24 @@ def test_node_mounts_bind_sources_before_hiding_them(write_topo: WriteTopo) -> N
     assert lines[move + 1] == "mount -o remount,bind,ro /tmp/s.sh"
     assert "ln -s . /etc/frr/clab-t-r1" in lines
     assert "hostname r1" in lines
+
+
+def test_exec_waits_for_its_command_not_for_a_background_child(tmp_path) -> None:
+    """``sh -c 'loop &'`` (ciscoittech/containerlab-free-labs' monitor-a and netbox) returns when
+    ``sh`` does, as in a container: it used to hold the output pipe until the 60 s timeout and
+    then be reported as a failed exec, twice per lab (+120 s to its ``up``)."""
+    import os
+    import signal
+    import time
+
+    from sdd_build.lab.netns.execs import _run_one
+
+    log = tmp_path / "pc1.exec.log"
+    start = time.monotonic()
+    rc, out = _run_one(["sh", "-c", "sleep 30 & echo $!"], log, "pc1: exec")
+    took = time.monotonic() - start
+    os.kill(int(out.strip()), signal.SIGKILL)
+    assert (rc, took < 10) == (0, True)
+    assert list(tmp_path.iterdir()) == []  # the output file is gone
+    assert _run_one(["sh", "-c", "echo oops >&2; exit 3"], log, "x") == (3, "oops\n")
+    assert _run_one(["/no/such/command"], log, "x")[0] == -1
