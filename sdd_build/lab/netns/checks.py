@@ -33,7 +33,7 @@ _IFNAME = re.compile(r"^[A-Za-z0-9_.\-]{1,15}$")
 # Node keys the namespace provider cannot honour: using one is an error that says containerlab
 # is needed. Keys that only tune container scheduling (position, restart-policy, ...) are fine.
 _NEEDS_CONTAINERLAB = (
-    "type", "license", "entrypoint", "publish", "env_files", "user", "devices", "ports",
+    "type", "license", "entrypoint", "publish", "env_files", "user", "devices",
     "network_mode", "runtime", "cpu", "cpu_set", "memory", "sysctls", "dns", "certificate",
     "healthcheck", "extras", "stages", "components", "config", "mgmt_ipv6", "cap_add",
     "shm_size",
@@ -61,6 +61,13 @@ def check_system() -> None:
             hint="apt-get install -y frr frr-pythontools openssh-server socat iproute2 "
             "util-linux passwd",
         )
+
+
+def ssh_port_of_entry(entry: str) -> str | None:
+    """The host port of a ``ports`` entry that publishes a router's SSH (``2221:22``,
+    ``127.0.0.1:2221:22/tcp``); ``None`` for anything else."""
+    m = re.fullmatch(r"(?:[0-9.]+:)?(\d{1,5}):22(?:/tcp)?", str(entry).strip())
+    return m.group(1) if m else None
 
 
 def unsupported_features(topo: LabTopology) -> list[Problem]:
@@ -103,6 +110,11 @@ def unsupported_features(topo: LabTopology) -> list[Problem]:
                 out.append(
                     Problem(f"{where}: {key.replace('_', '-')} needs containerlab", file, node.line)
                 )
+        for entry in node.settings.ports or []:
+            if not node.is_frr or ssh_port_of_entry(entry) is None:
+                out.append(Problem(f"{where}: ports {entry!r} needs containerlab (without it: "
+                                   "only '<host port>:22' of a router, its SSH on 127.0.0.1)",
+                                   file, node.line))  # fmt: skip
         if node.is_frr and node.settings.cmd is not None:
             out.append(Problem(f"{where}: cmd on an FRR node (it runs FRR) needs containerlab",
                                file, node.line))  # fmt: skip

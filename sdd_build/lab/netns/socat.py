@@ -11,6 +11,7 @@ import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
+from sdd_build.lab.netns.checks import ssh_port_of_entry
 from sdd_build.lab.procs import (
     STATE_LOCK,
     background,
@@ -60,11 +61,14 @@ def _listener_pid_matches(port: int, pid: int) -> bool:
 
 def start_socat(topo: LabTopology, state: LabState, node: NodeSpec, taken: set[int]) -> int:
     inst = topo.long_name(node.name)
-    explicit = node.labels.get("sdd.ssh-port")
+    explicit, source = node.labels.get("sdd.ssh-port"), "label sdd.ssh-port"
+    if explicit is None:  # containerlab's ports: ["2221:22"] publishes the router's SSH
+        published = [p for p in map(ssh_port_of_entry, node.settings.ports or []) if p]
+        explicit, source = (published[0], f"ports {published[0]}:22") if published else (None, "")
     if explicit is not None:
         if not explicit.isdigit() or not 1024 <= int(explicit) <= 65535:
             raise LabInputError(
-                f"node {node.name!r}: label sdd.ssh-port {explicit!r} is not a port 1024-65535",
+                f"node {node.name!r}: {source} {explicit!r} is not a port 1024-65535",
                 file=str(topo.path),
                 line=node.line,
             )
@@ -81,9 +85,10 @@ def start_socat(topo: LabTopology, state: LabState, node: NodeSpec, taken: set[i
             if port in taken or not _port_free(port):
                 if explicit is not None:
                     raise LabRuntimeError(
-                        f"node {node.name!r}: port {port} (label sdd.ssh-port) is already "
+                        f"node {node.name!r}: port {port} ({source}) is already "
                         "in use on 127.0.0.1",
-                        hint="free the port or remove the label to let sdd-build pick one",
+                        hint=f"free the port or remove the {source.split()[0]} to let "
+                        "sdd-build pick one",
                     )
                 continue
             tried += 1

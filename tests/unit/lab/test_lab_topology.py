@@ -224,6 +224,8 @@ def test_reserved_and_long_interface_names(write_topo: WriteTopo) -> None:
             "r3: {kind: linux, image: alpine, binds: ['b.txt:/data']}",
             "bind to /data: a node has no",
         ),
+        ("r3: {kind: linux, image: frr, ports: ['8080:80']}", "ports '8080:80' needs containerlab"),
+        ("r3: {kind: linux, image: alpine, ports: ['2221:22']}", "ports '2221:22' needs"),
     ],
 )
 def test_unsupported_features_are_located(write_topo: WriteTopo, node: str, expected: str) -> None:
@@ -412,4 +414,17 @@ def test_numeric_node_names_keep_their_text(write_topo: WriteTopo) -> None:
     assert topo.long_name("001") == "clab-num-001"
     assert [(str(lk.a), str(lk.b)) for lk in topo.links] == [
         ("001:ppp_osc1", "010:ppp_osc1"), ("1e3:eth1", "010:eth1"),
+    ]  # fmt: skip
+
+
+def test_ports_publishing_a_routers_ssh_pin_its_port(write_topo: WriteTopo) -> None:
+    """``ports: ["2221:22"]`` (each router of ciscoittech/containerlab-free-labs publishes its
+    SSH so) was refused as needing containerlab; it is the router's SSH port on 127.0.0.1, as
+    the label ``sdd.ssh-port`` pins it."""
+    from sdd_build.lab.netns.checks import ssh_port_of_entry
+
+    text = BASE.replace("r1: {kind: linux,", "r1: {ports: ['2221:22'], kind: linux,")
+    assert unsupported_features(load_topology(write_topo(text))) == []
+    assert [ssh_port_of_entry(e) for e in ("2221:22", "127.0.0.1:2222:22/tcp", "22:2221")] == [
+        "2221", "2222", None,
     ]  # fmt: skip
