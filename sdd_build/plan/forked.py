@@ -6,9 +6,12 @@ of it (compiled templates included) for free, renders the tail of the hosts whil
 process renders the head, and sends its results back pickled through a pipe; the results are
 joined in the original order, so the outcome is the same as one process would give.
 
-Used only where forking is safe and worth it: a POSIX system with more than one core, no
-other thread in this process (a lock held by another thread would stay held in the child for
-ever), and enough work. ``SDD_RENDER_PROCESSES=1`` turns it off. If the child fails in any
+Off by default, on with ``SDD_RENDER_PROCESSES=2``: measured on a quiet 2-core machine, sending
+the child's results back (pickling half a million steps) costs more than the half it renders
+(1,000 components x 1,000 hosts: 7.4 s forked against 4.8 s in one process,
+bench/results/design_scale-1000x1000.txt). When on, used only where forking is safe: a POSIX
+system with more than one core, no other thread in this process (a lock held by another
+thread would stay held in the child for ever), and enough work. If the child fails in any
 way, its half is done here: the fork is a speed-up, never a way for a result to differ.
 """
 
@@ -29,7 +32,7 @@ R = TypeVar("R")
 def processes() -> int:
     """How many processes a render may use here: 1 or 2."""
     raw = os.environ.get("SDD_RENDER_PROCESSES", "").strip()
-    if raw == "1" or not hasattr(os, "fork") or threading.active_count() > 1:
+    if raw != "2" or not hasattr(os, "fork") or threading.active_count() > 1:
         return 1
     return 2 if (os.cpu_count() or 1) > 1 else 1
 

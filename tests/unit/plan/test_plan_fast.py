@@ -112,7 +112,7 @@ def forked_check(tmp: str) -> None:
     """The comparisons, in a fresh interpreter: no other thread, so the render forks (a test
     process may have threads left by other tests, and then ``plan.forked`` rightly refuses)."""
     planner._FORK_AT = 0
-    os.environ.pop("SDD_RENDER_PROCESSES", None)
+    os.environ["SDD_RENDER_PROCESSES"] = "2"  # the fork is opt-in
     if (os.cpu_count() or 1) > 1:
         assert forked.processes() == 2  # the check really takes the forked path
     root = Path(tmp) / "ok"
