@@ -8,7 +8,7 @@ joined in the original order, so the outcome is the same as one process would gi
 
 Off by default, on with ``SDD_RENDER_PROCESSES=2``: measured on a quiet 2-core machine, sending
 the child's results back (pickling half a million steps) costs more than the half it renders
-(1,000 components x 1,000 hosts: 7.4 s forked against 4.8 s in one process,
+(1,000 components x 1,000 hosts: 5.5 s forked against 4.2 s in one process,
 bench/results/design_scale-1000x1000.txt). When on, used only where forking is safe: a POSIX
 system with more than one core, no other thread in this process (a lock held by another
 thread would stay held in the child for ever), and enough work. If the child fails in any
