@@ -25,6 +25,8 @@ from typing import Any
 
 import yaml
 
+from sdd_build.platforms import lookup
+
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = ("builds", "approvals", "baseline.json", "audit", "feasibility.*", ".state")
 
@@ -108,11 +110,10 @@ def running(handle: Any, node: str) -> str:
 
 
 def strip_volatile(config: str) -> str:
+    """The config without blank lines and FRR's volatile lines (the platform registry's list)."""
+    volatile = lookup("frr").volatile_prefixes
     return "\n".join(
-        line
-        for line in config.splitlines()
-        if line.strip()
-        and not line.startswith(("frr version", "Building configuration", "Current configuration"))
+        line for line in config.splitlines() if line.strip() and not line.startswith(volatile)
     )
 
 
