@@ -287,18 +287,7 @@ class VtyshTransport(_NetmikoSession):
             conn = self.conn
             try:
                 conn.write_channel("".join(conn.normalize_cmd(c) for c in commands))
-                deadline = time.monotonic() + read_timeout
-                transcript = ""
-                while True:
-                    transcript += str(conn.read_channel())
-                    outputs = split_transcript(transcript, commands)
-                    if outputs is not None:
-                        return outputs
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(
-                            f"no prompt after {len(commands)} shows in {read_timeout:g}s"
-                        )
-                    time.sleep(0.005)
+                return self._read_burst(commands, read_timeout, f"{len(commands)} shows")
             except TransportError:
                 raise
             except Exception as exc:
@@ -325,7 +314,9 @@ class VtyshTransport(_NetmikoSession):
                     raise TransportError(f"vtysh refused configuration mode: {said or answer!r}")
                 for burst in bursts(lines):
                     conn.write_channel("".join(conn.normalize_cmd(line) for line in burst))
-                    outputs = self._read_burst(burst, read_timeout)
+                    outputs = self._read_burst(
+                        burst, read_timeout, f"{len(burst)} configuration line(s)"
+                    )
                     answered = [
                         LineResult(line, out, classify(out))
                         for line, out in zip(burst, outputs, strict=True)
@@ -348,7 +339,9 @@ class VtyshTransport(_NetmikoSession):
                             conn.set_base_prompt()  # learn the new prompt
         return results
 
-    def _read_burst(self, burst: list[str], read_timeout: float) -> list[str]:
+    def _read_burst(self, burst: list[str], read_timeout: float, what: str) -> list[str]:
+        """Read until every line of ``burst`` has its output and the prompt is back (``what``
+        names the burst in the timeout's message)."""
         conn = self.conn
         deadline = time.monotonic() + read_timeout
         transcript = ""
@@ -358,9 +351,7 @@ class VtyshTransport(_NetmikoSession):
             if outputs is not None:
                 return outputs
             if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"no prompt after {len(burst)} configuration line(s) in {read_timeout:g}s"
-                )
+                raise TimeoutError(f"no prompt after {what} in {read_timeout:g}s")
             time.sleep(0.005)
 
 
