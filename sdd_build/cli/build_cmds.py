@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
+from rich.console import COLOR_SYSTEMS, Console
 from rich.markup import escape
+from rich.style import Style
 from rich.table import Table
 
 from sdd_build.cli._options import (
@@ -26,7 +27,7 @@ from sdd_build.cli._options import (
 from sdd_build.cli._output import err_console, print_attention, print_error
 from sdd_build.errors import EXIT_DEVIATIONS, EXIT_OK, SddBuildError
 from sdd_build.execute.policy import is_open, policy
-from sdd_build.secrets.sink import dumps_json, out
+from sdd_build.secrets.sink import console_line, dumps_json, out
 
 _STYLE = {
     "built": "green",
@@ -41,39 +42,72 @@ SEVERITY_STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "
 
 
 class _HumanProgress:
-    """Progress people can follow: layers, components, hosts, elapsed (stderr)."""
+    """Progress people can follow: layers, components, hosts, elapsed (stderr).
+
+    Called from the Nornir worker threads: the frequent lines (one per component per host)
+    are formatted here, styled with escape codes rendered once per style, masked and written
+    in one call; no Rich markup is parsed or laid out per event (``console.print`` only for
+    the rare deviation lines, whose markup escapes record text)."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
         self.t0 = time.perf_counter()
         self.lock = threading.Lock()
+        self._styles: dict[str, tuple[str, str]] = {}
+
+    def _style(self, style: str) -> tuple[str, str]:
+        """The escape codes around a text in ``style`` on this console ('' when plain)."""
+        codes = self._styles.get(style)
+        if codes is None:
+            system = COLOR_SYSTEMS.get(self.console.color_system or "")
+            parsed = Style.parse(style)
+            if self.console.no_color:
+                parsed = parsed.without_color
+            marked = parsed.render("\0", color_system=system) if system else "\0"
+            before, _, after = marked.partition("\0")
+            codes = self._styles[style] = (before, after)
+        return codes
+
+    def _styled(self, text: str, style: str) -> str:
+        before, after = self._style(style)
+        return f"{before}{text}{after}"
+
+    def _line(self, plain: str, styled: str) -> None:
+        with self.lock:
+            console_line(self.console, plain, styled)
 
     def __call__(self, event: str, **data: Any) -> None:
-        elapsed = f"[dim]{time.perf_counter() - self.t0:6.1f}s[/]"
-        with self.lock:
-            if event == "build_started":
-                mode = " (dry run)" if data.get("check") else ""
-                self.console.print(
-                    f"{elapsed} build {data['build_id']}{mode}: {len(data['hosts'])} hosts, "
-                    f"{len(data['layers'])} layers"
-                )
-            elif event == "phase":
-                self.console.print(f"{elapsed} {data['name']}")
-            elif event == "layer_started":
-                self.console.print(
-                    f"{elapsed} [bold]layer {data['layer']}[/]: {', '.join(data['components'])}"
-                )
-            elif event == "component_host":
-                style = _STYLE.get(data["status"], "white")
-                reason = f" — {data['reason']}" if data.get("reason") else ""
-                self.console.print(
-                    f"{elapsed}   {data['component']} @ {data['host']}: "
-                    f"[{style}]{data['status']}[/]{reason}"
-                )
-            elif event == "warning":
-                self.console.print(f"{elapsed} [yellow]warning[/]: {data['message']}")
-            elif event == "deviation" and not policy(data["class"]).derived:
-                self.console.print(f"{elapsed}   {deviation_line(data)}")
+        seconds = f"{time.perf_counter() - self.t0:6.1f}s"
+        elapsed = self._styled(seconds, "dim")
+        if event == "build_started":
+            mode = " (dry run)" if data.get("check") else ""
+            text = (
+                f"build {data['build_id']}{mode}: {len(data['hosts'])} hosts, "
+                f"{len(data['layers'])} layers"
+            )
+            self._line(f"{seconds} {text}", f"{elapsed} {text}")
+        elif event == "phase":
+            self._line(f"{seconds} {data['name']}", f"{elapsed} {data['name']}")
+        elif event == "layer_started":
+            head, tail = f"layer {data['layer']}", f": {', '.join(data['components'])}"
+            self._line(f"{seconds} {head}{tail}", f"{elapsed} {self._styled(head, 'bold')}{tail}")
+        elif event == "component_host":
+            status = str(data["status"])
+            style = _STYLE.get(status, "white")
+            reason = f" — {data['reason']}" if data.get("reason") else ""
+            where = f"{data['component']} @ {data['host']}: "
+            self._line(
+                f"{seconds}   {where}{status}{reason}",
+                f"{elapsed}   {where}{self._styled(status, style)}{reason}",
+            )
+        elif event == "warning":
+            text = f": {data['message']}"
+            self._line(
+                f"{seconds} warning{text}", f"{elapsed} {self._styled('warning', 'yellow')}{text}"
+            )
+        elif event == "deviation" and not policy(data["class"]).derived:
+            with self.lock:
+                self.console.print(f"[dim]{seconds}[/]   {deviation_line(data)}")
 
 
 def deviation_line(dev: dict[str, Any]) -> str:

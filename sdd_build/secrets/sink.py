@@ -47,6 +47,7 @@ __all__ = [
     "append_fd",
     "append_text",
     "console",
+    "console_line",
     "dumps_json",
     "err",
     "masked_excepthook",
@@ -361,6 +362,17 @@ def console(*, stderr: bool = False, **kwargs: Any) -> Console:
     kwargs.setdefault("highlight", False)
     kwargs.setdefault("soft_wrap", True)
     return _MaskedConsole(stderr=stderr, **kwargs)
+
+
+def console_line(console: Console, plain: str, styled: str | None = None) -> None:
+    """One line on ``console``'s stream without Rich laying it out (progress lines from
+    worker threads): ``styled`` (``plain`` with escape codes) unless masking changes
+    ``plain``, then the masked plain text, unstyled (as the masking streams do)."""
+    masked = plain if not console.stderr and _SHOW.shown else masker().mask(plain)
+    line = (styled if styled is not None and masked == plain else masked) + "\n"
+    stream = console.file
+    stream.write(line)
+    stream.flush()
 
 
 def mcp_wire() -> tuple[TextIO, TextIO]:
