@@ -1,8 +1,10 @@
 """The thin command-line shell: parse arguments, call the pipeline, print, exit.
 
-Every command is a module-level click command in a ``*_cmds`` module of this package, added
-to ``main`` from one table, ``COMMANDS``; options shared by several commands are defined once
-in ``_options``, and all output goes through ``_output``'s one pair of consoles. Errors of
+Every command is a module-level click command in a ``*_cmds`` module of this package, named
+in one table, ``COMMANDS``; ``main`` imports a command's module only when that command runs
+(``sdd-build build`` never loads the report renderers, the MCP server or the lab commands).
+Options shared by several commands are defined once in ``_options``, and all output goes
+through ``_output``'s one pair of consoles. Errors of
 the ``SddBuildError`` tree become one message per problem on stderr and the error's exit code;
 usage errors exit 2 (click's own convention matches PRODUCT.md §4).
 """
@@ -10,6 +12,7 @@ usage errors exit 2 (click's own convention matches PRODUCT.md §4).
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import sys
 from typing import Any
@@ -20,11 +23,19 @@ from sdd_build.cli._output import print_error
 from sdd_build.errors import EXIT_BAD_INPUT, SddBuildError
 from sdd_build.secrets.sink import err, masked_excepthook, masked_output
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "load_command", "main"]
 
 
 class _Group(click.Group):
-    """A click group that turns our errors into a message and an exit code, never a traceback."""
+    """A click group that loads a command's module only when that command runs (click's lazy
+    group), and turns our errors into a message and an exit code, never a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        return load_command(cmd_name, target) if target is not None else None
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         # Every line printed — by a command, click's usage errors, a traceback — passes the
@@ -74,51 +85,47 @@ def _quiet_libraries() -> None:
 
 _quiet_libraries()
 
-# The command modules import ``main``'s package (``_options``, ``_output``): imported here,
-# after ``main`` exists.
-from sdd_build.cli import (  # noqa: E402
-    agent_cmds,
-    build_cmds,
-    day2_cmds,
-    design_cmds,
-    fixtures_cmds,
-    gov_cmds,
-    lab_cmds,
-    report_cmds,
-    rollback_cmds,
-)
-
-#: Every top-level command and group of ``sdd-build``, in one place (a group's subcommands
-#: sit in its module). ``tests/unit/cli/test_commands.py`` checks each is listed once.
-COMMANDS: tuple[click.Command, ...] = (
+#: Every top-level command and group of ``sdd-build``, in one place: name -> the module-level
+#: click object (``module:attribute``) that ``main`` imports when the command runs (a group's
+#: subcommands sit in its module). ``tests/unit/cli/test_commands.py`` checks each resolves,
+#: once, to a module-level command of that name.
+COMMANDS: dict[str, str] = {
     # the design, offline: no device
-    design_cmds.init_cmd,
-    design_cmds.schema_cmd,
-    design_cmds.validate_cmd,
-    design_cmds.plan_cmd,
-    design_cmds.graph_cmd,
-    fixtures_cmds.fixtures,
+    "init": "design_cmds:init_cmd",
+    "schema": "design_cmds:schema_cmd",
+    "validate": "design_cmds:validate_cmd",
+    "plan": "design_cmds:plan_cmd",
+    "graph": "design_cmds:graph_cmd",
+    "fixtures": "fixtures_cmds:fixtures",
     # governance
-    gov_cmds.approve_cmd,
-    gov_cmds.gates,
-    gov_cmds.keys,
-    gov_cmds.audit,
-    agent_cmds.approvals,
-    agent_cmds.policy,
-    agent_cmds.mcp_cmd,
+    "approve": "gov_cmds:approve_cmd",
+    "gates": "gov_cmds:gates",
+    "keys": "gov_cmds:keys",
+    "audit": "gov_cmds:audit",
+    "approvals": "agent_cmds:approvals",
+    "policy": "agent_cmds:policy",
+    "mcp": "agent_cmds:mcp_cmd",
     # the devices
-    build_cmds.discover_cmd,
-    build_cmds.build_cmd,
-    rollback_cmds.rollback_cmd,
-    report_cmds.report_cmd,
+    "discover": "build_cmds:discover_cmd",
+    "build": "build_cmds:build_cmd",
+    "rollback": "rollback_cmds:rollback_cmd",
+    "report": "report_cmds:report_cmd",
     # day 2
-    day2_cmds.drift_cmd,
-    day2_cmds.diff_cmd,
-    day2_cmds.waive_cmd,
-    day2_cmds.metrics_cmd,
+    "drift": "day2_cmds:drift_cmd",
+    "diff": "day2_cmds:diff_cmd",
+    "waive": "day2_cmds:waive_cmd",
+    "metrics": "day2_cmds:metrics_cmd",
     # labs
-    lab_cmds.lab,
-)
+    "lab": "lab_cmds:lab",
+}
 
-for _command in COMMANDS:
-    main.add_command(_command)
+
+def load_command(name: str, target: str) -> click.Command:
+    """The click command ``target`` (``module:attribute`` of this package) names: its module is
+    imported now, on first use."""
+    module_name, _, attribute = target.partition(":")
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    command = getattr(module, attribute)
+    if not isinstance(command, click.Command) or command.name != name:
+        raise TypeError(f"COMMANDS[{name!r}] = {target!r} is not the command {name!r}")
+    return command
