@@ -70,6 +70,8 @@ from napalm_frr.transport import (
 log = logging.getLogger(__name__)
 
 LOGIN_STYLES = ("vtysh", "shell")
+#: a command that only reads (``cli`` types several of them ahead in one round trip)
+_READ_ONLY = re.compile(r"\s*show\s")
 _OWN_OPTIONAL_ARGS = (
     "login",
     "vtysh_instance",
@@ -249,10 +251,10 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         except TransportError as exc:
             raise ConnectionException(f"{self.hostname}: {exc}") from exc
 
-    def _show_many(self, commands: list[str]) -> list[str]:
+    def _show_many(self, commands: list[str], *, blank_rows: bool = False) -> list[str]:
         """Several shows in one round trip where the login allows it (see ``show_many``)."""
         try:
-            return self._t().show_many(commands, timeout=self.timeout)
+            return self._t().show_many(commands, timeout=self.timeout, blank_rows=blank_rows)
         except TransportError as exc:
             raise ConnectionException(f"{self.hostname}: {exc}") from exc
 
@@ -643,6 +645,11 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
             raise NotImplementedError(f"encoding {encoding!r} (text or json)")
         result: dict[str, str | dict[str, Any]] = {}
         self._running_read = None  # a command may be one that changes the configuration
+        if encoding == "text" and len(commands) > 1 and all(map(_READ_ONLY.match, commands)):
+            # shows cannot ask a question that the next typed-ahead command would answer:
+            # one round trip for all of them (see ``show_many``)
+            outputs = self._show_many(list(commands), blank_rows=True)
+            return dict(zip(commands, outputs, strict=True))
         for command in commands:
             if encoding == "json":
                 query = command if re.search(r"\bjson$", command) else f"{command} json"

@@ -130,7 +130,9 @@ class Transport(Protocol):
     def close(self) -> None: ...
     def is_alive(self) -> bool: ...
     def show(self, command: str, timeout: float | None = None) -> str: ...
-    def show_many(self, commands: list[str], timeout: float | None = None) -> list[str]: ...
+    def show_many(
+        self, commands: list[str], timeout: float | None = None, *, blank_rows: bool = False
+    ) -> list[str]: ...
     def configure(self, lines: list[str], timeout: float | None = None) -> list[LineResult]: ...
 
 
@@ -253,6 +255,11 @@ def _vtysh_login_class() -> Any:
                 self.disconnect()
                 raise
 
+        def cleanup(self, command: str = "exit") -> None:
+            # configure() always leaves configuration mode ("end"): logging out needs no round
+            # trip asking vtysh for its mode first (Netmiko's check_config_mode)
+            self.write_channel(command + self.RETURN)
+
     return VtyshLogin
 
 
@@ -273,13 +280,16 @@ class VtyshTransport(_NetmikoSession):
     def show(self, command: str, timeout: float | None = None) -> str:
         return self._send(command, timeout)
 
-    def show_many(self, commands: list[str], timeout: float | None = None) -> list[str]:
+    def show_many(
+        self, commands: list[str], timeout: float | None = None, *, blank_rows: bool = False
+    ) -> list[str]:
         """The outputs of ``commands`` typed ahead at once: one round trip, not one each.
 
         Like a configuration burst (see :data:`BURST_BYTES`) they go out in one write while
         vtysh waits at its prompt, so the transcript holds each command once, after its prompt,
         and :func:`split_transcript` cuts each output out between its echo and the next
-        prompt. Blank rows of an output are dropped (as ``configure`` drops them)."""
+        prompt. Blank rows of an output are dropped (as ``configure`` drops them), or with
+        ``blank_rows`` kept: then each output is what :meth:`show` returns for it."""
         if len(commands) < 2 or sum(len(c) + 1 for c in commands) > BURST_BYTES:
             return [self.show(command, timeout) for command in commands]
         read_timeout = timeout or self.timeout
@@ -287,7 +297,9 @@ class VtyshTransport(_NetmikoSession):
             conn = self.conn
             try:
                 conn.write_channel("".join(conn.normalize_cmd(c) for c in commands))
-                return self._read_burst(commands, read_timeout, f"{len(commands)} shows")
+                return self._read_burst(
+                    commands, read_timeout, f"{len(commands)} shows", blank_rows=blank_rows
+                )
             except TransportError:
                 raise
             except Exception as exc:
@@ -339,7 +351,9 @@ class VtyshTransport(_NetmikoSession):
                             conn.set_base_prompt()  # learn the new prompt
         return results
 
-    def _read_burst(self, burst: list[str], read_timeout: float, what: str) -> list[str]:
+    def _read_burst(
+        self, burst: list[str], read_timeout: float, what: str, *, blank_rows: bool = False
+    ) -> list[str]:
         """Read until every line of ``burst`` has its output and the prompt is back (``what``
         names the burst in the timeout's message)."""
         conn = self.conn
@@ -347,7 +361,7 @@ class VtyshTransport(_NetmikoSession):
         transcript = ""
         while True:
             transcript += str(conn.read_channel())
-            outputs = split_transcript(transcript, burst)
+            outputs = split_transcript(transcript, burst, blank_rows=blank_rows)
             if outputs is not None:
                 return outputs
             if time.monotonic() > deadline:
@@ -371,14 +385,17 @@ def bursts(lines: list[str], limit: int = BURST_BYTES) -> list[list[str]]:
     return groups
 
 
-def split_transcript(transcript: str, lines: list[str]) -> list[str] | None:
+def split_transcript(
+    transcript: str, lines: list[str], *, blank_rows: bool = False
+) -> list[str] | None:
     """What vtysh answered to each of ``lines`` typed ahead at once, cut out of the session
     transcript; ``None`` while it is incomplete (the prompt after the last line not yet seen).
 
     A transcript reads ``<echo of line 1>``, then for every line its answer rows, the next
     prompt and the next line typed after it, and ends with a bare prompt. A line's answer is
     the rows between its own echo and the next prompt row (a row that starts with ``%``, as
-    FRR's errors do, is never a prompt).
+    FRR's errors do, is never a prompt), its blank rows dropped unless ``blank_rows`` (then it
+    is what Netmiko's ``send_command`` returns for the line alone).
     """
     rows = transcript.replace("\r", "").split("\n")
     echoes: list[int] = []
@@ -401,7 +418,7 @@ def split_transcript(transcript: str, lines: list[str]) -> list[str] | None:
         return None
     bounds = [*echoes[1:], len(rows) - 1]
     return [
-        "\n".join(row for row in rows[start + 1 : end] if row.strip())
+        "\n".join(row for row in rows[start + 1 : end] if blank_rows or row.strip())
         for start, end in zip(echoes, bounds, strict=True)
     ]
 
@@ -470,8 +487,11 @@ class ShellTransport(_NetmikoSession):
         _rc, out = self.run(f"{self.vtysh} -c {shlex.quote(command)}", timeout)
         return out
 
-    def show_many(self, commands: list[str], timeout: float | None = None) -> list[str]:
-        """The outputs of ``commands``, in order (one ``vtysh -c`` after the other)."""
+    def show_many(
+        self, commands: list[str], timeout: float | None = None, *, blank_rows: bool = False
+    ) -> list[str]:
+        """The outputs of ``commands``, in order (one ``vtysh -c`` after the other; each as
+        :meth:`show` returns it, ``blank_rows`` or not)."""
         return [self.show(command, timeout) for command in commands]
 
     def _tmpfile(self, stem: str) -> str:

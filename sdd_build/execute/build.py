@@ -28,7 +28,6 @@ from nornir.core.configuration import Config
 from nornir.core.inventory import Hosts, Inventory
 from nornir.core.plugins.connections import ConnectionPluginRegister
 from nornir.core.task import Result, Task
-from nornir.plugins.runners import ThreadedRunner
 
 from sdd_build.checks import evaluate
 from sdd_build.design.inventory import LoadedInventory
@@ -58,6 +57,7 @@ from sdd_build.execute.results import (
     Metrics,
     attention,
 )
+from sdd_build.execute.runner import PooledRunner
 from sdd_build.execute.truth import reconcile_host
 from sdd_build.offline.runner import parser_template_path
 from sdd_build.parse import parse
@@ -827,7 +827,7 @@ def make_nornir(inventory: LoadedInventory, targets: list[str], workers: int) ->
     ConnectionPluginRegister.auto_register()  # napalm, netmiko (entry points), as InitNornir does
     return Nornir(
         inventory=Inventory(hosts=hosts, groups=inv.groups, defaults=inv.defaults),
-        runner=ThreadedRunner(num_workers=max(1, workers)),
+        runner=PooledRunner(num_workers=max(1, workers)),
         config=Config(),
     )
 
@@ -873,6 +873,10 @@ def run_build(report: ValidationReport, opts: RunOptions) -> tuple[AsBuilt, Path
             check=opts.check,
         )
         nr = make_nornir(ws.inventory, ws.all_hosts, opts.workers or model.build.workers)
+        runner = nr.runner
+        assert isinstance(runner, PooledRunner)
+        stack.callback(runner.close)
+        runner.warm(len(ws.all_hosts))  # every host's thread, before the first login
         acting_layers: list[tuple[int, list[str]]] = []
         for index, layer in enumerate(plan.layers):
             for cid in layer:

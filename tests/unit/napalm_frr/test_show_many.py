@@ -80,7 +80,9 @@ def test_complete_read_is_one_round_trip_and_still_refuses_a_daemon_down() -> No
         def __init__(self, daemons: str, watch: str) -> None:
             self.outputs = [RUNNING, daemons, watch]
 
-        def show_many(self, commands: list[str], timeout: float | None = None) -> list[str]:
+        def show_many(
+            self, commands: list[str], timeout: float | None = None, *, blank_rows: bool = False
+        ) -> list[str]:
             asked.append(list(commands))
             return list(self.outputs)
 
@@ -98,3 +100,43 @@ def test_complete_read_is_one_round_trip_and_still_refuses_a_daemon_down() -> No
     )
     with pytest.raises(Exception, match="ospfd not running"):
         driver.extras.read_complete()
+
+
+NEIGHBORS = "\nNeighbor ID     Pri State\n10.0.0.2          1 Full/-\n"
+VERSION = "FRRouting 8.4.4 (r1) on Linux.\n\nCopyright 1996-2005 Kunihiro Ishiguro, et al.\n"
+
+
+def test_cli_types_a_components_shows_ahead_and_keeps_their_blank_rows() -> None:
+    """A command component's shows (``driver.cli``) go out in one write, and each output is
+    what a show on its own returns: blank rows (leading, trailing, inside) kept."""
+    answers = {"show ip ospf neighbor": NEIGHBORS, "show version": VERSION}
+    driver = FRRDriver("r1", "u", "p")
+    conn = Channel(answers)
+    driver._transport = transport(conn)
+    out = driver.cli(list(answers))
+    assert len(conn.written) == 1
+    assert out == answers
+
+
+def test_cli_sends_anything_but_shows_one_at_a_time() -> None:
+    """A command that is not a show may ask a question (the next typed-ahead command would
+    answer it): such a list goes out a command per round trip."""
+    sent: list[str] = []
+    driver = FRRDriver("r1", "u", "p")
+
+    class OneByOne:
+        timeout = 5.0
+
+        def show(self, command: str, timeout: float | None = None) -> str:
+            sent.append(command)
+            return "ok"
+
+        def show_many(self, *args: Any, **kwargs: Any) -> list[str]:
+            raise AssertionError("typed ahead")
+
+    driver._transport = OneByOne()
+    assert driver.cli(["show version", "clear ip ospf process"]) == {
+        "show version": "ok",
+        "clear ip ospf process": "ok",
+    }
+    assert sent == ["show version", "clear ip ospf process"]
