@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sdd_build.design.inventory import load_inventory, overlay_connections, resolve_targets
 from sdd_build.design.loader import Repository, find_root
@@ -18,21 +18,23 @@ from sdd_build.execute.build import (
     inventory_secrets,
     run_build,
 )
-from sdd_build.execute.discover import Feasibility, discover, write_feasibility
-from sdd_build.execute.drift import DriftReport, detect_drift
 from sdd_build.execute.locks import lock_hosts
-from sdd_build.execute.recover import recover_build
 from sdd_build.execute.results import AsBuilt
-from sdd_build.plan.day2 import DesignDelta, design_delta
 from sdd_build.plan.validate import validate
 from sdd_build.workspace import Workspace, connections_for, lab_connections
+
+# Discovery, drift, the day-2 delta and recovery are imported by the services that use them: a
+# build does not load them.
+if TYPE_CHECKING:
+    from sdd_build.execute.discover import Feasibility
+    from sdd_build.execute.drift import DriftReport
+    from sdd_build.plan.day2 import DesignDelta
 
 __all__ = [
     "build_service",
     "diff_service",
     "discover_service",
     "drift_service",
-    "recover_build",
 ]
 
 
@@ -69,6 +71,8 @@ def build_service(
     check_targets(ws, ws.hosts)
     audit = AuditLog(ws.root)
     if recover_id is not None:
+        from sdd_build.execute.recover import recover_build
+
         asbuilt, path = recover_build(
             report,
             recover_id,
@@ -175,6 +179,7 @@ def drift_service(
 ) -> DriftReport:
     """Compare the devices now with the design's reconciled baseline (read-only)."""
     from sdd_build.audit import AuditLog
+    from sdd_build.execute.drift import detect_drift
 
     connections = connections_for(lab, inventory)
     report = validate(design, root=root, connections=connections, offline=False)
@@ -203,6 +208,8 @@ def diff_service(
     root: Path | None = None,
 ) -> tuple[DesignDelta, Path]:
     """What this design version changes relative to the reconciled baseline (no device)."""
+    from sdd_build.plan.day2 import design_delta
+
     report = validate(design, root=root, connections=inventory)
     if not report.ok or report.workspace is None or report.plan is None:
         raise DesignError.from_problems(report.problems)
@@ -235,6 +242,7 @@ def discover_service(
 ) -> tuple[Path, Path, Feasibility]:
     """Gate 1, then read-only discovery; writes feasibility.{json,md} beside the spec."""
     from sdd_build.audit import AuditLog
+    from sdd_build.execute.discover import discover, write_feasibility
     from sdd_build.gates import check_gate1
 
     check_gate1(artifact, root=root)

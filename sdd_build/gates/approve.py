@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from sdd_build import __version__
 from sdd_build.audit.log import AuditLog
 from sdd_build.design.loader import LoadedDesign, Repository, find_root, load_design
@@ -45,6 +43,8 @@ from sdd_build.gates.records import (
 from sdd_build.gates.references import design_references, repo_relative
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     from sdd_build.workspace import Workspace
 
 __all__ = [

@@ -20,15 +20,17 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+from typing import TYPE_CHECKING
 
 from sdd_build.errors import KeyFileError
+
+# cryptography (~20 ms of imports) is loaded by the functions that use it: a build whose
+# approvals are unsigned never needs it.
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 __all__ = [
     "KeyFileError",
@@ -54,6 +56,8 @@ class PublicKeyInfo:
 
 
 def _raw(public: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -87,6 +91,9 @@ def generate_key(out: Path, *, force: bool = False) -> PublicKeyInfo:
         )
     if not out.parent.is_dir():
         raise KeyFileError("directory does not exist", file=str(out.parent))
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -109,6 +116,10 @@ def generate_key(out: Path, *, force: bool = False) -> PublicKeyInfo:
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
     """Load an Ed25519 private key (PKCS#8 or OpenSSH PEM). Raises ``KeyFileError``."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     path = Path(path)
     display = str(path)
     if not path.is_file():
@@ -142,6 +153,10 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
 
 def parse_public_key(text: str) -> Ed25519PublicKey:
     """An Ed25519 public key from PEM, OpenSSH or raw base64 text. Raises ``ValueError``."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     text = text.strip()
     if text.startswith("-----BEGIN"):
         try:
@@ -176,6 +191,8 @@ def sign(key: Ed25519PrivateKey, payload: bytes) -> str:
 
 def verify_signature(public: Ed25519PublicKey, signature_b64: str, payload: bytes) -> bool:
     """Whether ``signature_b64`` is a valid signature of ``payload`` by ``public``."""
+    from cryptography.exceptions import InvalidSignature
+
     try:
         signature = base64.b64decode(signature_b64, validate=True)
         public.verify(signature, payload)

@@ -9,14 +9,17 @@ you protect the code (code owners, branch protection).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
 from sdd_build.design.yamlpos import YamlLoadError, load_yaml
 from sdd_build.errors import PolicyError, Problem
 from sdd_build.gates.keys import fingerprint, parse_public_key
 from sdd_build.gates.models import ApproversFile, Gate, same_person
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 __all__ = ["APPROVERS_FILE", "PolicyError", "load_policy", "policy_violations"]
 

@@ -13,12 +13,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
 from pydantic import ValidationError
 
 from sdd_build.audit.canonical import canonical_json
@@ -35,6 +31,12 @@ from sdd_build.gates.models import Approval, Gate
 from sdd_build.limits import json_loads
 from sdd_build.secrets import mask_data
 from sdd_build.secrets.sink import write_bound_file
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 __all__ = [
     "APPROVALS_DIR",

@@ -41,7 +41,7 @@ ResourceKind = Literal["netns", "user", "frr_instance", "process", "workdir", "s
 class Resource(BaseModel):
     """One thing the lab made (or is about to make)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # as lab.topology._Strict
 
     kind: ResourceKind
     name: str
@@ -52,7 +52,7 @@ class Resource(BaseModel):
 
 
 class NodeRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # as lab.topology._Strict
 
     name: str
     role: Literal["router", "host", "bridge"]
@@ -65,7 +65,7 @@ class NodeRecord(BaseModel):
 
 
 class LabState(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # as lab.topology._Strict
 
     lab: str
     topology: str

@@ -61,7 +61,9 @@ _SPECIAL_NODES = ("host", "mgmt-net", "macvlan", "ovs-bridge", "bridge")
 
 class _Strict(BaseModel):
     # aliases only (containerlab's spelling): ``startup_config`` is an unknown key, as there
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # The schemas are built on first use (defer_build): a build imports the lab package for a
+    # lab's inventory path and never validates a topology.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class NodeSettings(_Strict):

@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from rich.console import Console
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
@@ -342,7 +341,9 @@ def _mask_renderable(obj: Any) -> Any:
     if isinstance(obj, Text):
         masked = m.mask(obj.plain)
         return obj if masked == obj.plain else Text(masked, style=obj.style)
-    if isinstance(obj, Syntax):
+    # rich.syntax loads pygments (~10 ms): it is imported by whoever prints code, never here
+    syntax = sys.modules.get("rich.syntax")
+    if syntax is not None and isinstance(obj, syntax.Syntax):
         obj.code = m.mask(obj.code)
         return obj
     if isinstance(obj, Table):
