@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -48,8 +49,14 @@ def text(value: Any) -> str:
     return json.dumps(mask_data(value), sort_keys=True, default=str)
 
 
-def safe_evidence_path(path: str, build_dir: Path | None = None) -> str | None:
-    """``path`` normalised when it is a relative path under ``evidence/``, else ``None``."""
+def safe_evidence_path(
+    path: str, build_dir: Path | None = None, folders: dict[str, str] | None = None
+) -> str | None:
+    """``path`` normalised when it is a relative path under ``evidence/``, else ``None``.
+
+    ``folders`` (folder -> its real path) is filled and reused across calls (a view checks
+    each host's folder once, not once per file; the file itself is resolved when it is a
+    symlink)."""
     if not isinstance(path, str) or not path or "\\" in path or "\x00" in path:
         return None
     pure = PurePosixPath(path)
@@ -60,12 +67,22 @@ def safe_evidence_path(path: str, build_dir: Path | None = None) -> str | None:
         return None
     clean = "/".join(parts)
     if build_dir is not None:
-        root = (build_dir / "evidence").resolve()
-        try:
-            (build_dir / clean).resolve().relative_to(root)
-        except ValueError:  # a symlink leading out of evidence/ (e.g. into private/)
-            return None
+        known = {} if folders is None else folders
+        root = _real_folder(build_dir, "evidence", known)
+        folder, _, name = clean.rpartition("/")
+        real = os.path.join(_real_folder(build_dir, folder, known), name)
+        if os.path.islink(real):
+            real = os.path.realpath(real)
+        if real != root and not real.startswith(root + os.sep):
+            return None  # a symlink leading out of evidence/ (e.g. into private/)
     return clean
+
+
+def _real_folder(build_dir: Path, folder: str, known: dict[str, str]) -> str:
+    real = known.get(folder)
+    if real is None:
+        real = known[folder] = os.path.realpath(os.path.join(build_dir, folder))
+    return real
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +132,7 @@ class ReportView:
     cases: list[Case] = field(init=False)
     # each recorded path checked once per view (every format lists the same evidence)
     _refs: dict[str, EvidenceRef | None] = field(init=False, default_factory=dict, repr=False)
+    _folders: dict[str, str] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         rec = self.record
@@ -171,10 +189,10 @@ class ReportView:
 
     def _ref(self, raw: str) -> EvidenceRef | None:
         if raw not in self._refs:
-            safe = safe_evidence_path(raw, self.build_dir)
+            safe = safe_evidence_path(raw, self.build_dir, self._folders)
             exists = None
             if safe is not None and self.build_dir is not None:
-                exists = (self.build_dir / safe).is_file()
+                exists = os.path.isfile(os.path.join(self.build_dir, safe))
             self._refs[raw] = None if safe is None else EvidenceRef(safe, exists)
         return self._refs[raw]
 

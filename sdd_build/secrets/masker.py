@@ -33,6 +33,10 @@ _LONG = 8
 _MASKED = r"(?!<redacted>|&lt;redacted&gt;|\\u003credacted\\u003e)"
 _NOT_SECRETS = {MASK, "null", "none", "true", "false", "&lt;redacted&gt;"}
 _LINE_ESCAPE = re.compile(r"(\\[nrt])")
+# line ends ``str.splitlines`` knows besides '\n' (a text holding one is cut by it)
+_OTHER_EOL = re.compile("[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+_MEMO_TEXT = 128  # texts up to this length are remembered masked ...
+_MEMO_SIZE = 8192  # ... this many at most (then no more until a literal is learned)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 
 
@@ -49,16 +53,25 @@ def _variants(value: str) -> set[str]:
 
 
 class Masker:
-    """Masks secrets in text and in JSON-like data. Thread-safe; it only ever learns more."""
+    """Masks secrets in text and in JSON-like data. Thread-safe; it only ever learns more.
+
+    Made for being called on every string written (tens of thousands per build): the syntax
+    rows are tried only on the lines of a text that hold a TRIGGER word (found by one scan of
+    the whole text), and short strings (keys, statuses, names: the same few again and again)
+    are remembered with their masked form until a new literal is learned. Readers take no
+    lock: the literal set, its pattern and the memo are replaced whole, never changed in
+    place."""
 
     def __init__(self, platform: str | None = None) -> None:
         """``platform``: mask that platform's syntax only; ``None`` (the process's masker):
         every platform's."""
         self._syntax = _compile(all_rows() if platform is None else SYNTAX[platform])
         self._lock = threading.Lock()
-        self._literals: set[str] = set()
-        self._names: set[str] = set()
+        self._literals: frozenset[str] = frozenset()
+        self._names: frozenset[str] = frozenset()
         self._pattern: re.Pattern[str] | None = None
+        self._memo: dict[str, str] = {}  # short text -> masked, for the current literals
+        self._keys: dict[str, bool] = {}  # key -> is a secret key, for the current names
 
     # ----- learning ----------------------------------------------------------------------
 
@@ -67,15 +80,19 @@ class Masker:
         found: set[str] = set()
         _leaves(values, found)
         found = {v for v in found if len(v) >= MIN_LITERAL and v.lower() not in _NOT_SECRETS}
+        if found <= self._literals:
+            return
         with self._lock:
             if not found <= self._literals:
-                self._literals |= found
+                self._literals = self._literals | found
                 self._pattern = None
+                self._memo = {}
 
     def add_names(self, names: Iterable[str]) -> None:
         """Register names of variables/keys whose values are secret wherever they appear."""
         with self._lock:
-            self._names |= {n for n in names if n}
+            self._names = self._names | {n for n in names if n}
+            self._keys = {}
 
     def learn(self, data: Any) -> None:
         """Register the values found under secret keys anywhere in JSON-like ``data``."""
@@ -89,14 +106,24 @@ class Masker:
                 self.learn(value)
 
     def is_secret_key(self, name: object) -> bool:
-        return is_secret_key(name) or (isinstance(name, str) and name in self._names)
+        if not isinstance(name, str):
+            return False
+        keys = self._keys
+        known = keys.get(name)
+        if known is None:
+            known = is_secret_key(name) or name in self._names
+            if len(keys) < _MEMO_SIZE:
+                keys[name] = known
+        return known
 
     @property
     def literals(self) -> frozenset[str]:
-        with self._lock:
-            return frozenset(self._literals)
+        return self._literals
 
     def _literal_pattern(self) -> re.Pattern[str] | None:
+        pattern = self._pattern
+        if pattern is not None or not self._literals:
+            return pattern
         with self._lock:
             if self._pattern is None and self._literals:
                 parts = []
@@ -116,9 +143,31 @@ class Masker:
         """Mask the platform's secret syntax and every known literal in ``text``."""
         if not text:
             return text
+        memo = self._memo  # replaced whole when a literal is learned: never a stale answer
+        short = len(text) <= _MEMO_TEXT
+        if short:
+            done = memo.get(text)
+            if done is not None:
+                return done
         if "\x1b" in text:
             return self._mask_styled(text)
-        learned: list[str] = []
+        masked = text
+        hit = TRIGGER.search(text)
+        if hit is not None:
+            learned: list[str] = []
+            masked = self._mask_syntax(text, hit, learned)
+            if learned:
+                self.add_literals(learned)
+        pattern = self._literal_pattern()
+        if pattern is not None:
+            masked = pattern.sub(MASK, masked)
+        if short and len(memo) < _MEMO_SIZE:
+            memo[text] = masked
+        return masked
+
+    def _mask_syntax(self, text: str, hit: re.Match[str], learned: list[str]) -> str:
+        """The rows tried on each line of ``text`` that holds a TRIGGER word (``hit`` is the
+        first), lines as ``str.splitlines(keepends=True)`` cuts them."""
 
         def syntax(m: re.Match[str]) -> str:
             secret = m.group("secret")
@@ -128,20 +177,31 @@ class Masker:
             learned.append(secret)
             return m.group("keep") + MASK
 
-        # Line by line, and only lines holding a word some row starts with (TRIGGER): every
-        # platform's rows are one long alternation, too slow to try at every position of a
-        # whole report. A config inside a JSON string has its lines joined by the two
-        # characters '\n': each piece between such escapes is read as a line of its own.
-        text = "".join(
-            self._syntax_line(line, syntax) if TRIGGER.search(line) else line
-            for line in text.splitlines(keepends=True)
-        )
-        if learned:
-            self.add_literals(learned)
-        pattern = self._literal_pattern()
-        return pattern.sub(MASK, text) if pattern is not None else text
+        if _OTHER_EOL.search(text) is not None:  # line ends other than '\n': cut as splitlines
+            return "".join(
+                self._syntax_line(line, syntax) if TRIGGER.search(line) else line
+                for line in text.splitlines(keepends=True)
+            )
+        out: list[str] = []
+        pos, size = 0, len(text)
+        match: re.Match[str] | None = hit
+        while match is not None:
+            before = text.rfind("\n", pos, match.start())
+            start = pos if before < 0 else before + 1
+            after = text.find("\n", match.end())
+            end = size if after < 0 else after + 1
+            out.append(text[pos:start])
+            out.append(self._syntax_line(text[start:end], syntax))
+            pos = end
+            match = TRIGGER.search(text, pos) if pos < size else None
+        out.append(text[pos:])
+        return "".join(out)
 
     def _syntax_line(self, line: str, syntax: Callable[[re.Match[str]], str]) -> str:
+        # A config inside a JSON string has its lines joined by the two characters '\n':
+        # each piece between such escapes is read as a line of its own.
+        if "\\" not in line:
+            return self._syntax.sub(syntax, line)
         return "".join(
             part if index % 2 else self._syntax.sub(syntax, part)
             for index, part in enumerate(_LINE_ESCAPE.split(line))
@@ -152,34 +212,53 @@ class Masker:
 
     def mask_data(self, data: Any) -> Any:
         """A copy of JSON-like ``data`` with every string masked and every value under a secret
-        key (``password``, a declared secret variable, ...) replaced whole."""
+        key (``password``, a declared secret variable, ...) replaced whole.
+
+        A secret learned while masking (from its syntax in one string, or under a secret key)
+        is masked in every string of ``data``, also in those masked before it was learned."""
+        before = self._literals
+        masked = self._mask_data(data)
+        if self._literals is not before:
+            masked = self._mask_data(data)
+        return masked
+
+    def _mask_data(self, data: Any) -> Any:
+        kind = type(data)
+        if kind is str:
+            return self.mask(data)
+        if kind is dict or (kind is not list and isinstance(data, Mapping)):
+            out: dict[Any, Any] = {}
+            mask, mask_data, secret_key = self.mask, self._mask_data, self.is_secret_key
+            for key, value in data.items():
+                if isinstance(key, str):
+                    masked_key = mask(key)
+                    if secret_key(key) and value not in (None, "", [], {}):
+                        self.add_literals([value])
+                        if isinstance(value, str | int | float) and not isinstance(value, bool):
+                            out[masked_key] = MASK
+                            continue
+                else:
+                    masked_key = key
+                out[masked_key] = mask_data(value)
+            return out
+        if kind is list or isinstance(data, list | tuple | set | frozenset):
+            mask_data = self._mask_data
+            return [mask_data(v) for v in data]
         if isinstance(data, str):
             return self.mask(data)
-        if isinstance(data, Mapping):
-            out: dict[Any, Any] = {}
-            for key, value in data.items():
-                masked_key = self.mask(key) if isinstance(key, str) else key
-                if self.is_secret_key(key) and value not in (None, "", [], {}):
-                    if isinstance(value, str | int | float) and not isinstance(value, bool):
-                        self.add_literals([value])
-                        out[masked_key] = MASK
-                        continue
-                    self.add_literals([value])
-                out[masked_key] = self.mask_data(value)
-            return out
-        if isinstance(data, list | tuple | set | frozenset):
-            return [self.mask_data(v) for v in data]
         if isinstance(data, int | float) and not isinstance(data, bool):
-            return MASK if self._is_literal(str(data)) else data
+            return MASK if str(data) in self._literals else data
         return data
-
-    def _is_literal(self, value: str) -> bool:
-        with self._lock:
-            return value in self._literals
 
     def _mask_styled(self, text: str) -> str:
         """Text with terminal escape codes: a line whose plain characters hold a secret loses
-        its styling and is written masked; other lines keep theirs."""
+        its styling and is written masked; other lines keep theirs. A secret learned from
+        one line is masked in the lines before it too."""
+        before = self._literals
+        out = self._styled_lines(text)
+        return self._styled_lines(text) if self._literals is not before else out
+
+    def _styled_lines(self, text: str) -> str:
         out = []
         for line in text.splitlines(keepends=True):
             plain = _ANSI.sub("", line)

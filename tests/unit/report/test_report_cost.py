@@ -20,9 +20,11 @@ def test_each_recorded_path_is_checked_once_per_view(
     checked: list[str] = []
     real = view.safe_evidence_path
 
-    def counting(path: str, build_dir: Path | None = None) -> str | None:
+    def counting(
+        path: str, build_dir: Path | None = None, folders: dict[str, str] | None = None
+    ) -> str | None:
         checked.append(path)
-        return real(path, build_dir)
+        return real(path, build_dir, folders)
 
     monkeypatch.setattr(view, "safe_evidence_path", counting)
     v: ReportView = view_of(rich_record(), rich_build)

@@ -46,6 +46,33 @@ def test_a_symlink_out_of_evidence_is_not_linked(rich_build: Path) -> None:
     assert safe_evidence_path("evidence/r2/ospf-process.rendered.cfg", rich_build)
 
 
+def test_a_host_folder_linked_out_of_evidence_is_not_linked(rich_build: Path) -> None:
+    """The view checks each folder once for all its files: a folder that is a symlink out
+    of evidence/ refuses every file in it, a file that is one refuses itself only."""
+    outside = rich_build / "private" / "elsewhere"
+    outside.mkdir(parents=True)
+    (outside / "x.cfg").write_text("x\n")
+    (rich_build / "evidence" / "r9").symlink_to(outside)
+    (rich_build / "evidence" / "r1").mkdir(exist_ok=True)
+    (rich_build / "evidence" / "r1" / "ok.cfg").write_text("ok\n")
+    (rich_build / "evidence" / "r1" / "out.cfg").symlink_to(outside / "x.cfg")
+    (rich_build / "evidence" / "r1" / "in.cfg").symlink_to(rich_build / "evidence/r1/ok.cfg")
+    folders: dict[str, str] = {}
+    for _ in range(2):  # the second time from the cache of folders
+        assert safe_evidence_path("evidence/r9/x.cfg", rich_build, folders) is None
+        assert safe_evidence_path("evidence/r1/out.cfg", rich_build, folders) is None
+        assert safe_evidence_path("evidence/r1/ok.cfg", rich_build, folders)
+        assert safe_evidence_path("evidence/r1/in.cfg", rich_build, folders)
+        assert safe_evidence_path("evidence/r1/missing.cfg", rich_build, folders)
+    refs = view_of(rich_record(), rich_build).evidence(
+        ["evidence/r9/x.cfg", "evidence/r1/ok.cfg", "evidence/r1/missing.cfg"]
+    )
+    assert [(r.path, r.exists) for r in refs] == [
+        ("evidence/r1/ok.cfg", True),
+        ("evidence/r1/missing.cfg", False),
+    ]
+
+
 def test_worst_status_colours_the_component() -> None:
     view = view_of(fixture_record("failed"))
     assert view.status["ospf-process"] == "failed"
