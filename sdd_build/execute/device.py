@@ -12,6 +12,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -43,29 +44,66 @@ __all__ = [
 PlatformInfo = Platform
 
 
-#: The drivers ``import napalm`` executes eagerly (napalm/__init__.py): a third of a second,
-#: mostly junos-eznc and requests, on every build, whichever platform it talks to.
-_NAPALM_BUNDLED = frozenset(
+#: What ``import napalm`` executes eagerly and a build never uses: the bundled drivers
+#: (napalm/__init__.py: a third of a second, mostly junos-eznc and requests, whichever platform
+#: the build talks to) and ``invoke`` (paramiko.config imports it for ssh_config's ``Match
+#: exec`` only; with unittest.mock and asyncio, ~30-60 ms). They execute on first use.
+_DEFERRED = frozenset(
     f"napalm.{name}"
     for name in ("eos", "ios", "iosxr", "junos", "nxos", "nxos_ssh", "pyIOSXR", "nxapi_plumbing")
-)
+) | {"invoke"}
+
+_DEFERRED_LOCK = threading.RLock()
+_EXECUTING: set[int] = set()  # ids of deferred modules whose code runs now
+
+
+class _DeferredModule(ModuleType):
+    """A module that executes on its first attribute access, once, whichever thread asks:
+    the others wait until it has run (``importlib.util.LazyLoader``'s module lets them read
+    a half-executed module before Python 3.12)."""
+
+    def __getattribute__(self, attr: str) -> Any:
+        if type(self) is _DeferredModule:
+            with _DEFERRED_LOCK:  # re-entrant: the executing code reads its own module
+                if type(self) is _DeferredModule and id(self) not in _EXECUTING:
+                    _EXECUTING.add(id(self))
+                    try:
+                        spec = ModuleType.__getattribute__(self, "__spec__")
+                        spec.loader.exec_module(self)
+                        object.__setattr__(self, "__class__", ModuleType)  # deferral over
+                    finally:
+                        _EXECUTING.discard(id(self))
+        return ModuleType.__getattribute__(self, attr)
+
+
+class _DeferredLoader(importlib.abc.Loader):
+    def __init__(self, loader: importlib.abc.Loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        assert module.__spec__ is not None
+        module.__spec__.loader = module.__loader__ = self.loader  # the real one executes it
+        object.__setattr__(module, "__class__", _DeferredModule)
 
 
 class _DeferBundledDrivers(importlib.abc.MetaPathFinder):
-    """Give NAPALM's bundled drivers a lazy loader (``importlib.util.LazyLoader``): the module
-    exists at once and executes on first attribute access."""
+    """Give the ``_DEFERRED`` modules a deferred loader: the module exists at once and
+    executes on first attribute access."""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        if fullname not in _NAPALM_BUNDLED:
+        if fullname not in _DEFERRED:
             return None
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):
                 continue
             spec: ModuleSpec | None = finder.find_spec(fullname, path, target)
             if spec is not None and spec.loader is not None:
-                spec.loader = importlib.util.LazyLoader(spec.loader)
+                spec.loader = _DeferredLoader(spec.loader)
                 return spec
         return None
 
@@ -75,13 +113,13 @@ def preload_drivers(platforms: Iterable[str]) -> None:
 
     NAPALM imports its bundled drivers eagerly so that threads resolving drivers at once do not
     deadlock; resolving every needed driver here, before the worker threads start, keeps that
-    guarantee while the drivers nobody uses are never executed.
+    guarantee while the drivers nobody uses are never executed. NAPALM itself is imported here
+    even when no platform needs it: the connection plugins registered next (nornir_napalm)
+    import it anyway, and without the deferral it would execute every bundled driver (~0.3 s).
     """
     rows = [lookup(p) for p in platforms]
     needed = {r.napalm_driver for r in rows if r is not None and r.connection == "napalm"}
     needed.discard(None)
-    if not needed:
-        return
     if "napalm" not in sys.modules:
         finder = _DeferBundledDrivers()
         sys.meta_path.insert(0, finder)
