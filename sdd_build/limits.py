@@ -130,6 +130,8 @@ _JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 
 def _json_too_deep(text: str, limit: int) -> int | None:
     """The offset where ``text`` nests deeper than ``limit``, or ``None``."""
+    if text.count("[") + text.count("{") <= limit:  # cannot nest deeper than it opens
+        return None
     level = 0
     for token in _JSON_TOKEN.finditer(text):
         char = token.group()[0]

@@ -10,6 +10,8 @@ state directory (``execute/private.py``), outside the repository.
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import threading
 from collections.abc import Iterable
@@ -61,12 +63,13 @@ class EvidenceStore:
         """Write ``evidence/<host>/<name>``; returns the path relative to the build folder."""
         if not isinstance(content, str):
             content = dumps_json(content, indent=2, sort_keys=True) + "\n"
-        path = self.root / _safe(host) / _safe(name)
-        write_text(path, content, sync=not self.defer_sync)
+        relative = f"evidence/{_safe(host)}/{_safe(name)}"
+        path = os.path.join(self.build_dir, relative)
+        write_text(path, content, sync=not self.defer_sync)  # its folder made on first use
         if self.defer_sync:
             with self._lock:
-                self._unsynced.add(path)
-        return str(path.relative_to(self.build_dir))
+                self._unsynced.add(Path(path))
+        return relative
 
     def sync(self) -> None:
         """fsync every file written since the last call (and their folders); ``OSError``."""
@@ -80,5 +83,9 @@ class EvidenceStore:
             raise
 
 
+@functools.lru_cache(maxsize=4096)
 def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.@-]", "_", name)[:200]
+    return _UNSAFE.sub("_", name)[:200]
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.@-]")

@@ -25,7 +25,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 import threading
 import traceback
 import types
@@ -67,28 +66,44 @@ __all__ = [
 # ----- files ------------------------------------------------------------------------------
 
 
-def _atomic(path: Path, data: bytes, mode: int, *, sync: bool = True) -> Path:
+#: a temporary file of our own: never an existing file, never through a symlink
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _atomic(path: Path | str, data: bytes, mode: int, *, sync: bool = True) -> Path:
     """A reader never sees half a file; a crash leaves the old one or the new one. Without
     ``sync`` the data is not fsynced here (a kill keeps it, a power loss may not): the caller
-    syncs a batch of such files itself (``sync_files``) before anything refers to them."""
+    syncs a batch of such files itself (``sync_files``) before anything refers to them.
+
+    Few system calls per file (a build writes ~8 a host): the temporary file is opened with
+    its mode and written straight from ``data``; its folder is created only when the open
+    finds it missing (the first file of a host's evidence), not checked for every file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    tmp = os.path.join(path.parent, f".{path.name}.{os.urandom(6).hex()}")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
+        fd = os.open(tmp, _NEW_FILE, mode)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, _NEW_FILE, mode)
+    try:
+        try:
+            os.fchmod(fd, mode)  # exactly ``mode``, whatever the umask took from it
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
             if sync:
-                os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         raise
     return path
 
 
-def write_text(path: Path, text: str, *, mode: int = 0o644, sync: bool = True) -> Path:
+def write_text(path: Path | str, text: str, *, mode: int = 0o644, sync: bool = True) -> Path:
     """Write ``text`` masked, atomically (fsynced unless ``sync`` is false, see ``_atomic``)."""
     return _atomic(path, masker().mask(text).encode("utf-8"), mode, sync=sync)
 

@@ -92,3 +92,49 @@ def test_lock_file_writes_are_masked(tmp_path: Path) -> None:
     finally:
         os.close(fd)
     assert (tmp_path / "lock").read_text() == f"pid 1 {MASK}"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o000])
+def test_atomic_files_have_exactly_their_mode(tmp_path: Path, umask: int) -> None:
+    old = os.umask(umask)
+    try:
+        sink.write_text(tmp_path / "new" / "folder" / "a.txt", "a\n")  # folders made on demand
+        sink.write_text(tmp_path / "b.txt", "b\n", mode=0o600)
+        sink.write_text(tmp_path / "b.txt", "b2\n", mode=0o600, sync=False)  # replaced
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new/folder/a.txt").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "b.txt").stat().st_mode) == 0o600
+    assert (tmp_path / "b.txt").read_text() == "b2\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.txt", "new"]  # no temporary left
+
+
+def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sink.write_text(tmp_path / "r.json", "old\n")
+
+    def full(fd: int, data: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sink.os, "write", full)
+    with pytest.raises(OSError, match="No space"):
+        sink.write_text(tmp_path / "r.json", "new\n")
+    monkeypatch.undo()
+    assert (tmp_path / "r.json").read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_an_atomic_write_never_follows_a_planted_symlink(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The temporary name is opened exclusively, without following a link: a link planted
+    under that name makes the write fail, the link's target is untouched."""
+    target = tmp_path / "target"
+    target.write_text("keep\n")
+    monkeypatch.setattr(sink.os, "urandom", lambda n: b"\x00" * n)
+    (tmp_path / f".r.txt.{'00' * 6}").symlink_to(target)
+    with pytest.raises(FileExistsError):
+        sink.write_text(tmp_path / "r.txt", "x\n")
+    assert target.read_text() == "keep\n"
+    assert not (tmp_path / "r.txt").exists()
