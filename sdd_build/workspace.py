@@ -87,7 +87,7 @@ def lab_connections(lab: Path | None) -> Path | None:
     """The inventory folder of a running lab (how to reach its nodes), or ``None``."""
     if lab is None:
         return None
-    from sdd_build.lab import inventory_dir
+    from sdd_build.labpaths import inventory_dir  # not the lab package: a build needs only this
 
     path = inventory_dir(lab)
     if not (path / "hosts.yaml").is_file():

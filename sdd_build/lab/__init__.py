@@ -35,6 +35,7 @@ from sdd_build.lab.provider import (
 from sdd_build.lab.registry import choose
 from sdd_build.lab.state import LabState, NodeRecord
 from sdd_build.lab.topology import LabTopology, load_topology, read_lab_name
+from sdd_build.labpaths import inventory_dir
 from sdd_build.secrets import register_secrets
 
 __all__ = [
@@ -210,11 +211,6 @@ class LabHandle:
 
 def _provider(state: LabState | None = None) -> LabProvider:
     return choose(state.provider if state is not None else None)
-
-
-def inventory_dir(topology: str | Path) -> Path:
-    topo_path = Path(topology).resolve()
-    return topo_path.parent / f"clab-{read_lab_name(topo_path)}" / "inventory"
 
 
 def up(

@@ -39,6 +39,8 @@ from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from sdd_build.errors import LabError, Problem, YamlLoadError
 from sdd_build.lab.yamlkeys import keys_as_text, plain_key_texts
+from sdd_build.labpaths import LAB_NAME_RE as _NAME_RE
+from sdd_build.labpaths import quick_lab_name as _quick_name
 from sdd_build.yamlsafe import decode_yaml, guarded_plain
 
 __all__ = [
@@ -54,7 +56,6 @@ __all__ = [
 # Interface names are Linux netdev names: at most 15 characters, no slash or whitespace.
 _IFACE_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,15}$")
 # Node and lab names end up in namespace, instance and file names.
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 # containerlab's special endpoint "nodes" that are not nodes of the topology.
 _SPECIAL_NODES = ("host", "mgmt-net", "macvlan", "ovs-bridge", "bridge")
 
@@ -359,20 +360,6 @@ def _read_yaml(path: Path) -> tuple[Any, list[Problem]]:
     except RecursionError:
         raise LabError("YAML nesting is too deep", file=file) from None
     return data, problems
-
-
-def _quick_name(path: Path) -> str | None:
-    """The name through libyaml (a build looks it up to find the lab's inventory, and the
-    round-trip parser takes ~50 ms on a 30-node topology); ``None`` sends the caller the full
-    way, which also explains what is wrong."""
-    import yaml
-
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
-    except (AttributeError, OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
-    name = data.get("name") if isinstance(data, dict) else None
-    return name if isinstance(name, str) and _NAME_RE.match(name) else None
 
 
 def read_lab_name(path: str | Path) -> str:
