@@ -21,6 +21,7 @@ up for by the driver re-sending the additions that are still missing after the f
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -54,14 +55,27 @@ class Node:
             yield from node.render(indent + 1)
 
 
+def _either(patterns: Iterable[re.Pattern[str]]) -> re.Pattern[str]:
+    """One pattern that matches where any of ``patterns`` matches (their named groups made
+    plain: only whether a line matches is asked of it), tried once per line instead of one
+    pattern after the other."""
+    named = re.compile(r"\(\?P<[A-Za-z_]\w*>")
+    return re.compile("|".join(f"(?:{named.sub('(?:', p.pattern)})" for p in patterns))
+
+
+_NOISE = _either(platform.VTYSH_NOISE)
+_IGNORED = _either((*platform.IGNORED_LINES, *platform.VTYSH_NOISE))
+
+
 def _ignored(line: str) -> bool:
-    return any(p.match(line) for p in platform.IGNORED_LINES) or is_noise(line)
+    """A stripped line that is not configuration: a header of the read, or vtysh talking."""
+    return _IGNORED.match(line) is not None
 
 
 def is_noise(line: str) -> bool:
     """Whether ``line`` is vtysh talking (a warning, an answer), never configuration."""
     text = line.strip()
-    return bool(text) and any(p.match(text) for p in platform.VTYSH_NOISE)
+    return bool(text) and _NOISE.match(text) is not None
 
 
 def noise(text: str) -> list[str]:
@@ -84,9 +98,14 @@ def lost_daemons(lines: list[str]) -> list[str]:
 
 def _openers_for(path: list[str]) -> tuple[str, ...]:
     """Context openers allowed under the context path ``path`` (headers, outermost first)."""
-    if not path:
+    return _openers_under(path[-1] if path else None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _openers_under(parent: str | None) -> tuple[str, ...]:
+    """Context openers allowed inside the context ``parent`` (``None``: at the top)."""
+    if parent is None:
         return platform.CONTEXT_OPENERS[""]
-    parent = path[-1]
     found: list[str] = []
     for prefix, openers in platform.CONTEXT_OPENERS.items():
         if prefix and parent.startswith(prefix):

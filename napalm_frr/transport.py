@@ -37,6 +37,9 @@ _SAFE_PATH = re.compile(r"^[\w./-]+$")
 #: input buffer arrive while vtysh executes lines and the kernel echoes them in between.
 BURST_BYTES = 1024
 
+#: The line that leaves configuration mode, at any depth
+END = "end"
+
 #: A vtysh prompt row, and what was typed after it: ``r1(config-if)#  ip ospf cost 10``
 _PROMPT_ROW = re.compile(r"^(?P<prompt>[^\s%#]*#) ?(?P<typed>.*)$")
 
@@ -144,6 +147,7 @@ class _NetmikoSession:
         self.timeout = params.timeout
         self._conn: Any = None
         self.lock = threading.RLock()
+        self._prompt_seen = ""  # the prompt row that ended the last burst read
 
     def _handler(self, **kwargs: Any) -> Any:
         """The Netmiko connection, logged in and prepared (``ConnectHandler`` by default)."""
@@ -312,6 +316,7 @@ class VtyshTransport(_NetmikoSession):
         in which FRR answered a line (the lines after it in that burst were sent too)."""
         read_timeout = timeout or self.timeout
         results: list[LineResult] = []
+        ended = False  # "end" went out with the last burst and vtysh is back at its exec prompt
         with self.lock:
             conn = self.conn
             try:
@@ -324,16 +329,24 @@ class VtyshTransport(_NetmikoSession):
                 if not re.search(platform.CONFIG_MODE_PROMPT, answer):
                     said = " ".join(answer.replace("\r", "").split("\n")[1:-1]).strip()
                     raise TransportError(f"vtysh refused configuration mode: {said or answer!r}")
-                for burst in bursts(lines):
+                # "end" is typed ahead with the last burst: leaving configuration mode costs
+                # no round trip of its own (after a burst FRR answered, it goes out on its own)
+                sent = 0
+                for burst in bursts([*lines, END]):
                     conn.write_channel("".join(conn.normalize_cmd(line) for line in burst))
                     outputs = self._read_burst(
                         burst, read_timeout, f"{len(burst)} configuration line(s)"
                     )
+                    mine = burst[: max(0, len(lines) - sent)]  # the caller's, not our "end"
                     answered = [
                         LineResult(line, out, classify(out))
-                        for line, out in zip(burst, outputs, strict=True)
+                        for line, out in zip(mine, outputs, strict=False)
                     ]
+                    sent += len(burst)
                     results += answered
+                    ended = sent > len(lines) and not re.search(
+                        platform.CONFIG_MODE_PROMPT, self._prompt_seen
+                    )
                     if any(r.failed for r in answered):
                         break
             except TransportError:
@@ -343,10 +356,11 @@ class VtyshTransport(_NetmikoSession):
             finally:
                 with contextlib.suppress(Exception):
                     if self._conn is not None:
-                        conn.write_channel(conn.normalize_cmd("end"))
-                        conn.read_until_pattern(
-                            pattern=platform.EXEC_PROMPT, read_timeout=read_timeout
-                        )
+                        if not ended:
+                            conn.write_channel(conn.normalize_cmd(END))
+                            conn.read_until_pattern(
+                                pattern=platform.EXEC_PROMPT, read_timeout=read_timeout
+                            )
                         if any(platform.RENAMES_PROMPT.match(r.line) for r in results):
                             conn.set_base_prompt()  # learn the new prompt
         return results
@@ -363,6 +377,7 @@ class VtyshTransport(_NetmikoSession):
             transcript += str(conn.read_channel())
             outputs = split_transcript(transcript, burst, blank_rows=blank_rows)
             if outputs is not None:
+                self._prompt_seen = transcript.rstrip("\r\n ").rsplit("\n", 1)[-1]
                 return outputs
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no prompt after {what} in {read_timeout:g}s")
