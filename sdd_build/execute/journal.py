@@ -143,12 +143,41 @@ def find_unfinished(builds_dir: Path) -> list[Path]:
         return []
     unfinished = []
     for child in sorted(builds_dir.iterdir()):
-        if not (child / JOURNAL).is_file():
+        if not (child / JOURNAL).is_file() or _ends_finished(child / JOURNAL):
             continue
         events = {e.get("event") for e in read_journal(child)}
         if "build_finished" not in events:
             unfinished.append(child)
     return unfinished
+
+
+#: how much of a journal's end :func:`_ends_finished` reads
+_TAIL_BYTES = 8192
+
+
+def _ends_finished(path: Path) -> bool:
+    """Whether a whole entry near the end of the journal at ``path`` is ``build_finished``
+    (the last entry a build writes): every earlier build is then known finished without
+    reading its whole journal. ``False`` says nothing; the caller reads it all."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - _TAIL_BYTES))
+            tail = handle.read(_TAIL_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    rows = tail.split("\n")
+    if size > _TAIL_BYTES:
+        rows = rows[1:]  # the first row may be the end of an entry, not a whole one
+    for row in rows:
+        if '"build_finished"' not in row:
+            continue
+        try:
+            if json_loads(row).get("event") == "build_finished":
+                return True
+        except (json.JSONDecodeError, AttributeError):
+            continue
+    return False
 
 
 @contextmanager
