@@ -608,7 +608,7 @@ def print_trace(n: int, trace: dict[str, Any], console: Console) -> None:
     table.add_column("s", justify="right")
     table.add_column("calls", justify="right")
     table.add_row("process wall (outside)", f"{trace['process_wall_s']:.2f}", "")
-    table.add_row("imports (sdd_build.cli + napalm, nornir, ...)", f"{trace['imports_s']:.2f}", "")
+    table.add_row("imports (build path, napalm_frr)", f"{trace['imports_s']:.2f}", "")
     for label, (secs, calls) in trace["main"].items():
         table.add_row(label, f"{secs:.3f}", str(calls))
     console.print(table)

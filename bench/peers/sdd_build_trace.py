@@ -50,12 +50,21 @@ def install() -> float:
     t = time.perf_counter()
     import nornir.core
 
-    from napalm_frr import transport
-    from sdd_build.cli import main  # noqa: F401  (the import cost a build pays)
+    from sdd_build.cli import COMMANDS, load_command
+    from sdd_build.execute.device import preload_drivers
 
-    imports = time.perf_counter() - t
+    # what `sdd-build build` imports before its first login, the way it imports it: the build
+    # command's module (the CLI loads a command's module when it runs), the service and the
+    # engine, then napalm + napalm_frr as make_nornir loads them for FRR routers (NAPALM's other
+    # bundled drivers deferred; importing napalm_frr first would execute them all)
+    load_command("build", COMMANDS["build"])
     from sdd_build.app import service
     from sdd_build.execute import build
+
+    preload_drivers({"frr"})
+    from napalm_frr import transport
+
+    imports = time.perf_counter() - t
 
     _wrap(transport._NetmikoSession, "open", "device", lambda self: "connect (ConnectHandler)")
     _wrap(transport.VtyshTransport, "show", "device", lambda self, cmd, *a, **k: f"show: {cmd}")
@@ -103,7 +112,7 @@ def report(imports: float, wall: float, out: Path | None) -> None:
         {"main": main, "device": device}.get(kind, worker)[label].append(dur)
     w = sys.stderr.write
     w(f"\n== sdd-build trace: wall {wall:.2f}s (interpreter start -> exit of main)\n")
-    w(f"  {'imports (sdd_build.cli and what it pulls in)':58} {imports:7.3f}s\n")
+    w(f"  {'imports (build command, service, engine, napalm_frr)':58} {imports:7.3f}s\n")
     for label, durs in main.items():
         w(f"  {label:58} {sum(durs):7.3f}s  x{len(durs)}\n")
     w("\n  device operations (all hosts, worker threads):\n")
