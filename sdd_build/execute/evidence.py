@@ -43,7 +43,7 @@ class EvidenceStore:
         register_secrets(secrets)
         self.root.mkdir(parents=True, exist_ok=True)
         self.defer_sync = defer_sync
-        self._unsynced: set[Path] = set()
+        self._unsynced: set[str] = set()
         self._lock = threading.Lock()
 
     def mask(self, text: str) -> str:
@@ -68,7 +68,7 @@ class EvidenceStore:
         write_text(path, content, sync=not self.defer_sync)  # its folder made on first use
         if self.defer_sync:
             with self._lock:
-                self._unsynced.add(Path(path))
+                self._unsynced.add(path)
         return relative
 
     def sync(self) -> None:

@@ -78,12 +78,13 @@ def _atomic(path: Path | str, data: bytes, mode: int, *, sync: bool = True) -> P
     Few system calls per file (a build writes ~8 a host): the temporary file is opened with
     its mode and written straight from ``data``; its folder is created only when the open
     finds it missing (the first file of a host's evidence), not checked for every file."""
-    path = Path(path)
-    tmp = os.path.join(path.parent, f".{path.name}.{os.urandom(6).hex()}")
+    where = os.fspath(path)
+    folder, name = os.path.split(where)
+    tmp = os.path.join(folder, f".{name}.{os.urandom(6).hex()}")
     try:
         fd = os.open(tmp, _NEW_FILE, mode)
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        Path(folder or ".").mkdir(parents=True, exist_ok=True)
         fd = os.open(tmp, _NEW_FILE, mode)
     try:
         try:
@@ -95,12 +96,12 @@ def _atomic(path: Path | str, data: bytes, mode: int, *, sync: bool = True) -> P
                 os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
+        os.replace(tmp, where)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    return path
+    return path if isinstance(path, Path) else Path(path)
 
 
 def write_text(path: Path | str, text: str, *, mode: int = 0o644, sync: bool = True) -> Path:
@@ -108,14 +109,14 @@ def write_text(path: Path | str, text: str, *, mode: int = 0o644, sync: bool = T
     return _atomic(path, masker().mask(text).encode("utf-8"), mode, sync=sync)
 
 
-def sync_files(paths: Iterable[Path], *, workers: int = 8) -> None:
+def sync_files(paths: Iterable[Path | str], *, workers: int = 8) -> None:
     """fsync ``paths`` and the folders holding them, several at once (the file system commits
     concurrent fsyncs together: one batch costs about what one fsync does, not one each).
     Raises the first ``OSError``."""
-    files = sorted({Path(p) for p in paths})
-    folders = sorted({p.parent for p in files})
+    files = sorted({os.fspath(p) for p in paths})
+    folders = sorted({os.path.dirname(p) or "." for p in files})
 
-    def one(path: Path) -> None:
+    def one(path: str) -> None:
         fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)
