@@ -40,6 +40,7 @@ import contextlib
 import datetime as dt
 import enum
 import fcntl
+import functools
 import json
 import math
 import os
@@ -97,6 +98,7 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+@functools.lru_cache(maxsize=1024)
 def _is_secret_key(key: str) -> bool:
     norm = re.sub(r"[^a-z0-9]", "", key.lower())
     return norm in _SECRET_EXACT or any(word in norm for word in _SECRET_WORDS)

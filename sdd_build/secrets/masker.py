@@ -239,11 +239,18 @@ class Masker:
                             continue
                 else:
                     masked_key = key
-                out[masked_key] = mask_data(value)
+                # leaves inline (most values): a string is masked, None and booleans kept
+                leaf = type(value)
+                if leaf is str:
+                    out[masked_key] = mask(value)
+                elif value is None or leaf is bool:
+                    out[masked_key] = value
+                else:
+                    out[masked_key] = mask_data(value)
             return out
         if kind is list or isinstance(data, list | tuple | set | frozenset):
-            mask_data = self._mask_data
-            return [mask_data(v) for v in data]
+            mask, mask_data = self.mask, self._mask_data
+            return [mask(v) if type(v) is str else mask_data(v) for v in data]
         if isinstance(data, str):
             return self.mask(data)
         if isinstance(data, int | float) and not isinstance(data, bool):
