@@ -818,7 +818,12 @@ def refuse_if_unfinished(ws: Workspace) -> None:
         )
 
 
-def make_nornir(inventory: LoadedInventory, targets: list[str], workers: int) -> Nornir:
+def make_nornir(
+    inventory: LoadedInventory,
+    targets: list[str],
+    workers: int,
+    runner: PooledRunner | None = None,
+) -> Nornir:
     """Only the target hosts exist for this Nornir: the blast radius, structurally."""
     inv = inventory.inventory
     hosts = Hosts({h: inv.hosts[h] for h in targets})
@@ -827,7 +832,7 @@ def make_nornir(inventory: LoadedInventory, targets: list[str], workers: int) ->
     ConnectionPluginRegister.auto_register()  # napalm, netmiko (entry points), as InitNornir does
     return Nornir(
         inventory=Inventory(hosts=hosts, groups=inv.groups, defaults=inv.defaults),
-        runner=PooledRunner(num_workers=max(1, workers)),
+        runner=runner or PooledRunner(num_workers=max(1, workers)),
         config=Config(),
     )
 
@@ -843,7 +848,10 @@ def run_build(report: ValidationReport, opts: RunOptions) -> tuple[AsBuilt, Path
     build_id = opts.build_id or new_build_id()
     bdir = builds_dir(ws) / build_id
     hosts = [ws.inventory.inventory.hosts[h] for h in ws.hosts]
+    workers = max(1, opts.workers or model.build.workers)
     with (
+        # every host's worker thread starts while the locks are taken and the journal begun
+        PooledRunner(workers, warm=len(ws.all_hosts)) as runner,
         build_lock(builds_dir(ws), model.design, opts.wait_lock_s, build_id),
         lock_hosts(
             hosts,
@@ -872,11 +880,7 @@ def run_build(report: ValidationReport, opts: RunOptions) -> tuple[AsBuilt, Path
             layers=plan.layers,
             check=opts.check,
         )
-        nr = make_nornir(ws.inventory, ws.all_hosts, opts.workers or model.build.workers)
-        runner = nr.runner
-        assert isinstance(runner, PooledRunner)
-        stack.callback(runner.close)
-        runner.warm(len(ws.all_hosts))  # every host's thread, before the first login
+        nr = make_nornir(ws.inventory, ws.all_hosts, runner.num_workers, runner)
         acting_layers: list[tuple[int, list[str]]] = []
         for index, layer in enumerate(plan.layers):
             for cid in layer:

@@ -60,3 +60,19 @@ def test_a_failing_host_is_its_own_result_and_the_others_finish() -> None:
         assert results["r2"][0].result == "ok"
     finally:
         runner.close()
+
+
+def test_warming_on_its_own_thread_lets_the_caller_go_on_and_close_waits_for_it() -> None:
+    before = set(threading.enumerate())
+    with PooledRunner(num_workers=6, warm=6) as runner:
+        results = _nornir(runner, 6).run(task=lambda task: Result(host=task.host, result=1))
+        assert not results.failed
+    left = [t for t in set(threading.enumerate()) - before if t.is_alive()]
+    assert left == []  # workers and the warming thread are gone once closed
+
+
+def test_closing_while_it_still_warms_is_safe() -> None:
+    runner = PooledRunner(num_workers=50, warm=50)
+    runner.close()
+    assert runner._warming is not None
+    assert not runner._warming.is_alive()
