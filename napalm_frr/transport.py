@@ -21,9 +21,11 @@ import base64
 import contextlib
 import re
 import secrets
+import select
 import shlex
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -46,6 +48,45 @@ _PROMPT_ROW = re.compile(r"^(?P<prompt>[^\s%#]*#) ?(?P<typed>.*)$")
 
 class TransportError(Exception):
     """The session failed or timed out."""
+
+
+def wait_for_data(conn: Any, seconds: float) -> None:
+    """Return when the session has unread data, or after ``seconds``.
+
+    Blocks on the SSH channel's readiness (paramiko's ``Channel.fileno``: a pipe that is
+    readable while the channel holds unread data), where polling would wake every few
+    milliseconds: with a whole fleet of sessions waiting at once, polling threads take CPU and
+    the GIL from the logins and sessions that have work. A connection without such a channel
+    (a test's) is polled."""
+    channel = getattr(conn, "remote_conn", None)
+    fileno = getattr(channel, "fileno", None)
+    if fileno is None or seconds <= 0:
+        time.sleep(min(max(seconds, 0.0), 0.005))
+        return
+    if getattr(channel, "closed", False) or getattr(channel, "eof_received", False):
+        raise TransportError("the session was closed by the device")
+    select.select([fileno()], [], [], seconds)
+
+
+def _at(pattern: str) -> Callable[[str], bool]:
+    """Whether a text holds ``pattern`` (as Netmiko's ``read_until_pattern`` searches it)."""
+    compiled = re.compile(pattern)
+    return lambda text: compiled.search(text) is not None
+
+
+def read_until(conn: Any, done: Callable[[str], bool], read_timeout: float, what: str) -> str:
+    """What the session says until ``done`` holds for all of it (``TimeoutError`` naming
+    ``what`` after ``read_timeout`` seconds without)."""
+    deadline = time.monotonic() + read_timeout
+    text = ""
+    while True:
+        text += str(conn.read_channel())
+        if done(text):
+            return text
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"no prompt after {what} in {read_timeout:g}s")
+        wait_for_data(conn, min(left, 1.0))
 
 
 @dataclass(frozen=True)
@@ -246,9 +287,9 @@ def _vtysh_login_class() -> Any:
             try:
                 command = "terminal length 0"
                 self.write_channel(self.normalize_cmd(command))
-                out = self.read_until_pattern(
-                    pattern=rf"{re.escape(command)}[^\n]*\n(?:[^\n]*\n)*[^\n]*[#>] ?$",
-                    read_timeout=self.timeout,
+                answered = re.compile(rf"{re.escape(command)}[^\n]*\n(?:[^\n]*\n)*[^\n]*[#>] ?$")
+                out = read_until(
+                    self, lambda text: bool(answered.search(text)), self.timeout, "login"
                 )
                 rows = self.strip_ansi_escape_codes(out).replace("\r", "").rstrip().split("\n")
                 prompt = rows[-1].strip()
@@ -323,9 +364,7 @@ class VtyshTransport(_NetmikoSession):
                 # by hand: Netmiko's config_mode() and exit_config_mode() check the mode before
                 # and after, a round trip each
                 conn.write_channel(conn.normalize_cmd("configure terminal"))
-                answer = str(
-                    conn.read_until_pattern(pattern=platform.ANY_PROMPT, read_timeout=read_timeout)
-                )
+                answer = read_until(conn, _at(platform.ANY_PROMPT), read_timeout, "configure")
                 if not re.search(platform.CONFIG_MODE_PROMPT, answer):
                     said = " ".join(answer.replace("\r", "").split("\n")[1:-1]).strip()
                     raise TransportError(f"vtysh refused configuration mode: {said or answer!r}")
@@ -358,9 +397,7 @@ class VtyshTransport(_NetmikoSession):
                     if self._conn is not None:
                         if not ended:
                             conn.write_channel(conn.normalize_cmd(END))
-                            conn.read_until_pattern(
-                                pattern=platform.EXEC_PROMPT, read_timeout=read_timeout
-                            )
+                            read_until(conn, _at(platform.EXEC_PROMPT), read_timeout, END)
                         if any(platform.RENAMES_PROMPT.match(r.line) for r in results):
                             conn.set_base_prompt()  # learn the new prompt
         return results
@@ -370,18 +407,18 @@ class VtyshTransport(_NetmikoSession):
     ) -> list[str]:
         """Read until every line of ``burst`` has its output and the prompt is back (``what``
         names the burst in the timeout's message)."""
-        conn = self.conn
-        deadline = time.monotonic() + read_timeout
-        transcript = ""
-        while True:
-            transcript += str(conn.read_channel())
+        found: list[list[str]] = []
+
+        def complete(transcript: str) -> bool:
             outputs = split_transcript(transcript, burst, blank_rows=blank_rows)
-            if outputs is not None:
-                self._prompt_seen = transcript.rstrip("\r\n ").rsplit("\n", 1)[-1]
-                return outputs
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no prompt after {what} in {read_timeout:g}s")
-            time.sleep(0.005)
+            if outputs is None:
+                return False
+            found.append(outputs)
+            return True
+
+        transcript = read_until(self.conn, complete, read_timeout, what)
+        self._prompt_seen = transcript.rstrip("\r\n ").rsplit("\n", 1)[-1]
+        return found[-1]
 
 
 def bursts(lines: list[str], limit: int = BURST_BYTES) -> list[list[str]]:
