@@ -100,7 +100,7 @@ def build_service(
         approvals=approved.approvals(),
         spec_approved_at=approved.spec_approval.record.approved_at,
         emit=emit or (lambda event, **data: None),
-        waivers=_waivers(ws, audit, emit),
+        waivers=_waivers(ws, audit, emit, approved.chain),
         wait_lock_s=wait_lock_s,
         agent=agent,
         executor=executor,
@@ -295,12 +295,15 @@ def discover_service(
     return json_path, md_path, feas
 
 
-def _waivers(ws: Workspace, audit: Any, emit: Emitter | None) -> list[Any]:
+def _waivers(
+    ws: Workspace, audit: Any, emit: Emitter | None, chain: list[dict[str, Any]] | None
+) -> list[Any]:
     """The verified waivers of this design version; every other entry of waivers.json is
-    ignored out loud (warning, audit entry) and the failure it would cover stands."""
+    ignored out loud (warning, audit entry) and the failure it would cover stands. ``chain``:
+    the audit chain Gate 2 verified moments ago (``None``: verified here)."""
     from sdd_build.gates.waivers import WAIVERS_FILE, verify_waivers
 
-    good, ignored = verify_waivers(ws.design.directory, ws.design.model, ws.root)
+    good, ignored = verify_waivers(ws.design.directory, ws.design.model, ws.root, entries=chain)
     shown = ws.design.repo.display(ws.design.directory / WAIVERS_FILE)
     for item in ignored:
         if emit is not None:

@@ -114,6 +114,8 @@ class GatesReport:
     gate2: GateStatus
     design: LoadedDesign | None = None
     snapshot: Snapshot | None = None  # the bytes this check read, each file once
+    #: the audit chain this check verified (``None``: it verified none)
+    chain: list[dict[str, Any]] | None = None
 
     @property
     def ok(self) -> bool:
@@ -141,6 +143,8 @@ class ApprovedBuild:
     design_approval: GateApproval
     files: dict[str, str]  # repository-relative path -> sha256, verified just now
     snapshot: Snapshot  # those files' bytes, read once: the only input of the build
+    #: the audit chain the gate verified just now (the build's waivers are looked up in it)
+    chain: list[dict[str, Any]] | None = None
 
     @property
     def repo(self) -> Repository:
@@ -202,6 +206,12 @@ class GateContext:
         if self._chain is None:
             self._chain = chain_problems(self.repo.root)
         return self._chain
+
+    def verified_chain(self) -> list[dict[str, Any]] | None:
+        """The audit chain's entries if this check verified it and found it whole."""
+        if self._chain is None or self._chain[1]:
+            return None
+        return self._chain[0]
 
 
 def _policy_findings(
@@ -538,6 +548,7 @@ def gate_status(design_path: Path, *, root: Path | None = None) -> GatesReport:
         gate2=gate2,
         design=loaded,
         snapshot=ctx.snapshot(),
+        chain=ctx.verified_chain(),
     )
 
 
@@ -567,6 +578,7 @@ def check_gate2(design_path: Path, *, root: Path | None = None) -> ApprovedBuild
         design_approval=report.gate2.approval,
         files={rel: f.sha256 for rel, f in report.gate2.approval.record.files.items()},
         snapshot=_bound_only(report),
+        chain=report.chain,
     )
 
 

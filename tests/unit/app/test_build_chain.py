@@ -1,0 +1,76 @@
+"""A build verifies the audit chain once (at Gate 2) and looks its waivers up in that chain:
+a waiver recorded in the chain is honoured, one written by hand into waivers.json is not."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sdd_build.app import service
+from sdd_build.gates import approve, chain
+from sdd_build.gates.waivers import WAIVERS_FILE, add_waiver
+from sdd_build.testing.fake import attach
+from tests.unit.execute import fakerepo
+
+
+@pytest.fixture
+def design(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = fakerepo.write_repo(tmp_path)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "approvers.yaml").write_text(
+        "approvers:\n  - {name: a.smith, gates: [spec]}\n  - {name: b.jones, gates: [design]}\n"
+        "  - {name: ops.lead, gates: [design]}\n"
+    )
+    approve(path.parent / "spec.md", gate="spec", by="a.smith")
+    approve(path, gate="design", by="b.jones")
+    net = fakerepo.network(r3={"outputs": {"show svc json": json.dumps({"state": "down"})}})
+    real = service.validate
+
+    def validate(*args: Any, **kwargs: Any) -> Any:
+        report = real(*args, **kwargs)
+        attach(report.workspace, net)
+        return report
+
+    monkeypatch.setattr(service, "validate", validate)
+    return path
+
+
+def _verifications(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    calls: list[Path] = []
+    real = chain.verify_log
+
+    def counted(root: Path) -> Any:
+        calls.append(root)
+        return real(root)
+
+    monkeypatch.setattr(chain, "verify_log", counted)
+    return calls
+
+
+def test_the_chain_is_verified_once_and_its_waiver_honoured(
+    design: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_waiver(design, check="AC-1", by="ops.lead", reason="service arrives next week", host="r3")
+    calls = _verifications(monkeypatch)
+    asbuilt, _ = service.build_service(design, root=design.parents[2])
+    assert len(calls) == 1
+    assert [(d.class_, d.host, d.check) for d in asbuilt.deviations] == [("waived", "r3", "AC-1")]
+
+
+def test_a_waiver_outside_the_chain_is_ignored_and_the_check_fails(
+    design: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_waiver(design, check="AC-1", by="ops.lead", reason="service arrives next week", host="r3")
+    forged = json.loads((design.parent / WAIVERS_FILE).read_text())
+    forged[0]["reason"] = "changed by hand after it was recorded"
+    (design.parent / WAIVERS_FILE).write_text(json.dumps(forged))
+    calls = _verifications(monkeypatch)
+    asbuilt, _ = service.build_service(design, root=design.parents[2])
+    assert len(calls) == 1
+    classes = {d.class_ for d in asbuilt.deviations}
+    assert "waived" not in classes
+    assert "acceptance_failed" in classes
