@@ -687,8 +687,10 @@ class _Build:
                     "the running config changed during a dry run",
                     evidence=[post_ref],
                 )
+            self._sync_evidence(st.name)
             return Result(host=task.host, result="checked")
         if st.stopped:
+            self._sync_evidence(st.name)
             return Result(host=task.host, result="stopped")
         findings, summary = reconcile_host(
             st.session, st.intended, st.backup, post, strategy=self.model.build.strategy
@@ -707,7 +709,14 @@ class _Build:
                 evidence=[post_ref],
                 line=finding.line,
             )
+        self._sync_evidence(st.name)
         return Result(host=task.host, result="reconciled")
+
+    def _sync_evidence(self, host: str) -> None:
+        """The host's evidence to disk now, while other hosts still work (what fails here is
+        synced, or refused, before the record by the build's closing ``evidence.sync``)."""
+        with contextlib.suppress(OSError):
+            self.evidence.sync_host(host)
 
 
 def evaluate_outputs(

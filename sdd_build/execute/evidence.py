@@ -71,6 +71,21 @@ class EvidenceStore:
                 self._unsynced.add(path)
         return relative
 
+    def sync_host(self, host: str) -> None:
+        """fsync the files written for ``host`` so far (and its folder) on the calling thread:
+        a host that is done syncs its own evidence while the others still work, and
+        :meth:`sync` is left with the rest; ``OSError`` (the files stay for :meth:`sync`)."""
+        folder = os.path.join(self.build_dir, "evidence", _safe(host)) + os.sep
+        with self._lock:
+            mine = {p for p in self._unsynced if p.startswith(folder)}
+            self._unsynced -= mine
+        try:
+            sync_files(mine, workers=1)
+        except OSError:
+            with self._lock:
+                self._unsynced |= mine
+            raise
+
     def sync(self) -> None:
         """fsync every file written since the last call (and their folders); ``OSError``."""
         with self._lock:

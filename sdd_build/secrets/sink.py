@@ -125,6 +125,10 @@ def sync_files(paths: Iterable[Path | str], *, workers: int = 8) -> None:
 
     if not files:
         return
+    if workers <= 1:  # on the calling thread
+        for path in [*files, *folders]:
+            one(path)
+        return
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(files)))) as pool:
         list(pool.map(one, files))  # data first, then the names that point to it
         list(pool.map(one, folders))

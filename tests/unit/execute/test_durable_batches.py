@@ -113,3 +113,27 @@ def test_settle_writes_every_entry_then_syncs_them_together(
         assert change is not None
         assert change.state == "settled"
     assert len(log.paths) == 3 + 1  # three entries and their one folder, once each
+
+
+def test_a_hosts_evidence_is_synced_by_that_host_and_the_rest_by_the_closing_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    real = os.fsync
+
+    def spy(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    store = EvidenceStore(tmp_path, defer_sync=True)
+    store.write("r1", "pre.cfg", "a")
+    store.write("r1", "post.cfg", "b")
+    store.write("r2", "pre.cfg", "c")
+    monkeypatch.setattr(os, "fsync", spy)
+    store.sync_host("r1")
+    r1 = str(tmp_path / "evidence" / "r1")
+    assert sorted(synced) == sorted([f"{r1}/post.cfg", f"{r1}/pre.cfg", r1])
+    synced.clear()
+    store.sync()
+    r2 = str(tmp_path / "evidence" / "r2")
+    assert sorted(synced) == sorted([f"{r2}/pre.cfg", r2])
