@@ -29,7 +29,14 @@ from sdd_build import lab
 from sdd_build.execute import private
 from sdd_build.lab import LabHandle
 from tests.lab.conftest import require_lab
-from tests.labkit import copy_repo, private_triangle, reset_router, running, strip_volatile
+from tests.labkit import (
+    copy_repo,
+    private_triangle,
+    reset_router,
+    running,
+    sdd,
+    strip_volatile,
+)
 
 pytestmark = pytest.mark.lab
 
@@ -80,18 +87,6 @@ def _reset_routers(root: Path, handle: LabHandle, base: dict[str, str]) -> None:
     """Each router back to ``base`` with FRR's own frr-reload.py (not the code tested)."""
     for node, config in base.items():
         reset_router(handle, node, config, root)
-
-
-def sdd(root: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sdd_build", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def approve(root: Path) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,24 +19,12 @@ import pytest
 from sdd_build import lab
 from sdd_build.lab import LabHandle
 from tests.lab.conftest import require_lab
-from tests.labkit import copy_repo, private_lab
+from tests.labkit import copy_repo, private_lab, sdd
 
 pytestmark = pytest.mark.lab
 
 DESIGN = "designs/hosts-reach/solution-design.yaml"
 BUILDS = "designs/hosts-reach/builds"
-
-
-def sdd(root: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sdd_build", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from sdd_build.lab.netns.sshd import add_user, host_key, start_sshd, users_for
 from sdd_build.lab.procs import parallel
 from sdd_build.lab.provider import Progress, run
 from sdd_build.lab.state import LabState, NodeRecord, Resource
-from sdd_build.lab.topology import LabTopology
+from sdd_build.lab.topology import LabTopology, NodeSpec
 
 __all__ = ["create"]
 
@@ -156,35 +156,7 @@ def create(topo: LabTopology, state: LabState, progress: Progress) -> list[str]:
     logins = [*routers, *hosts]
     parallel(lambda n: start_sshd(topo, state, n, vty_user, shell_user), logins)
     parallel(lambda n: start_socat(topo, state, n, taken), logins)
-    entries = [
-        HostEntry(
-            node=n.name,
-            hostname="127.0.0.1",
-            port=state.nodes[n.name].port or 0,
-            username=vty_user,
-            password=passwords[vty_user],
-            shell_username=shell_user,
-            shell_password=passwords[shell_user],
-            netns=topo.long_name(n.name),
-            frr_instance=topo.long_name(n.name),
-        )
-        for n in routers
-    ]
-    # a Linux host: the bash login (Netmiko's linux device type), a design's check target
-    entries += [
-        HostEntry(
-            node=n.name,
-            hostname="127.0.0.1",
-            port=state.nodes[n.name].port or 0,
-            username=shell_user,
-            password=passwords[shell_user],
-            shell_username=shell_user,
-            shell_password=passwords[shell_user],
-            netns=topo.long_name(n.name),
-            frr_instance="",
-        )
-        for n in hosts
-    ]
+    entries = [_entry(topo, state, n, vty_user, shell_user, passwords) for n in logins]
     write_inventory(workdir / "inventory", topo, entries)
     progress("waiting for FRR and SSH on every node")
     parallel(lambda n: wait_frr(topo, state.nodes[n.name], n), routers)
@@ -193,3 +165,28 @@ def create(topo: LabTopology, state: LabState, progress: Progress) -> list[str]:
         if ports:
             wait_ssh(ports, user, passwords[user], timeout=30.0)
     return notes
+
+
+def _entry(
+    topo: LabTopology,
+    state: LabState,
+    node: NodeSpec,
+    vty_user: str,
+    shell_user: str,
+    passwords: dict[str, str],
+) -> HostEntry:
+    """A node's inventory entry: a router logs in to vtysh (its FRR instance named), a Linux
+    host to bash (Netmiko's linux device type, a design's check target); both keep the shell
+    login for what needs one."""
+    login = shell_user if node.is_host else vty_user
+    return HostEntry(
+        node=node.name,
+        hostname="127.0.0.1",
+        port=state.nodes[node.name].port or 0,
+        username=login,
+        password=passwords[login],
+        shell_username=shell_user,
+        shell_password=passwords[shell_user],
+        netns=topo.long_name(node.name),
+        frr_instance="" if node.is_host else topo.long_name(node.name),
+    )
