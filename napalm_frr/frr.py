@@ -35,6 +35,8 @@ Error tree::
 from __future__ import annotations
 
 import difflib
+import functools
+import inspect
 import json
 import logging
 import re
@@ -52,7 +54,6 @@ from napalm.base.exceptions import (
     ReplaceConfigException,
 )
 from napalm.base.helpers import sanitize_config, sanitize_configs
-from napalm.base.netmiko_helpers import netmiko_args
 
 from napalm_frr import config as cfg
 from napalm_frr import parsers, platform
@@ -69,9 +70,30 @@ from napalm_frr.transport import (
 
 log = logging.getLogger(__name__)
 
+
+@functools.cache
+def _netmiko_arg_names() -> frozenset[str]:
+    """The optional arguments Netmiko's connections take, but those NAPALM passes itself:
+    what napalm's ``netmiko_helpers.netmiko_args`` keeps, asked of ``inspect`` once per
+    process (it asks on every call: ~1 ms of CPU per login)."""
+    from netmiko import BaseConnection
+
+    names = inspect.getfullargspec(BaseConnection.__init__).args[1:]
+    return frozenset(names) - {"ip", "host", "username", "password", "device_type", "timeout"}
+
+
+def netmiko_args(optional_args: dict[str, Any]) -> dict[str, Any]:
+    """The Netmiko arguments among NAPALM ``optional_args``."""
+    names = _netmiko_arg_names()
+    return {k: v for k, v in optional_args.items() if k in names}
+
+
 LOGIN_STYLES = ("vtysh", "shell")
 #: a command that only reads (``cli`` types several of them ahead in one round trip)
 _READ_ONLY = re.compile(r"\s*show\s")
+#: how many parsed texts a session remembers (:meth:`FRRDriver._tree`): a running config and a
+#: candidate, and the running config read after a commit
+_PARSED_TEXTS = 4
 _OWN_OPTIONAL_ARGS = (
     "login",
     "vtysh_instance",
@@ -186,6 +208,8 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         self.verify_commit = bool(args.get("verify_commit", True))
         #: (monotonic time, text) of the last running-config read; None once a line is sent
         self._running_read: tuple[float, str] | None = None
+        #: the last few texts parsed, by text (see :meth:`_tree`)
+        self._trees: dict[str, cfg.Node] = {}
         #: FRR keeps no commit history: the message of the last commit lives here (and, with a
         #: shell login, in ``<state_dir>/commits.log`` on the device)
         self.last_commit_message = ""
@@ -309,7 +333,7 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
                 f"the candidate holds vtysh output, not configuration: {talk[0]!r}"
                 + (f" (and {len(talk) - 1} more)" if len(talk) > 1 else "")
             )
-        tree = cfg.parse(text)
+        tree = self._tree(text)
         if mode == "replace" and not tree.children:
             raise error("empty replace candidate: it would delete the whole configuration")
         shell = self._shell()
@@ -336,16 +360,27 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
     def _target(self, running: str) -> cfg.Node:
         if self._candidate is None:
             raise CommitError("no candidate loaded")
-        candidate = cfg.parse(self._candidate)
+        candidate = self._tree(self._candidate)
         if self._candidate_mode == "merge":
-            return cfg.merge(cfg.parse(running), candidate)
+            return cfg.merge(self._tree(running), candidate)
         return candidate
+
+    def _tree(self, text: str) -> cfg.Node:
+        """``text`` parsed, remembered for the session's last few texts: one commit reads
+        the running config and the candidate up to four times each (load, compare, target,
+        diff). The trees are only ever read (``cfg.merge`` copies, ``cfg.diff`` reads)."""
+        tree = self._trees.get(text)
+        if tree is None:
+            if len(self._trees) >= _PARSED_TEXTS:
+                del self._trees[next(iter(self._trees))]
+            tree = self._trees[text] = cfg.parse(text)
+        return tree
 
     def compare_config(self) -> str:
         if self._candidate is None:
             return ""
         running = self._running(reuse=True)
-        return cfg.diff(cfg.parse(running), self._target(running)).text()
+        return cfg.diff(self._tree(running), self._target(running)).text()
 
     def discard_config(self) -> None:
         self._candidate = None
@@ -374,7 +409,7 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
 
     def _apply(self, target: cfg.Node, before: str, mode: str) -> None:
         self.not_kept = []
-        change = cfg.diff(cfg.parse(before), target)
+        change = cfg.diff(self._tree(before), target)
         if not change:
             return
         refused: list[LineResult] = []
@@ -385,7 +420,7 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
                 # neighbor X line): send the additions that are still missing once more.
                 # Not for merge: there a missing line was overwritten on purpose (a merged
                 # "description b" replaces "description a", which the merged tree still holds)
-                again = cfg.diff(cfg.parse(self._running()), target)
+                again = cfg.diff(self._tree(self._running()), target)
                 missing = again.commands(additions_only=True)
                 if missing:
                     # FRR took every line of the first pass; what looks missing now may only
@@ -433,8 +468,8 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
 
     def _not_kept(self, mode: str) -> list[str]:
         """Candidate lines missing from the running configuration after a commit."""
-        after = cfg.parse(self._running())
-        candidate = cfg.parse(self._candidate or "")
+        after = self._tree(self._running())
+        candidate = self._tree(self._candidate or "")
         target = cfg.merge(after, candidate) if mode == "merge" else candidate
         missing = cfg.diff(after, target).additions
         return [" " * len(c.path) + c.line for c in missing]

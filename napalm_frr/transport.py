@@ -449,6 +449,10 @@ def split_transcript(
     FRR's errors do, is never a prompt), its blank rows dropped unless ``blank_rows`` (then it
     is what Netmiko's ``send_command`` returns for the line alone).
     """
+    # called on every chunk read: no bare prompt at the end yet is incomplete, uncut
+    final = _PROMPT_ROW.match(transcript[transcript.rfind("\n") + 1 :].replace("\r", ""))
+    if final is None or final["typed"].strip():
+        return None
     rows = transcript.replace("\r", "").split("\n")
     echoes: list[int] = []
     at = 0
@@ -465,8 +469,7 @@ def split_transcript(
             return None
         echoes.append(at)
         at += 1
-    final = _PROMPT_ROW.match(rows[-1])
-    if len(rows) - 1 <= echoes[-1] or final is None or final["typed"].strip():
+    if len(rows) - 1 <= echoes[-1]:
         return None
     bounds = [*echoes[1:], len(rows) - 1]
     return [

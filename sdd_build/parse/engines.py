@@ -141,6 +141,7 @@ class ParserCache:
         self._textfsm: dict[tuple[Path, str], _TextFSMTemplate] = {}
         self._ttp: dict[tuple[Path, str], str] = {}
         self._ntc: dict[tuple[str, str], tuple[Path, ...]] = {}
+        self._idle_fsms: dict[tuple[Path, str], list[Any]] = {}
         self._local = threading.local()
         self._lock = threading.Lock()
 
@@ -149,6 +150,7 @@ class ParserCache:
             self._textfsm.clear()
             self._ttp.clear()
             self._ntc.clear()
+            self._idle_fsms.clear()
             self._local = threading.local()
 
     # -- TextFSM ----------------------------------------------------------------------------
@@ -182,15 +184,20 @@ class ParserCache:
         return self._textfsm[key]
 
     def _fsm(self, template: _TextFSMTemplate) -> Any:
-        instances: dict[tuple[Path, str], Any] | None = getattr(self._local, "textfsm", None)
-        if instances is None:
-            instances = self._local.textfsm = {}
-        fsm = instances.get(template.key)
+        """An idle parser of ``template``, reset (made when none is idle): a parser holds its
+        state while it parses, so each parse has one to itself, and gives it back after
+        (:meth:`_release`); idle ones are shared by every thread, not made once per thread."""
+        with self._lock:
+            idle = self._idle_fsms.get(template.key)
+            fsm = idle.pop() if idle else None
         if fsm is None:
-            fsm = instances[template.key] = _timed_fsm(textfsm.TextFSM(io.StringIO(template.text)))
-        else:
-            fsm.Reset()
+            return _timed_fsm(textfsm.TextFSM(io.StringIO(template.text)))
+        fsm.Reset()
         return fsm
+
+    def _release(self, template: _TextFSMTemplate, fsm: Any) -> None:
+        with self._lock:
+            self._idle_fsms.setdefault(template.key, []).append(fsm)
 
     def parse_textfsm(
         self,
@@ -217,6 +224,8 @@ class ParserCache:
                 hint="the output is not what the template expects: check the command, "
                 "or extend the template",
             ) from None
+        finally:
+            self._release(template, fsm)  # reset when next taken: ``rows`` stays ours
         if not recognised:
             raise _nothing(engine, shown, origin, raw)
         header = template.header

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from sdd_build.platforms.model import Platform
@@ -194,7 +194,14 @@ def config_paths(text: str, platform: Platform | None = None) -> list[ConfigPath
     from sdd_build.platforms.frr import FRR
 
     row = platform or FRR
-    return family(row).read(text, row.volatile_prefixes)
+    return list(_read(text, family(row), row.volatile_prefixes))
+
+
+@lru_cache(maxsize=64)
+def _read(text: str, syntax: Family, volatile: tuple[str, ...]) -> tuple[ConfigPath, ...]:
+    """One text's paths, remembered for the last few texts: a host's reconciliation reads its
+    intended, pre-build and post-build configs twice each (its questions, then its verdict)."""
+    return tuple(syntax.read(text, volatile))
 
 
 def _workflow(running: str, intended: str, platform: Platform) -> tuple[HConfig, HConfig]:

@@ -402,6 +402,58 @@ def test_textfsm_threads_do_not_share_state() -> None:
     assert failures == []
 
 
+def test_textfsm_parsers_are_shared_between_threads_never_used_by_two_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A parser holds its state while it parses: each parse has one to itself, and idle ones
+    go to whichever thread parses next (not one made per thread: a fleet build has 100)."""
+    from sdd_build.parse import engines
+
+    outputs = [
+        fixture("show_ip_ospf_neighbor.txt"),
+        fixture("show_ip_ospf_neighbor.txt").split("\n", 2)[0] + "\n",  # the header alone
+    ]
+    expected = [parse("textfsm", raw, template=OSPF_NEIGHBOR) for raw in outputs]
+    assert expected[0]
+    assert expected[1] == []
+    made: list[Any] = []
+    real = engines.textfsm.TextFSM
+
+    def counting(*args: Any) -> Any:
+        made.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(engines.textfsm, "TextFSM", counting)
+    cache = ParserCache()
+    failures: list[Any] = []
+    start = threading.Barrier(8)
+
+    def work(index: int, together: threading.Barrier | None = None) -> None:
+        if together is not None:
+            together.wait()
+        for n in range(60):
+            which = (index + n) % 2
+            got = parse("textfsm", outputs[which], template=OSPF_NEIGHBOR, cache=cache)
+            if got != expected[which]:
+                failures.append(got)
+
+    threads = [threading.Thread(target=work, args=(i, start)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    # one to validate the template, then at most one per parse running at once
+    assert 1 <= len(made) <= 1 + len(threads)
+    before = len(made)
+    for _ in range(5):  # new threads, one after the other: they take idle ones, none is made
+        late = threading.Thread(target=work, args=(0,))
+        late.start()
+        late.join()
+    assert failures == []
+    assert len(made) == before
+
+
 def test_public_api() -> None:
     import sdd_build.parse as package
 
