@@ -44,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -287,10 +288,17 @@ class Measured:
     lines: list[tuple[float, str]] = field(default_factory=list)  # stderr lines, timestamped
 
 
+#: called with "start" right before a measured tool starts and with "end" right after it exits
+#: (``scale_curve``'s machine CPU split: not the checks that follow a run); none by default
+MEASURE_HOOKS: list[Callable[[str], None]] = []
+
+
 def measure(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> Measured:
     """Run ``argv``; wall, peak RSS sum of its process tree (plus orphans re-parented to this
     subreaper), CPU of the tree. stderr lines are timestamped as they arrive."""
     me = os.getpid()
+    for hook in MEASURE_HOOKS:
+        hook("start")
     baseline = set(_children(me))
     lines: list[tuple[float, str]] = []
     out_chunks: list[str] = []
@@ -344,6 +352,8 @@ def measure(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None) ->
         proc.kill()
         raise
     wall = time.perf_counter() - t0
+    for hook in MEASURE_HOOKS:
+        hook("end")
     proc.returncode = os.waitstatus_to_exitcode(status)
     cpu = usage.ru_utime + usage.ru_stime
     # Orphans of this run (daemonised helpers) are ours now: wait for them, count their CPU.

@@ -42,6 +42,7 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import build_vs_peers as bvp
+from machine_cpu import KEYS, MachineCPU
 
 from sdd_build import lab
 from sdd_build.lab.generate import write_ring
@@ -103,6 +104,12 @@ def single_design(full_design: Path) -> Path:
     return path
 
 
+def topo_name(topo: Path) -> str:
+    from sdd_build.lab.topology import load_topology
+
+    return load_topology(topo).name
+
+
 def one_size(n: int, runs: int, console: Console) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix=f"bench-curve-{n}-"))
     topo = write_ring(n, tmp, name=f"curve-{n}-{os.getpid()}")
@@ -125,10 +132,13 @@ def one_size(n: int, runs: int, console: Console) -> dict[str, Any]:
             "nornir single": one.nornir,
         }
         runs_of: dict[str, list[bvp.Run]] = {k: [] for k in tools}
+        machine = MachineCPU(topo_name(topo))
+        bvp.MEASURE_HOOKS[:] = [machine.hook]
         for i in range(runs):
             for key, fn in tools.items():
                 bvp.reset(handle)
                 run = fn()
+                run.extra["machine_cpu"] = machine.last(run.cpu_s)
                 runs_of[key].append(run)
                 console.print(
                     f"  run {i + 1}: {key:17} {run.wall_s:7.2f}s  RSS {run.peak_rss_mb:5.0f} MB  "
@@ -137,6 +147,7 @@ def one_size(n: int, runs: int, console: Console) -> dict[str, Any]:
                 )
         bvp.reset(handle)
     finally:
+        bvp.MEASURE_HOOKS.clear()
         lab.down(topo)
         shutil.rmtree(tmp, ignore_errors=True)
     return {"routers": n, "runs": {k: [asdict(r) for r in v] for k, v in runs_of.items()}}
@@ -148,9 +159,9 @@ def valid(runs: list[dict[str, Any]], hosts: int) -> list[dict[str, Any]]:
     return [r for r in runs if r["rc"] == 0 and r["correct_hosts"] == hosts] or runs
 
 
-def summary(size: dict[str, Any]) -> dict[str, dict[str, float]]:
+def summary(size: dict[str, Any]) -> dict[str, dict[str, Any]]:
     n = size["routers"]
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, dict[str, Any]] = {}
     for tool in ("sdd-build", "nornir"):
         fleet = valid(size["runs"][tool], n)
         single = valid(size["runs"][f"{tool} single"], 1)
@@ -166,6 +177,11 @@ def summary(size: dict[str, Any]) -> dict[str, dict[str, float]]:
             "peak_rss_mb": rss,
             "rss_per_router_mb": (rss - rss1) / (n - 1) if n > 1 else 0.0,
             "cpu_s": statistics.median(r["cpu_s"] for r in fleet),
+            "machine_cpu": {
+                k: statistics.median(r["extra"]["machine_cpu"][k] for r in fleet)
+                for k in KEYS
+                if all("machine_cpu" in r["extra"] for r in fleet)
+            },
             "correct": min(r["correct_hosts"] for r in fleet),
             "runs": len(fleet),
             "excluded": len(size["runs"][tool]) - len(fleet),
@@ -194,10 +210,40 @@ def print_curve(sizes: list[dict[str, Any]], console: Console) -> None:
                 f"{r['vs_nornir']:.2f}x" if "vs_nornir" in r else "",
             )  # fmt: skip
     console.print(table)
+    print_machine(sizes, console)
     console.print(
         "fleet/single: median wall over N routers / median wall over one router of the same "
         "lab (same tool); RSS +MB/router: (peak RSS at N - at one) / (N - 1). Medians of "
         "interleaved runs; the machine's other load moves all tools alike."
+    )
+
+
+def print_machine(sizes: list[dict[str, Any]], console: Console) -> None:
+    """Where the machine's CPU went during the fleet runs (``machine_cpu``): on one machine
+    the routers' SSH logins and daemons share the cores with the tool under test."""
+    table = Table(title="Where the machine's CPU went, per fleet run (median CPU s)")
+    cols = ("routers", "tool", "wall s", *KEYS, "busy+idle", "logins ms/router",
+            "tool ms/router")  # fmt: skip
+    for c in cols:
+        table.add_column(c, justify="left" if c == "tool" else "right")
+    for size in sizes:
+        n, s = size["routers"], summary(size)
+        for tool in ("sdd-build", "nornir"):
+            m = s[tool].get("machine_cpu") or {}
+            if not m:
+                continue
+            table.add_row(
+                str(n), tool, f"{s[tool]['wall_s']:.2f}", *(f"{m[k]:.2f}" for k in KEYS),
+                f"{sum(m.values()):.2f}", f"{1000 * m['logins'] / n:.0f}",
+                f"{1000 * m['tool'] / n:.0f}",
+            )  # fmt: skip
+    console.print(table)
+    console.print(
+        "tool: the tool's own process; logins: the routers' SSH logins (sshd's per-connection "
+        "work, the password check, the login's shell and vtysh); frr: the routers' FRR "
+        "daemons; relay: the socat port forwards; rest: other busy time on the machine; idle: "
+        "core-seconds no CPU was busy. busy+idle = cores x wall: with every core busy, a tool "
+        "is faster only by the CPU it does not spend (bench/machine_cpu.py)."
     )
 
 

@@ -321,6 +321,9 @@ class AuditReport:
     last_hash: str | None = None
     problems: list[AuditProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: the entries verified, in file order, when there is no problem (the very bytes checked:
+    #: a caller that acts on them needs no second read that could differ)
+    verified: list[dict[str, Any]] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -512,6 +515,8 @@ def verify_log(root: Path) -> AuditReport:
         report.last_seq = entries[-1][1]["seq"]
         report.last_hash = entries[-1][1]["hash"]
     _check_head(log, report, first_hash)
+    if report.ok:
+        report.verified = [entry for _number, entry in entries]
     return report
 
 

@@ -277,3 +277,23 @@ def test_append_many_with_one_bad_event_writes_none(tmp_path: Path) -> None:
         log.append_many([("component_result", {"host": "r1"}), ("deviation", {"seq": 9})])
     assert log.path.read_bytes() == before
     assert log.append_many([]) == []
+
+
+def test_the_entries_verified_are_the_entries_acted_on(tmp_path: Path) -> None:
+    """A command acts on the very entries the chain check read (one read, nothing between
+    them to differ); a log with a problem hands out none."""
+    from sdd_build.gates.chain import verified_chain
+
+    log = _log(tmp_path)
+    report = verify_log(tmp_path)
+    assert report.ok
+    assert report.verified == log.read()
+    assert verified_chain(tmp_path) == log.read()
+    lines = _lines(log)
+    lines[2] = lines[2].replace('"actor":"ci"', '"actor":"mallory"', 1)
+    _write(log, lines)
+    broken = verify_log(tmp_path)
+    assert not broken.ok
+    assert broken.verified == []
+    with pytest.raises(AuditChainError):
+        verified_chain(tmp_path)
