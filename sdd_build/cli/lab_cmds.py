@@ -75,8 +75,9 @@ def up_cmd(topology: Path, wait: bool, timeout: float, quiet: bool, as_json: boo
     else:
         console.print(f"lab [bold]{handle.name}[/] is up ({res.provider}), ready in "
                       f"{res.ready_s:.1f}s")  # fmt: skip
-    for warning in res.warnings:
-        sink.err(f"warning: {warning}\n")
+    if quiet:  # else the progress said it already, as soon as it was known
+        for warning in res.warnings:
+            sink.err(f"warning: {warning}\n")
     for note in res.notes:
         console.print(f"note: {note}")
     if res.converged_s is not None:

@@ -108,3 +108,31 @@ def test_generate_writes_a_loadable_ring(tmp_path: Path) -> None:
     assert path.name == "ring5.clab.yml"
     res = CliRunner().invoke(main, ["lab", "status", str(path)])
     assert res.exit_code == 0
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_an_up_warning_is_said_once(
+    monkeypatch: pytest.MonkeyPatch, quiet: bool, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The image-tag warning: as progress when it is known, or (``--quiet``: no progress) at
+    the end; never both (it was printed twice)."""
+    from types import SimpleNamespace
+
+    from sdd_build import lab as labapi
+    from sdd_build.lab.provider import UpResult
+
+    warning = "image quay.io/frrouting/frr:10.5.1 (FRR 10.5.1) of r1 runs as FRR 8.4"
+
+    def up(topology: Path, *, progress: object, **_: object) -> SimpleNamespace:
+        progress(f"warning: {warning}")  # type: ignore[operator]
+        result = UpResult(already_up=False, provider="netns", ready_s=1.0, warnings=[warning])
+        return SimpleNamespace(
+            name="t", result=result, inventory_dir=Path("/x"), hosts={}, linux_hosts={}
+        )
+
+    monkeypatch.setattr(labapi, "up", up)
+    args = ["lab", "up", str(LABS / "triangle.clab.yml"), *(["--quiet"] if quiet else [])]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    said = res.output + capfd.readouterr().err
+    assert said.count(warning) == 1
