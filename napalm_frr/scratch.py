@@ -324,7 +324,9 @@ def _alive(pid: int) -> bool:
 
 def _remove_orphans() -> None:
     """Remove scratch instances whose owning process is gone (a killed build)."""
-    names = {p.name for p in FRR_RUN.iterdir()} if FRR_RUN.is_dir() else set()
+    # its config folder too: a build killed after the run folder and the namespace were gone
+    # left /etc/frr/sddscr<pid>x<n> behind
+    names = {p.name for base in (FRR_RUN, FRR_ETC) if base.is_dir() for p in base.iterdir()}
     listed = subprocess.run(
         ["ip", "netns", "list"], capture_output=True, text=True, timeout=30, check=False
     ).stdout
