@@ -265,7 +265,7 @@ def main() -> int:
     console = Console(width=160)
     bvp.become_subreaper()
     bvp.RESULTS.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d", time.gmtime())
+    stamp = time.strftime("%Y%m%d-%H%M", time.gmtime())  # never over an earlier run's file
     out = bvp.RESULTS / f"scale_curve-{'-'.join(map(str, args.sizes))}-{stamp}.json"
     sizes: list[dict[str, Any]] = []
     for n in args.sizes:

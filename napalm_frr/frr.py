@@ -366,9 +366,10 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         return candidate
 
     def _tree(self, text: str) -> cfg.Node:
-        """``text`` parsed, remembered for the session's last few texts: one commit reads
-        the running config and the candidate up to four times each (load, compare, target,
-        diff). The trees are only ever read (``cfg.merge`` copies, ``cfg.diff`` reads)."""
+        """``text`` parsed, remembered until the candidate is committed or discarded: one
+        commit reads the running config and the candidate up to four times each (load,
+        compare, target, diff). The trees are only ever read (``cfg.merge`` copies,
+        ``cfg.diff`` reads)."""
         tree = self._trees.get(text)
         if tree is None:
             if len(self._trees) >= _PARSED_TEXTS:
@@ -385,6 +386,7 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
     def discard_config(self) -> None:
         self._candidate = None
         self._candidate_mode = None
+        self._trees.clear()  # kept for one load-compare-commit: a session lives a whole build
 
     # ------------------------------------------------------------------ commit
     def commit_config(self, message: str = "", revert_in: int | None = None) -> None:

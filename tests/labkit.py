@@ -8,6 +8,9 @@
   inventory at it to prove *zero device contact* (or that contact happened).
 * ``sdd(root, ...)`` runs the CLI in a subprocess (no stdin), ``running(handle, node)`` reads
   a router's running config with vtysh inside its namespace, ``reset_router`` restores one.
+* ``one_router(root, topology, name)``: a private one-router lab (``topology``, a clab text
+  with a ``{name}`` field, beside a copy of ``labs/triangle``) and a logged-in
+  ``DeviceSession`` to its ``r1`` as a build opens one (FRR's NAPALM options); both ended after.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -215,3 +218,30 @@ def lab_inventory_through(handle: Any, dest: Path, ports: dict[str, int]) -> Pat
         if (src / extra).is_file():
             shutil.copy(src / extra, dest / extra)
     return dest
+
+
+@contextlib.contextmanager
+def one_router(root: Path, topology: str, name: str) -> Iterator[tuple[Any, Any]]:
+    """(lab handle, ``DeviceSession`` to ``r1``) of a private one-router lab; see the module
+    docstring. The session is closed and the lab taken down after."""
+    from napalm_frr.frr import FRRDriver
+    from sdd_build import lab
+    from sdd_build.execute.device import DeviceSession
+    from sdd_build.platforms import PLATFORMS
+
+    copy_repo(root, ["labs/triangle"])
+    topo = root / "labs" / f"{name}.clab.yml"
+    topo.write_text(topology.format(name=name))
+    handle = lab.up(topo, wait=False, timeout=60)
+    try:
+        node = handle.hosts["r1"]
+        frr = PLATFORMS["frr"]
+        options = {"port": node.port, **dict(frr.napalm_options)}
+        driver = FRRDriver(node.hostname, node.username, node.password, 30, options)
+        driver.open()
+        try:
+            yield handle, DeviceSession(driver, frr, "r1")
+        finally:
+            driver.close()
+    finally:
+        lab.down(topo)

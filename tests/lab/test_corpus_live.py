@@ -32,14 +32,12 @@ from pathlib import Path
 
 import pytest
 
-from napalm_frr.frr import FRRDriver
-from sdd_build import lab
-from sdd_build.execute.device import PLATFORMS, DeviceSession
+from sdd_build.execute.device import DeviceSession
 from sdd_build.execute.reconcile import config_paths, show_path
 from sdd_build.execute.truth import VerdictCache, reconcile_host
 from sdd_build.lab import LabHandle
 from tests.lab.conftest import require_lab
-from tests.labkit import copy_repo, running, strip_volatile
+from tests.labkit import one_router, running, strip_volatile
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -88,27 +86,8 @@ class Router:
 def router(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Router]:
     require_lab()
     root = tmp_path_factory.mktemp("corpus")
-    copy_repo(root, ["labs/triangle"])
-    topo = root / "labs/corpus.clab.yml"
-    topo.write_text(TOPOLOGY.format(name=f"cps{os.getpid() % 100000}"))
-    handle = lab.up(topo, wait=False, timeout=60)
-    try:
-        node = handle.hosts["r1"]
-        driver = FRRDriver(
-            node.hostname,
-            node.username,
-            node.password,
-            30,
-            {"port": node.port, "running_cache_s": 10, "verify_commit": False},
-        )
-        driver.open()
-        try:
-            session = DeviceSession(driver, PLATFORMS["frr"])
-            yield Router(handle, session, running(handle, "r1"), VerdictCache(root / "cache"))
-        finally:
-            driver.close()
-    finally:
-        lab.down(topo)
+    with one_router(root, TOPOLOGY, f"cps{os.getpid() % 100000}") as (handle, session):
+        yield Router(handle, session, running(handle, "r1"), VerdictCache(root / "cache"))
 
 
 def normalised(text: str) -> list[str]:

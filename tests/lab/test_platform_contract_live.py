@@ -22,8 +22,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from napalm_frr.frr import FRRDriver
-from sdd_build import lab
 from sdd_build.execute.device import DeviceSession, config_difference
 from sdd_build.execute.identity import hostname_in_config
 from sdd_build.execute.reconcile import ConfigFinding
@@ -33,7 +31,7 @@ from sdd_build.platforms import PLATFORMS
 from sdd_build.secrets import MASK, Masker
 from tests import platformkit
 from tests.lab.conftest import require_lab
-from tests.labkit import copy_repo, running
+from tests.labkit import one_router, running
 
 pytestmark = pytest.mark.lab
 
@@ -63,26 +61,12 @@ class Router:
 def router(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Router]:
     require_lab()
     root = tmp_path_factory.mktemp("contract")
-    copy_repo(root, ["labs/triangle"])
-    topo = root / "labs/contract.clab.yml"
-    topo.write_text(TOPOLOGY.format(name=f"pc{os.getpid() % 100000}"))
-    handle = lab.up(topo, wait=False, timeout=60)
-    try:
-        node = handle.hosts["r1"]
-        options = {"port": node.port, **dict(FRR.napalm_options)}
-        driver = FRRDriver(node.hostname, node.username, node.password, 30, options)
-        driver.open()
-        try:
-            session = DeviceSession(driver, FRR, "r1")
-            backup = session.backup()
-            done = session.apply(COMPONENT, strategy="merge", commit=True, message="contract")
-            assert done.committed, done.error
-            post = running(handle, "r1")
-            yield Router(handle, session, backup, post, VerdictCache(root / "cache"))
-        finally:
-            driver.close()
-    finally:
-        lab.down(topo)
+    with one_router(root, TOPOLOGY, f"pc{os.getpid() % 100000}") as (handle, session):
+        backup = session.backup()
+        done = session.apply(COMPONENT, strategy="merge", commit=True, message="contract")
+        assert done.committed, done.error
+        post = running(handle, "r1")
+        yield Router(handle, session, backup, post, VerdictCache(root / "cache"))
 
 
 def _reconcile(r: Router, post: str) -> list[ConfigFinding]:

@@ -61,6 +61,7 @@ def test_a_commit_parses_each_text_once(parsed: list[str]) -> None:
     assert device.sent == [["ip forwarding"]]
     assert sorted(set(parsed)) == sorted(parsed), "a text was parsed twice"
     assert len(parsed) == 2  # the running config and the candidate
+    assert drv._trees == {}  # nothing kept after the commit: a session lives a whole build
 
 
 def test_a_new_text_is_parsed_anew(parsed: list[str]) -> None:
