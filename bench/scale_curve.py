@@ -17,9 +17,11 @@ on all of them alike, with the routers reset before each:
 Per size and tool: median wall, wall per router, **fleet/single** (median wall over N routers
 divided by the median wall over one: 1.0 would be perfect scaling), peak RSS of the process
 tree and its growth per router over the single run (``(RSS_N - RSS_1) / (N - 1)``), CPU, and
-sdd-build's wall as a ratio of the script's. Ratios, never pass/fail. Results go to
-``bench/results/scale_curve-<sizes>-<date>.json``; every tool runs with compiled bytecode, as
-installed tools do (``build_vs_peers.installed_python_env``).
+sdd-build's wall as a ratio of the script's; and for each fleet run where the machine's CPU
+went (``machine_cpu.py``: the tool, the routers' SSH logins, FRR daemons, relays, the rest,
+idle), since on one machine the routers share the cores with the tool. Ratios, never
+pass/fail. Results go to ``bench/results/scale_curve-<sizes>-<date>-<HHMM>.json``; every tool
+runs with compiled bytecode, as installed tools do (``build_vs_peers.installed_python_env``).
 """
 
 from __future__ import annotations
