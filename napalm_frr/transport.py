@@ -287,10 +287,8 @@ def _vtysh_login_class() -> Any:
             try:
                 command = "terminal length 0"
                 self.write_channel(self.normalize_cmd(command))
-                answered = re.compile(rf"{re.escape(command)}[^\n]*\n(?:[^\n]*\n)*[^\n]*[#>] ?$")
-                out = read_until(
-                    self, lambda text: bool(answered.search(text)), self.timeout, "login"
-                )
+                answered = _at(rf"{re.escape(command)}[^\n]*\n(?:[^\n]*\n)*[^\n]*[#>] ?$")
+                out = read_until(self, answered, self.timeout, "login")
                 rows = self.strip_ansi_escape_codes(out).replace("\r", "").rstrip().split("\n")
                 prompt = rows[-1].strip()
                 if not prompt.endswith(("#", ">")) or len(prompt) < 2:

@@ -43,7 +43,8 @@ class EvidenceStore:
         register_secrets(secrets)
         self.root.mkdir(parents=True, exist_ok=True)
         self.defer_sync = defer_sync
-        self._unsynced: set[str] = set()
+        #: files written and not yet fsynced, by host folder (``_safe(host)``)
+        self._unsynced: dict[str, set[str]] = {}
         self._lock = threading.Lock()
 
     def mask(self, text: str) -> str:
@@ -63,38 +64,37 @@ class EvidenceStore:
         """Write ``evidence/<host>/<name>``; returns the path relative to the build folder."""
         if not isinstance(content, str):
             content = dumps_json(content, indent=2, sort_keys=True) + "\n"
-        relative = f"evidence/{_safe(host)}/{_safe(name)}"
+        folder = _safe(host)
+        relative = f"evidence/{folder}/{_safe(name)}"
         path = os.path.join(self.build_dir, relative)
         write_text(path, content, sync=not self.defer_sync)  # its folder made on first use
         if self.defer_sync:
             with self._lock:
-                self._unsynced.add(path)
+                self._unsynced.setdefault(folder, set()).add(path)
         return relative
 
     def sync_host(self, host: str) -> None:
         """fsync the files written for ``host`` so far (and its folder) on the calling thread:
         a host that is done syncs its own evidence while the others still work, and
         :meth:`sync` is left with the rest; ``OSError`` (the files stay for :meth:`sync`)."""
-        folder = os.path.join(self.build_dir, "evidence", _safe(host)) + os.sep
-        with self._lock:
-            mine = {p for p in self._unsynced if p.startswith(folder)}
-            self._unsynced -= mine
-        try:
-            sync_files(mine, workers=1)
-        except OSError:
-            with self._lock:
-                self._unsynced |= mine
-            raise
+        self._sync([_safe(host)], workers=1)
 
     def sync(self) -> None:
         """fsync every file written since the last call (and their folders); ``OSError``."""
+        self._sync(None, workers=8)
+
+    def _sync(self, folders: list[str] | None, *, workers: int) -> None:
+        """fsync the unsynced files of ``folders`` (``None``: all); on ``OSError`` they stay
+        unsynced, for a later call."""
         with self._lock:
-            paths, self._unsynced = self._unsynced, set()
+            keys = list(self._unsynced) if folders is None else folders
+            taken = {k: self._unsynced.pop(k) for k in keys if k in self._unsynced}
         try:
-            sync_files(paths)
+            sync_files([p for paths in taken.values() for p in paths], workers=workers)
         except OSError:
             with self._lock:
-                self._unsynced |= paths
+                for key, paths in taken.items():
+                    self._unsynced.setdefault(key, set()).update(paths)
             raise
 
 
