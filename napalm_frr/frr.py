@@ -60,6 +60,7 @@ from napalm_frr import parsers, platform
 from napalm_frr.extras import Extras, RestoreTarget, complete_text
 from napalm_frr.restore import RestoreReport, restore
 from napalm_frr.transport import (
+    SSH_CLIENTS,
     LineResult,
     ShellTransport,
     SSHParams,
@@ -106,6 +107,7 @@ _OWN_OPTIONAL_ARGS = (
     "strict",
     "running_cache_s",
     "verify_commit",
+    "ssh_client",
 )
 
 
@@ -159,6 +161,9 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
     * ``verify_commit`` (True): read the running configuration after a commit to find the lines
       FRR accepted silently but did not keep (``not_kept``); ``False`` saves that read for a
       caller that reconciles by itself (``strict`` always verifies);
+    * ``ssh_client`` (``auto``): a vtysh login's SSH client: ``libssh`` (C; password logins),
+      ``netmiko`` (paramiko; every Netmiko option), ``auto`` (libssh unless a Netmiko option is
+      given; see ``napalm_frr.transport.SSH_CLIENTS``);
     * any Netmiko ``ConnectHandler`` argument (``key_file``, ``use_keys``, ``ssh_config_file``,
       ``allow_agent``, ``ssh_strict`` ...).
     """
@@ -194,6 +199,14 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         for key in (*_OWN_OPTIONAL_ARGS, "conn_timeout", "auth_timeout", "banner_timeout"):
             extra.pop(key, None)
         self._netmiko_args: dict[str, Any] = extra
+        self.ssh_client = str(args.get("ssh_client", "auto"))
+        if self.ssh_client not in SSH_CLIENTS:
+            raise ValueError(f"ssh_client must be one of {SSH_CLIENTS}, not {self.ssh_client!r}")
+        if self.ssh_client == "libssh" and (extra or self.login == "shell"):
+            raise ValueError(
+                "ssh_client libssh takes a vtysh login with a password and no Netmiko options "
+                f"(given: {', '.join(sorted(extra)) or 'login shell'}): use ssh_client netmiko"
+            )
         self._transport: Any = None
         self._lock = threading.RLock()
         self._candidate: str | None = None
@@ -229,6 +242,7 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
             self.password,
             float(self.timeout),
             self._netmiko_args,
+            self.ssh_client,
         )
 
     def _new_transport(self) -> Any:

@@ -1,9 +1,10 @@
-"""SSH transports to FRR's vtysh, through Netmiko.
+"""SSH transports to FRR's vtysh, through libssh or Netmiko.
 
 Two login styles real FRR boxes offer:
 
-* :class:`VtyshTransport` -- the SSH login *is* vtysh (sshd ``ForceCommand vtysh``). Netmiko's
-  ``cisco_ios`` device type drives it; configuration lines are sent in configuration mode in
+* :class:`VtyshTransport` -- the SSH login *is* vtysh (sshd ``ForceCommand vtysh``). A session
+  on libssh (:mod:`napalm_frr.libssh`) or Netmiko's ``cisco_ios`` device type drives it (see
+  :data:`SSH_CLIENTS`); configuration lines are sent in configuration mode in
   bursts (see :func:`bursts`), each line's answer is cut out of the transcript
   (:func:`split_transcript`), and sending stops after the first burst in which FRR answered
   any line with anything at all.
@@ -53,11 +54,16 @@ class TransportError(Exception):
 def wait_for_data(conn: Any, seconds: float) -> None:
     """Return when the session has unread data, or after ``seconds``.
 
-    Blocks on the SSH channel's readiness (paramiko's ``Channel.fileno``: a pipe that is
-    readable while the channel holds unread data), where polling would wake every few
+    A connection that can wait by itself (libssh's, see :mod:`napalm_frr.libssh`) does.
+    Netmiko's blocks on the SSH channel's readiness (paramiko's ``Channel.fileno``: a pipe that
+    is readable while the channel holds unread data), where polling would wake every few
     milliseconds: with a whole fleet of sessions waiting at once, polling threads take CPU and
-    the GIL from the logins and sessions that have work. A connection without such a channel
-    (a test's) is polled."""
+    the GIL from the logins and sessions that have work. A connection without either (a
+    test's) is polled."""
+    wait = getattr(conn, "wait", None)
+    if wait is not None and seconds > 0:
+        wait(seconds)
+        return
     channel = getattr(conn, "remote_conn", None)
     fileno = getattr(channel, "fileno", None)
     if fileno is None or seconds <= 0:
@@ -150,6 +156,12 @@ def vtysh_file_errors(output: str, lines: list[str]) -> list[tuple[int, LineResu
     return results
 
 
+#: ``ssh_client``: ``libssh`` (C, no thread per session; password logins), ``netmiko``
+#: (paramiko; every Netmiko option), or ``auto``: libssh for a vtysh login when no Netmiko option
+#: is given and ``ssh-python`` imports, Netmiko otherwise. A shell login is always Netmiko's.
+SSH_CLIENTS = ("auto", "libssh", "netmiko")
+
+
 @dataclass(frozen=True)
 class SSHParams:
     """Where and how to log in. ``password`` never leaves this object in text form."""
@@ -160,6 +172,8 @@ class SSHParams:
     password: str
     timeout: float
     netmiko_args: dict[str, Any]
+    #: the SSH client of a vtysh login (:data:`SSH_CLIENTS`)
+    client: str = "auto"
 
     def __repr__(self) -> str:
         return f"SSHParams(host={self.host!r}, port={self.port}, username={self.username!r})"
@@ -213,6 +227,8 @@ class _NetmikoSession:
                 read_timeout_override=None,
                 **p.netmiko_args,
             )
+        except TransportError:
+            raise
         except NetmikoAuthenticationException as exc:
             raise TransportError(
                 f"authentication failed for {p.username}@{p.host}:{p.port}"
@@ -271,29 +287,38 @@ class _NetmikoSession:
                 ) from exc
 
 
-def _vtysh_login_class() -> Any:
-    """Netmiko's ``cisco_ios`` connection with a session preparation made for vtysh.
+def prepare_vtysh_login(conn: Any) -> None:
+    """Make a fresh vtysh login ready for commands and learn its prompt (``conn.base_prompt``).
 
-    Netmiko's own (``terminal width``, which vtysh does not know, ``terminal length 0``, then
-    ``find_prompt``) costs three round trips and at least 0.3 s of fixed sleeps per login
-    (``clear_buffer`` before and after ``find_prompt``, 0.1 s after the first newline), most of
-    a login's time on a local router and all of it wall time. Here ``terminal length 0`` is
-    typed ahead of vtysh's first prompt and the prompt that follows its echo is the base
+    Netmiko's own preparation (``terminal width``, which vtysh does not know, ``terminal length
+    0``, then ``find_prompt``) costs three round trips and at least 0.3 s of fixed sleeps per
+    login (``clear_buffer`` before and after ``find_prompt``, 0.1 s after the first newline),
+    most of a login's time on a local router and all of it wall time. Here ``terminal length
+    0`` is typed ahead of vtysh's first prompt and the prompt that follows its echo is the base
     prompt: one round trip, no sleep."""
+    command = "terminal length 0"
+    conn.write_channel(conn.normalize_cmd(command))
+    # vtysh's answer is its echo after a prompt, then the next prompt. Typed before vtysh
+    # started reading, the line is echoed once more by the terminal (without a prompt, ahead of
+    # the banner and the first prompt): that one must not be taken for the answer, or vtysh's
+    # own echo and prompt would come out as the first command's output.
+    answered = _at(rf"(?:^|\n)[^\n]*[#>] ?{re.escape(command)}[^\n]*\n(?:[^\n]*\n)*[^\n]*[#>] ?$")
+    out = read_until(conn, answered, conn.timeout, "login")
+    rows = conn.strip_ansi_escape_codes(out).replace("\r", "").rstrip().split("\n")
+    prompt = rows[-1].strip()
+    if not prompt.endswith(("#", ">")) or len(prompt) < 2:
+        raise ValueError(f"no vtysh prompt after login: {prompt[-40:]!r}")
+    conn.base_prompt = prompt[:-1][:16]  # as CiscoIosSSH.set_base_prompt keeps it
+
+
+def _vtysh_login_class() -> Any:
+    """Netmiko's ``cisco_ios`` connection, prepared by :func:`prepare_vtysh_login`."""
     from netmiko.cisco.cisco_ios import CiscoIosSSH
 
     class VtyshLogin(CiscoIosSSH):
         def _try_session_preparation(self, force_data: bool = True) -> None:
             try:
-                command = "terminal length 0"
-                self.write_channel(self.normalize_cmd(command))
-                answered = _at(rf"{re.escape(command)}[^\n]*\n(?:[^\n]*\n)*[^\n]*[#>] ?$")
-                out = read_until(self, answered, self.timeout, "login")
-                rows = self.strip_ansi_escape_codes(out).replace("\r", "").rstrip().split("\n")
-                prompt = rows[-1].strip()
-                if not prompt.endswith(("#", ">")) or len(prompt) < 2:
-                    raise ValueError(f"no vtysh prompt after login: {prompt[-40:]!r}")
-                self.base_prompt = prompt[:-1][:16]  # as CiscoIosSSH.set_base_prompt keeps it
+                prepare_vtysh_login(self)
             except Exception:
                 self.disconnect()
                 raise
@@ -307,11 +332,22 @@ def _vtysh_login_class() -> Any:
 
 
 class VtyshTransport(_NetmikoSession):
-    """The SSH login is vtysh itself."""
+    """The SSH login is vtysh itself, on libssh or on Netmiko (see :data:`SSH_CLIENTS`)."""
 
     device_type = "cisco_ios"
 
     def _handler(self, **kwargs: Any) -> Any:
+        p = self.params
+        if uses_libssh(p):
+            from napalm_frr.libssh import LibsshLogin, NoPasswordLogin
+
+            try:
+                return LibsshLogin(p.host, p.port, p.username, p.password, p.timeout)
+            except NoPasswordLogin:
+                if p.client == "libssh":
+                    raise TransportError(
+                        f"{p.host}:{p.port} takes no password login: use ssh_client netmiko"
+                    ) from None
         return _vtysh_login_class()(**kwargs)
 
     def _prompt_pattern(self) -> str | None:
@@ -417,6 +453,15 @@ class VtyshTransport(_NetmikoSession):
         transcript = read_until(self.conn, complete, read_timeout, what)
         self._prompt_seen = transcript.rstrip("\r\n ").rsplit("\n", 1)[-1]
         return found[-1]
+
+
+def uses_libssh(params: SSHParams) -> bool:
+    """Whether a vtysh login with ``params`` goes through libssh (see :data:`SSH_CLIENTS`)."""
+    if params.client == "netmiko" or (params.client == "auto" and params.netmiko_args):
+        return False
+    from napalm_frr.libssh import available
+
+    return params.client == "libssh" or available()
 
 
 def bursts(lines: list[str], limit: int = BURST_BYTES) -> list[list[str]]:

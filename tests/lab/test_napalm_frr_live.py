@@ -47,7 +47,9 @@ with contextlib.suppress(ImportError):
     import hypothesis  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
-LOGINS = ["vtysh", "shell"]
+#: "vtysh" logs in on libssh (the default client), "vtysh-netmiko" on Netmiko's paramiko: every
+#: test of a login runs on both clients of the vtysh login, and on the shell login
+LOGINS = ["vtysh", "vtysh-netmiko", "shell"]
 TEST_ROUTE = "ip route 192.0.2.0/24 Null0"
 
 
@@ -130,6 +132,8 @@ def untouched_routers(frr_lab: Any) -> Iterator[None]:
 
 
 def _driver(node: Any, login: str, timeout: int = 20, **extra: Any) -> FRRDriver:
+    if login == "vtysh-netmiko":
+        login, extra = "vtysh", {"ssh_client": "netmiko", **extra}
     optional_args: dict[str, Any] = {"port": node.port, "login": login, **extra}
     if login == "shell":
         optional_args.update(
@@ -196,6 +200,158 @@ def test_getters_on_a_live_router(open_driver: FRRDriver, r1: Any) -> None:
     outputs = open_driver.cli(["show version", "show interface json"], encoding="text")
     assert "FRRouting" in outputs["show version"]
     assert "eth1" in open_driver.cli(["show interface"], encoding="json")["show interface"]
+
+
+# --- the SSH client of a vtysh login (libssh by default, Netmiko on request) -----------------
+
+
+def test_each_login_runs_on_the_client_it_names(r1: Any, login: str) -> None:
+    from napalm_frr.libssh import LibsshLogin
+
+    driver = _driver(r1, login)
+    threads = threading.active_count()
+    driver.open()
+    try:
+        on_libssh = isinstance(driver._transport._conn, LibsshLogin)
+        assert on_libssh == (login == "vtysh"), type(driver._transport._conn)
+        if on_libssh:  # no thread of its own (paramiko starts one per session)
+            assert threading.active_count() == threads
+    finally:
+        driver.close()
+
+
+LONG_DESCRIPTION = " description " + "long-" * 40  # 213 characters: past an 80-column terminal
+
+
+def test_libssh_and_netmiko_give_the_same_answers(r1: Any) -> None:
+    """The two clients, byte for byte, on the same router: shows one by one and typed ahead,
+    a command FRR refuses, configuration lines (one refused, one far wider than a default
+    terminal, whose echo readline would wrap), and a prompt renamed by a ``hostname`` line."""
+    before = _running(r1)
+    drivers = {
+        name: _driver(r1, login)
+        for name, login in (("libssh", "vtysh"), ("netmiko", "vtysh-netmiko"))
+    }
+    shows = ["show running-config", "show version", "show interface brief", "show bogus"]
+    try:
+        answers: dict[str, list[Any]] = {}
+        for name, driver in drivers.items():
+            driver.open()
+            t = driver._transport
+            got: list[Any] = [t.show(c) for c in shows]
+            got.append(t.show_many(shows))
+            got.append(t.show_many(shows, blank_rows=True))
+            got.append(t.configure(["interface lo", LONG_DESCRIPTION, "ip frobnicate", "exit"]))
+            got.append(t.show("show running-config"))
+            got.append(t.configure(["interface lo", "no" + LONG_DESCRIPTION[:12], "exit"]))
+            got.append(t.configure(["hostname r1-renamed"]))
+            got.append((t.conn.base_prompt, t.show("show version")[:40]))
+            got.append(t.configure(["hostname r1"]))
+            got.append((t.conn.base_prompt, t.show("show running-config")))
+            answers[name] = got
+            driver.close()
+        assert answers["libssh"] == answers["netmiko"]
+        refused = answers["libssh"][6]
+        assert [r.line for r in refused if r.failed] == ["ip frobnicate"]
+        assert LONG_DESCRIPTION.strip() in answers["libssh"][7]
+        assert answers["libssh"][10][0] == "r1-renamed"
+        assert answers["libssh"][12][0] == "r1"
+    finally:
+        for driver in drivers.values():
+            driver.close()
+    assert _running(r1) == before
+
+
+def test_libssh_login_failures_are_bounded_and_name_no_secret(r1: Any) -> None:
+    import socket
+
+    wrong = "not-" + r1.password
+    driver = FRRDriver(r1.hostname, r1.username, wrong, 5, {"port": r1.port})
+    with pytest.raises(ConnectionException, match="authentication failed") as refused:
+        driver.open()
+    assert wrong not in str(refused.value)
+    assert r1.password not in str(refused.value)
+    # a port where something accepts TCP and never says a word: bounded by the timeout
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    try:
+        port = silent.getsockname()[1]
+        driver = FRRDriver("127.0.0.1", r1.username, r1.password, 2, {"port": port})
+        started = time.monotonic()
+        with pytest.raises(ConnectionException, match="cannot connect"):
+            driver.open()
+        assert time.monotonic() - started < 8
+    finally:
+        silent.close()
+    # nothing listening at all
+    driver = FRRDriver("127.0.0.1", r1.username, r1.password, 2, {"port": port})
+    with pytest.raises(ConnectionException, match="cannot connect"):
+        driver.open()
+
+
+def test_libssh_reads_no_ssh_config(
+    r1: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ssh_config that would break every login (a key exchange no server offers) is not
+    read: a Netmiko login reads none unless told to, and neither does libssh's."""
+    import ssh.session
+    from ssh import options
+
+    (tmp_path / "config").write_text("Host *\n  KexAlgorithms diffie-hellman-group1-sha1\n")
+
+    class ConfiguredSession(ssh.session.Session):  # type: ignore[misc]
+        def connect(self) -> Any:
+            self.options_set(options.SSH_DIR, str(tmp_path))  # where libssh would read it
+            return super().connect()
+
+    monkeypatch.setattr(ssh.session, "Session", ConfiguredSession)
+    driver = _driver(r1, "vtysh")
+    driver.open()
+    try:
+        assert "hostname r1" in driver.get_config(retrieve="running")["running"]
+    finally:
+        driver.close()
+
+
+def test_libssh_sessions_leave_no_descriptor_behind(r1: Any) -> None:
+    """libssh owns a session's socket (the socket object gives it up): every login, failed
+    or not, ends with as many open descriptors as before."""
+
+    def descriptors() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    before = descriptors()
+    for _ in range(8):
+        driver = _driver(r1, "vtysh")
+        driver.open()
+        driver.cli(["show version"])
+        driver.close()
+    bad = FRRDriver(r1.hostname, r1.username, "wrong", 5, {"port": r1.port})
+    with pytest.raises(ConnectionException):
+        bad.open()
+    assert descriptors() == before
+
+
+def test_libssh_read_timeout_and_a_session_the_device_ended(r1: Any) -> None:
+    from napalm_frr.transport import TransportError
+
+    driver = _driver(r1, "vtysh", timeout=20)
+    driver.open()
+    try:
+        conn = driver._transport._conn
+        started = time.monotonic()
+        with pytest.raises(TransportError, match="no prompt"):
+            conn.send_command("show version", expect_string="NEVER-SAID", read_timeout=1.5)
+        assert 1.4 < time.monotonic() - started < 5
+        conn.write_channel("exit\n")  # vtysh ends, and with it the session
+        started = time.monotonic()
+        with pytest.raises(ConnectionException, match=r"closed by the device|failed"):
+            driver.cli(["show version"])
+        assert time.monotonic() - started < 5  # told at once, not after the 20 s timeout
+        assert not driver.is_alive()["is_alive"]
+    finally:
+        driver.close()
 
 
 def test_close_ends_the_session(r1: Any, login: str) -> None:
