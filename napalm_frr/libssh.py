@@ -35,6 +35,9 @@ from napalm_frr.transport import TransportError, prepare_vtysh_login, read_until
 
 #: What libssh is told for the terminal: Netmiko's size (see the module's docstring)
 TERMINAL = ("vt100", 511, 1000)
+#: how long a logout waits for the device to end the session (after ``exit``)
+LOGOUT_S = 1.0
+CLOSED = "the session was closed by the device"
 #: Netmiko's ``normalize_linefeeds``: these become one ``\n`` (then a lone ``\r`` does too)
 _LINEFEEDS = re.compile("(\r\r\r\n|\r\r\n|\r\n|\n\r)")
 #: ANSI escape sequences (CSI ... final byte, and ESC E)
@@ -144,7 +147,7 @@ class LibsshLogin:
             try:
                 _rc, written = channel.write(data)
             except Exception as exc:
-                raise TransportError(f"the session failed: {type(exc).__name__}") from exc
+                raise _failed(exc) from exc
             data = data[written:]
             if data and time.monotonic() > deadline:
                 raise TransportError(f"the device took no input for {self.timeout:g}s")
@@ -160,7 +163,7 @@ class LibsshLogin:
                     break
                 chunks.append(data.decode("utf-8", "replace"))
         except Exception as exc:
-            raise TransportError(f"the session failed: {type(exc).__name__}") from exc
+            raise _failed(exc) from exc
         text = "".join(chunks)
         # a "\r" at the end may be the first half of "\r\n": it waits for the next read
         self._held = "\r" if text.endswith("\r") and len(chunks) > 1 else ""
@@ -174,9 +177,9 @@ class LibsshLogin:
         try:
             ready = channel.poll_timeout(max(0, int(seconds * 1000)))
         except Exception as exc:
-            raise TransportError(f"the session failed: {type(exc).__name__}") from exc
+            raise _failed(exc) from exc
         if ready < 0 or (ready == 0 and channel.is_eof()):
-            raise TransportError("the session was closed by the device")
+            raise TransportError(CLOSED)
 
     def send_command(
         self,
@@ -237,6 +240,12 @@ class LibsshLogin:
         if channel is not None:
             with contextlib.suppress(Exception):
                 channel.write(b"exit" + self.RETURN.encode())
+                # vtysh logs out and the device ends the session: closed before that, the
+                # device's sshd hangs the login up instead, and its vtysh lingers for a second
+                deadline = time.monotonic() + min(self.timeout, LOGOUT_S)
+                while not channel.is_eof() and time.monotonic() < deadline:
+                    channel.poll_timeout(50)
+                    channel.read_nonblocking()
             with contextlib.suppress(Exception):
                 channel.close()
         if session is not None:
@@ -250,6 +259,14 @@ class LibsshLogin:
         if self._channel is None:
             raise TransportError("session is not open")
         return self._channel
+
+
+def _failed(exc: Exception) -> TransportError:
+    """A libssh error as the transport's own (libssh raises ``EOF`` for a session the device
+    ended)."""
+    if type(exc).__name__ == "EOF":
+        return TransportError(CLOSED)
+    return TransportError(f"the session failed: {type(exc).__name__}")
 
 
 def _methods(session: Any) -> list[str]:

@@ -220,6 +220,28 @@ def test_each_login_runs_on_the_client_it_names(r1: Any, login: str) -> None:
         driver.close()
 
 
+def test_closing_logs_out_at_once(r1: Any, login: str) -> None:
+    """The device's vtysh (or shell) for the session is gone right after ``close``: the
+    session is logged out, not left for the device's sshd to hang up later."""
+
+    user = r1.shell_username if login == "shell" else r1.username
+
+    def logins() -> list[str]:  # the login's processes: its sshd, shell and vtysh
+        out = subprocess.run(["pgrep", "-u", user], check=False, capture_output=True, text=True)
+        return out.stdout.split()
+
+    before = logins()
+    driver = _driver(r1, login)
+    driver.open()
+    driver.cli(["show version"])
+    assert len(logins()) > len(before)  # the session's own processes, on the router
+    driver.close()
+    deadline = time.monotonic() + 0.5
+    while logins() != before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert logins() == before
+
+
 LONG_DESCRIPTION = " description " + "long-" * 40  # 213 characters: past an 80-column terminal
 
 
