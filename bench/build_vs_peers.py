@@ -286,11 +286,28 @@ class Measured:
     stdout: str
     stderr: str
     lines: list[tuple[float, str]] = field(default_factory=list)  # stderr lines, timestamped
+    #: CPU of lab router logins reparented to this subreaper (see :data:`LAB_LOGIN_NAMES`)
+    lab_cpu_s: float = 0.0
 
 
 #: called with "start" right before a measured tool starts and with "end" right after it exits
 #: (``scale_curve``'s machine CPU split: not the checks that follow a run); none by default
 MEASURE_HOOKS: list[Callable[[str], None]] = []
+
+
+#: What a lab router's SSH login leaves when its sshd session process ends before it: its
+#: vtysh or shell. This bench is the subreaper of the labs it brings up, so those orphans come
+#: to it while a tool runs: they are the routers' CPU and memory (``machine_cpu``'s logins),
+#: not the tool's. The tools under test start none of these.
+LAB_LOGIN_NAMES = frozenset({"vtysh", "bash", "sshd", "sshd-session"})
+
+
+def _name(pid: int) -> str:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return text[text.index("(") + 1 : text.rindex(")")]
 
 
 def measure(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> Measured:
@@ -335,7 +352,9 @@ def measure(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None) ->
         nonlocal peak_kb, peak_pss_kb
         tick = 0
         while not done.is_set():
-            roots = [proc.pid] + [p for p in _children(me) if p not in baseline]
+            roots = [proc.pid] + [
+                p for p in _children(me) if p not in baseline and _name(p) not in LAB_LOGIN_NAMES
+            ]
             tree = _tree(roots)
             peak_kb = max(peak_kb, sum(_rss_kb(p) for p in tree))
             if tick % PSS_EVERY == 0:  # smaps_rollup walks page tables: sample it less often
@@ -356,18 +375,23 @@ def measure(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None) ->
         hook("end")
     proc.returncode = os.waitstatus_to_exitcode(status)
     cpu = usage.ru_utime + usage.ru_stime
-    # Orphans of this run (daemonised helpers) are ours now: wait for them, count their CPU.
+    lab_cpu = 0.0
+    # Orphans of this run are ours now: wait for them, count their CPU (the tool's daemonised
+    # helpers to the tool; lab logins to the lab, see LAB_LOGIN_NAMES).
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         strays = [p for p in _children(me) if p not in baseline]
         if not strays:
             break
         for p in strays:
+            name = _name(p)  # readable until it is reaped
             try:
                 got, _st, ru = os.wait4(p, os.WNOHANG)
             except ChildProcessError:
                 continue
-            if got:
+            if got and name in LAB_LOGIN_NAMES:
+                lab_cpu += ru.ru_utime + ru.ru_stime
+            elif got:
                 cpu += ru.ru_utime + ru.ru_stime
         time.sleep(0.1)
     done.set()
@@ -383,6 +407,7 @@ def measure(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None) ->
         stdout="".join(out_chunks),
         stderr="\n".join(t for _, t in lines),
         lines=lines,
+        lab_cpu_s=lab_cpu,
     )
 
 
@@ -461,6 +486,7 @@ class Bench:
             last = (m.stderr.strip().splitlines() or [""])[-1]
             notes.append(f"exit {m.rc}: {last[:200]}")
         note = "; ".join(notes)
+        extra["lab_orphans_cpu_s"] = m.lab_cpu_s
         return Run(
             m.wall_s, m.peak_rss_mb, m.peak_pss_mb, m.cpu_s, m.rc, correct, parsed, note, extra
         )

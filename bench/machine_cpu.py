@@ -7,7 +7,9 @@ bounded by everything the machine does for it, not only by the tool's own CPU:
 * ``tool``: the tool's process tree (its rusage, as ``build_vs_peers.measure`` reports it);
 * ``logins``: the lab's SSH logins, every one of them -- sshd's per-connection work (re-exec,
   key exchange, the password check), then the login's shell and vtysh -- which the lab's sshd
-  on each router reaps, so they add up in its children's CPU;
+  on each router reaps, so they add up in its children's CPU; a vtysh whose session process
+  ended first is reparented to the bench (the labs' subreaper), which reaps it and counts it
+  here, not in the tool's CPU;
 * ``sshd``: the listening sshd processes themselves;
 * ``frr``: the FRR daemons of the lab's routers (answering vtysh, applying config, OSPF/BGP);
 * ``relay``: the socat port forwards from the root namespace into each router (their reaped
@@ -115,13 +117,17 @@ class MachineCPU:
         else:
             self._after = self.settled()
 
-    def last(self, tool_s: float) -> dict[str, float]:
-        """The split of the last run the hook saw (``tool_s``: the tool's own CPU)."""
-        return self.split(self._before, self._after, tool_s)
+    def last(self, tool_s: float, orphans_s: float = 0.0) -> dict[str, float]:
+        """The split of the last run the hook saw (``tool_s``: the tool's own CPU;
+        ``orphans_s``: logins the bench reaped, see ``build_vs_peers.LAB_LOGIN_NAMES``)."""
+        return self.split(self._before, self._after, tool_s, orphans_s)
 
-    def split(self, before: Snapshot, after: Snapshot, tool_s: float) -> dict[str, float]:
+    def split(
+        self, before: Snapshot, after: Snapshot, tool_s: float, orphans_s: float = 0.0
+    ) -> dict[str, float]:
         """CPU seconds per key of :data:`KEYS` between two snapshots; ``tool_s`` is the tool's
-        own (its rusage)."""
+        own (its rusage), ``orphans_s`` the CPU of logins whose sshd session ended before them
+        (reparented to the bench, which reaped them: they count as logins)."""
 
         def delta(pids: set[int], children: bool) -> float:
             ticks = 0
@@ -133,7 +139,7 @@ class MachineCPU:
 
         out = {
             "tool": tool_s,
-            "logins": delta(self.sshd, True),
+            "logins": delta(self.sshd, True) + orphans_s,
             "sshd": delta(self.sshd, False),
             "frr": delta(self.frr, False),
             "relay": delta(self.relay, False) + delta(self.relay, True),

@@ -140,7 +140,9 @@ def one_size(n: int, runs: int, console: Console) -> dict[str, Any]:
             for key, fn in tools.items():
                 bvp.reset(handle)
                 run = fn()
-                run.extra["machine_cpu"] = machine.last(run.cpu_s)
+                run.extra["machine_cpu"] = machine.last(
+                    run.cpu_s, run.extra.get("lab_orphans_cpu_s", 0.0)
+                )
                 runs_of[key].append(run)
                 console.print(
                     f"  run {i + 1}: {key:17} {run.wall_s:7.2f}s  RSS {run.peak_rss_mb:5.0f} MB  "
