@@ -194,7 +194,10 @@ class Transport(Protocol):
     def configure(self, lines: list[str], timeout: float | None = None) -> list[LineResult]: ...
 
 
-class _NetmikoSession:
+class _LoginSession:
+    """One login: its connection (a Netmiko one, or :class:`~napalm_frr.libssh.LibsshLogin`
+    with the same surface), opened, used under one lock, and closed."""
+
     device_type = ""
 
     def __init__(self, params: SSHParams) -> None:
@@ -331,7 +334,7 @@ def _vtysh_login_class() -> Any:
     return VtyshLogin
 
 
-class VtyshTransport(_NetmikoSession):
+class VtyshTransport(_LoginSession):
     """The SSH login is vtysh itself, on libssh or on Netmiko (see :data:`SSH_CLIENTS`)."""
 
     device_type = "cisco_ios"
@@ -521,7 +524,7 @@ def split_transcript(
     ]
 
 
-class ShellTransport(_NetmikoSession):
+class ShellTransport(_LoginSession):
     """A Linux shell login that runs ``vtysh`` (for a pathspace instance with ``-N``)."""
 
     device_type = "linux"

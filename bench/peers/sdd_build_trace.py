@@ -66,7 +66,7 @@ def install() -> float:
 
     imports = time.perf_counter() - t
 
-    _wrap(transport._NetmikoSession, "open", "device", lambda self: "connect (ConnectHandler)")
+    _wrap(transport._LoginSession, "open", "device", lambda self: "connect (login)")
     _wrap(transport.VtyshTransport, "show", "device", lambda self, cmd, *a, **k: f"show: {cmd}")
     _wrap(
         transport.VtyshTransport,
@@ -74,7 +74,7 @@ def install() -> float:
         "device",
         lambda self, lines, *a, **k: f"configure ({len(lines)} lines)",
     )
-    _wrap(transport._NetmikoSession, "close", "device", lambda self: "disconnect")
+    _wrap(transport._LoginSession, "close", "device", lambda self: "disconnect")
     _wrap(nornir.core.Nornir, "run", "main", lambda self, *a, **k: f"nr.run {k.get('name')}")
     from sdd_build import gates
 
