@@ -25,6 +25,7 @@ default (``ssh_strict=False``) it does not check the device's host key. It reads
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import re
 import socket
@@ -80,6 +81,7 @@ class LibsshLogin:
         self.host, self.port, self.timeout = host, port, timeout
         self.base_prompt = ""
         self._held = ""  # a chunk's trailing "\r": it may be half of "\r\n"
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._sock: socket.socket | None = None
         self._session: Any = None
         self._channel: Any = None
@@ -161,7 +163,8 @@ class LibsshLogin:
                 size, data = channel.read_nonblocking()
                 if size <= 0:
                     break
-                chunks.append(data.decode("utf-8", "replace"))
+                # a character split between two packets is decoded whole, when its end comes
+                chunks.append(self._decoder.decode(data))
         except Exception as exc:
             raise _failed(exc) from exc
         text = "".join(chunks)

@@ -133,3 +133,54 @@ def test_a_client_that_cannot_do_the_login_is_refused_up_front(
 def test_the_driver_hands_its_client_to_the_session() -> None:
     assert FRRDriver("h", "u", "p", 5, {})._params().client == "auto"
     assert FRRDriver("h", "u", "p", 5, {"ssh_client": "netmiko"})._params().client == "netmiko"
+
+
+class Packets:
+    """A libssh channel whose unread data arrives as scripted: one list of packets per read."""
+
+    def __init__(self, reads: list[list[bytes]]) -> None:
+        self.reads = reads
+        self.now: list[bytes] = []
+
+    def read_nonblocking(self) -> tuple[int, bytes]:
+        if not self.now:
+            if not self.reads:
+                return 0, b""
+            self.now = self.reads.pop(0)
+            if not self.now:
+                return 0, b""
+        packet = self.now.pop(0)
+        if not self.now:
+            self.reads.insert(0, [])  # this read ends here: the next call says "nothing now"
+        return len(packet), packet
+
+
+def reading(reads: list[list[bytes]]) -> list[str]:
+    """What successive ``read_channel`` calls of a libssh login return for ``reads``."""
+    import codecs
+
+    from napalm_frr.libssh import LibsshLogin
+
+    login = LibsshLogin.__new__(LibsshLogin)  # no connection: only the reading is tested
+    login._channel = Packets(reads)
+    login._held = ""
+    login._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    out = []
+    while login._channel.reads or login._channel.now:
+        out.append(login.read_channel())
+    return out
+
+
+def test_a_character_split_between_packets_reads_whole() -> None:
+    """A configuration with "Zürich" in it must come back as written (a backup restored from
+    a garbled read would change the device): "ü" is two bytes, here in two packets."""
+    text = " description Zürich\r\n".encode()
+    cut = text.index(b"\xbc")  # between the two bytes of "ü"
+    got = "".join(reading([[text[:cut]], [text[cut:]]]))
+    assert got == " description Zürich\n"
+
+
+def test_line_feeds_are_netmiko_s_even_split_between_reads() -> None:
+    got = reading([[b"a\r"], [b"\nb\r\r\n"], [b"c\rd"]])
+    assert "".join(got) == "a\nb\nc\nd"
+    assert got[0] == "a"  # the "\r" waited for its "\n": one line feed, not two
