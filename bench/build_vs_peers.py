@@ -302,12 +302,21 @@ MEASURE_HOOKS: list[Callable[[str], None]] = []
 LAB_LOGIN_NAMES = frozenset({"vtysh", "bash", "sshd", "sshd-session"})
 
 
-def _name(pid: int) -> str:
+def proc_stat(pid: int) -> tuple[str, int, int] | None:
+    """(name, own ticks, reaped children's ticks) of a process, ``None`` once it is gone (a
+    zombie's are still there until it is reaped)."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return ""
-    return text[text.index("(") + 1 : text.rindex(")")]
+        return None
+    name = text[text.index("(") + 1 : text.rindex(")")]
+    f = text[text.rindex(")") + 2 :].split()
+    return name, int(f[11]) + int(f[12]), int(f[13]) + int(f[14])
+
+
+def _name(pid: int) -> str:
+    stat = proc_stat(pid)
+    return stat[0] if stat else ""
 
 
 def measure(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> Measured:

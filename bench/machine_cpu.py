@@ -30,21 +30,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from build_vs_peers import proc_stat
+
 from sdd_build.lab.state import LabState
 
 HZ = os.sysconf("SC_CLK_TCK")
 KEYS = ("tool", "logins", "sshd", "frr", "relay", "rest", "idle")
-
-
-def _stat(pid: int) -> tuple[str, int, int] | None:
-    """(name, own ticks, reaped children's ticks) of a process, ``None`` once it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    name = text[text.index("(") + 1 : text.rindex(")")]
-    f = text[text.rindex(")") + 2 :].split()
-    return name, int(f[11]) + int(f[12]), int(f[13]) + int(f[14])
 
 
 def _machine() -> tuple[int, int]:
@@ -106,7 +97,7 @@ class MachineCPU:
     def _procs(self) -> dict[int, tuple[str, int, int]]:
         procs = {}
         for pid in self.sshd | self.relay | self.frr:
-            if (got := _stat(pid)) is not None:
+            if (got := proc_stat(pid)) is not None:
                 procs[pid] = got
         return procs
 
