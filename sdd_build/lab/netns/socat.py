@@ -1,5 +1,13 @@
 """A router's SSH port on 127.0.0.1: a socat in the root namespace forwarding into the router's
-own sshd. Ports are stable per lab and chosen atomically among the lab's parallel starts."""
+own sshd. Ports are stable per lab and chosen atomically among the lab's parallel starts.
+
+Both TCP legs are ``nodelay``. socat hands on what sshd writes as it comes (an echo, then the
+output, then the prompt: several small writes a command); with Nagle's algorithm on the leg to
+the client, each small write after the first waited for the client's delayed ACK, and every
+round trip through the lab took 20-45 ms instead of under 1 ms (measured: ``show version``
+24 ms against 0.6 ms, ``show running-config`` 44 ms against 1.3 ms). A device on a LAN
+answers in well under a millisecond; the lab must not be slower than the device it stands for.
+"""
 
 from __future__ import annotations
 
@@ -76,7 +84,7 @@ def start_socat(topo: LabTopology, state: LabState, node: NodeSpec, taken: set[i
     else:
         candidates = candidate_ports(topo, node.name)
     # socat splits addresses at ":"; the inner ones are escaped (socat >= 1.7.4)
-    marker = f"EXEC:ip netns exec {inst} socat STDIO TCP\\:127.0.0.1\\:22"
+    marker = f"EXEC:ip netns exec {inst} socat STDIO TCP\\:127.0.0.1\\:22\\,nodelay"
     log = topo.workdir / "logs" / f"{node.name}.socat.log"
     tried = 0
     for port in candidates:
@@ -99,7 +107,9 @@ def start_socat(topo: LabTopology, state: LabState, node: NodeSpec, taken: set[i
                 Resource(kind="socat", name=f"socat:{node.name}:{port}", node=node.name,
                          argv_marker=marker)
             )  # fmt: skip
-        pid = background(["socat", f"TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr", marker], log)
+        pid = background(
+            ["socat", f"TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr,nodelay", marker], log
+        )
         with STATE_LOCK:
             res.pid, res.start_time = pid, proc_start_time(pid)
             state.save()
