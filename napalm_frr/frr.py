@@ -35,8 +35,6 @@ Error tree::
 from __future__ import annotations
 
 import difflib
-import functools
-import inspect
 import json
 import logging
 import re
@@ -60,7 +58,6 @@ from napalm_frr import parsers, platform
 from napalm_frr.extras import Extras, RestoreTarget, complete_text
 from napalm_frr.restore import RestoreReport, restore
 from napalm_frr.transport import (
-    SSH_CLIENTS,
     LineResult,
     ShellTransport,
     SSHParams,
@@ -68,47 +65,15 @@ from napalm_frr.transport import (
     TransportError,
     VtyshTransport,
 )
+from sdd_build.platforms.frr_options import passed_to_netmiko, problems
 
 log = logging.getLogger(__name__)
 
-
-@functools.cache
-def _netmiko_arg_names() -> frozenset[str]:
-    """The optional arguments Netmiko's connections take, but those NAPALM passes itself:
-    what napalm's ``netmiko_helpers.netmiko_args`` keeps, asked of ``inspect`` once per
-    process (it asks on every call: ~1 ms of CPU per login)."""
-    from netmiko import BaseConnection
-
-    names = inspect.getfullargspec(BaseConnection.__init__).args[1:]
-    return frozenset(names) - {"ip", "host", "username", "password", "device_type", "timeout"}
-
-
-def netmiko_args(optional_args: dict[str, Any]) -> dict[str, Any]:
-    """The Netmiko arguments among NAPALM ``optional_args``."""
-    names = _netmiko_arg_names()
-    return {k: v for k, v in optional_args.items() if k in names}
-
-
-LOGIN_STYLES = ("vtysh", "shell")
 #: a command that only reads (``cli`` types several of them ahead in one round trip)
 _READ_ONLY = re.compile(r"\s*show\s")
 #: how many parsed texts a session remembers (:meth:`FRRDriver._tree`): a running config and a
 #: candidate, and the running config read after a commit
 _PARSED_TEXTS = 4
-_OWN_OPTIONAL_ARGS = (
-    "login",
-    "vtysh_instance",
-    "frr_instance",
-    "shell_username",
-    "shell_password",
-    "port",
-    "timeout",
-    "state_dir",
-    "strict",
-    "running_cache_s",
-    "verify_commit",
-    "ssh_client",
-)
 
 
 class MergeRejected(MergeConfigException, CommitError):  # type: ignore[misc]
@@ -163,7 +128,7 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
       caller that reconciles by itself (``strict`` always verifies);
     * ``ssh_client`` (``auto``): a vtysh login's SSH client: ``libssh`` (C; password logins),
       ``netmiko`` (paramiko; every Netmiko option), ``auto`` (libssh unless a Netmiko option is
-      given; see ``napalm_frr.transport.SSH_CLIENTS``);
+      given; see ``sdd_build.platforms.frr_options.SSH_CLIENTS``);
     * any Netmiko ``ConnectHandler`` argument (``key_file``, ``use_keys``, ``ssh_config_file``,
       ``allow_agent``, ``ssh_strict`` ...).
     """
@@ -183,9 +148,10 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
         self.username = username
         self.password = password
         self.timeout = int(args.get("timeout", timeout))
+        refused = problems(args)
+        if refused:
+            raise ValueError(refused[0][1])
         self.login = str(args.get("login", "vtysh"))
-        if self.login not in LOGIN_STYLES:
-            raise ValueError(f"login must be one of {LOGIN_STYLES}, not {self.login!r}")
         # frr_instance is what sdd-build's lab inventory calls it; a vtysh login ignores it
         # (its ForceCommand picks the instance)
         instance = args.get("vtysh_instance") or args.get("frr_instance")
@@ -195,18 +161,8 @@ class FRRDriver(NetworkDriver):  # type: ignore[misc]
             self.password = str(args.get("shell_password", ""))
         self.port = int(args.get("port", 22))
         self.state_dir: str | None = args.get("state_dir")
-        extra = netmiko_args(args)
-        for key in (*_OWN_OPTIONAL_ARGS, "conn_timeout", "auth_timeout", "banner_timeout"):
-            extra.pop(key, None)
-        self._netmiko_args: dict[str, Any] = extra
+        self._netmiko_args: dict[str, Any] = passed_to_netmiko(args)
         self.ssh_client = str(args.get("ssh_client", "auto"))
-        if self.ssh_client not in SSH_CLIENTS:
-            raise ValueError(f"ssh_client must be one of {SSH_CLIENTS}, not {self.ssh_client!r}")
-        if self.ssh_client == "libssh" and (extra or self.login == "shell"):
-            raise ValueError(
-                "ssh_client libssh takes a vtysh login with a password and no Netmiko options "
-                f"(given: {', '.join(sorted(extra)) or 'login shell'}): use ssh_client netmiko"
-            )
         self._transport: Any = None
         self._lock = threading.RLock()
         self._candidate: str | None = None

@@ -156,12 +156,6 @@ def vtysh_file_errors(output: str, lines: list[str]) -> list[tuple[int, LineResu
     return results
 
 
-#: ``ssh_client``: ``libssh`` (C, no thread per session; password logins), ``netmiko``
-#: (paramiko; every Netmiko option), or ``auto``: libssh for a vtysh login when no Netmiko option
-#: is given and ``ssh-python`` imports, Netmiko otherwise. A shell login is always Netmiko's.
-SSH_CLIENTS = ("auto", "libssh", "netmiko")
-
-
 @dataclass(frozen=True)
 class SSHParams:
     """Where and how to log in. ``password`` never leaves this object in text form."""

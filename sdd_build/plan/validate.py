@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from sdd_build.offline.check_tests import run_check_tests
 from sdd_build.offline.runner import OfflineResult, run_offline
 from sdd_build.parse import check_template
 from sdd_build.plan.planner import BuildPlan, build_plan
+from sdd_build.platforms import lookup
 from sdd_build.workspace import Workspace, open_workspace, render_context
 
 __all__ = ["ValidationReport", "sha256_file", "validate"]
@@ -105,6 +107,7 @@ def validate(
     broken_refs = bool(problems)
     problems += _requirement_coverage(ws)
     problems += _check_inputs(ws)
+    problems += _driver_options(ws)
     timings["references"] = time.perf_counter() - t
 
     plan: BuildPlan | None = None
@@ -349,6 +352,39 @@ def _expected_values(ws: Workspace) -> list[Problem]:
                 except SddBuildError as exc:
                     problems += exc.problems
                     break
+    return problems
+
+
+def _driver_options(ws: Workspace) -> list[Problem]:
+    """What a target host's NAPALM driver would refuse in its ``optional_args`` (a misspelt
+    ``ssh_client``, say), found here, before any device is contacted, instead of at connect
+    time on every host. Located at the host's entry in ``hosts.yaml`` (at the key itself when
+    the host sets it; defaults and groups are merged in first, as Nornir merges them)."""
+    problems: list[Problem] = []
+    inventory = ws.inventory
+    hosts_file = inventory.files.get("hosts.yaml")
+    for name in ws.all_hosts:
+        host = inventory.inventory.hosts.get(name)
+        row = lookup(host.platform) if host is not None else None
+        if host is None or row is None or row.check_options is None:
+            continue
+        if row.connection != "napalm":
+            continue
+        extras = host.get_connection_parameters("napalm").extras or {}
+        optional = extras.get("optional_args") or {}
+        where: tuple[str, ...] = (name, "connection_options", "napalm", "extras", "optional_args")
+        if not isinstance(optional, Mapping):
+            found = [("", "optional_args must be a mapping of option names to values")]
+        else:
+            found = row.check_options(optional)
+        for key, message in found:
+            text = f"host {name}: {message}"
+            path = (*where, key) if key else where
+            problems.append(
+                hosts_file.problem(path, text)
+                if hosts_file is not None
+                else Problem(text, inventory.display)
+            )
     return problems
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from sdd_build.platforms import frr_options
 from sdd_build.platforms.common import KEY_VALUE, SP, row
 from sdd_build.platforms.model import Platform, RefusalPattern
 
@@ -118,4 +119,5 @@ FRR = Platform(
     # reconciliation reads afresh and reports lines refused or rewritten (rejected_line,
     # rewritten_line) and anything changed meanwhile (unexpected_change)
     napalm_options=(("running_cache_s", 10), ("verify_commit", False)),
+    check_options=frr_options.problems,
 )

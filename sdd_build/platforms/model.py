@@ -9,8 +9,9 @@ NAPALM FRR driver all read these rows.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = [
     "EXAMPLE_SECRET",
@@ -104,6 +105,9 @@ class Platform:
     oracle: str | None = None
     #: NAPALM ``optional_args`` the engine sets for this platform (the user's own win)
     napalm_options: tuple[tuple[str, object], ...] = ()
+    #: what the platform's NAPALM driver would refuse in a host's ``optional_args``, found
+    #: before any device is contacted: ``(key, message)`` pairs (``validate`` locates them)
+    check_options: Callable[[Mapping[str, Any]], list[tuple[str, str]]] | None = None
     #: the nornir connection plugin, when it is neither NAPALM's nor Netmiko's (test doubles)
     plugin: str | None = None
     #: other names the platform is known by in inventories (``cisco_ios``, ``arista_eos``, ...)

@@ -9,7 +9,7 @@ import random
 from napalm.base.netmiko_helpers import netmiko_args as napalms
 from netmiko import BaseConnection
 
-from napalm_frr.frr import netmiko_args
+from sdd_build.platforms.frr_options import netmiko_args
 
 
 def test_the_same_arguments_as_napalms_helper() -> None:
