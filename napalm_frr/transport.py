@@ -4,10 +4,10 @@ Two login styles real FRR boxes offer:
 
 * :class:`VtyshTransport` -- the SSH login *is* vtysh (sshd ``ForceCommand vtysh``). A session
   on libssh (:mod:`napalm_frr.libssh`) or Netmiko's ``cisco_ios`` device type drives it (see
-  :data:`SSH_CLIENTS`); configuration lines are sent in configuration mode in
-  bursts (see :func:`bursts`), each line's answer is cut out of the transcript
-  (:func:`split_transcript`), and sending stops after the first burst in which FRR answered
-  any line with anything at all.
+  ``SSH_CLIENTS`` in :mod:`sdd_build.platforms.frr_options`); configuration lines are sent in
+  configuration mode in bursts (see :func:`bursts`), each line's answer is cut out of the
+  transcript (:func:`split_transcript`), and sending stops after the first burst in which FRR
+  answered any line with anything at all.
 * :class:`ShellTransport` -- a Linux shell login that can run ``vtysh [-N instance]`` and
   ``frr-reload.py``. Netmiko's ``linux`` device type drives it; shows run as ``vtysh -c``,
   configuration goes through a file and ``vtysh -f``, candidates can be checked without being
@@ -166,7 +166,7 @@ class SSHParams:
     password: str
     timeout: float
     netmiko_args: dict[str, Any]
-    #: the SSH client of a vtysh login (:data:`SSH_CLIENTS`)
+    #: the SSH client of a vtysh login (``sdd_build.platforms.frr_options.SSH_CLIENTS``)
     client: str = "auto"
 
     def __repr__(self) -> str:
@@ -329,7 +329,8 @@ def _vtysh_login_class() -> Any:
 
 
 class VtyshTransport(_LoginSession):
-    """The SSH login is vtysh itself, on libssh or on Netmiko (see :data:`SSH_CLIENTS`)."""
+    """The SSH login is vtysh itself, on libssh or on Netmiko (see ``ssh_client`` in
+    :mod:`sdd_build.platforms.frr_options`)."""
 
     device_type = "cisco_ios"
 
@@ -453,7 +454,8 @@ class VtyshTransport(_LoginSession):
 
 
 def uses_libssh(params: SSHParams) -> bool:
-    """Whether a vtysh login with ``params`` goes through libssh (see :data:`SSH_CLIENTS`)."""
+    """Whether a vtysh login with ``params`` goes through libssh (see ``SSH_CLIENTS`` in
+    :mod:`sdd_build.platforms.frr_options`)."""
     if params.client == "netmiko" or (params.client == "auto" and params.netmiko_args):
         return False
     from napalm_frr.libssh import available

@@ -366,9 +366,7 @@ def _driver_options(ws: Workspace) -> list[Problem]:
     for name in ws.all_hosts:
         host = inventory.inventory.hosts.get(name)
         row = lookup(host.platform) if host is not None else None
-        if host is None or row is None or row.check_options is None:
-            continue
-        if row.connection != "napalm":
+        if host is None or row is None or row.check_options is None or row.connection != "napalm":
             continue
         extras = host.get_connection_parameters("napalm").extras or {}
         optional = extras.get("optional_args") or {}

@@ -6,6 +6,7 @@ what the lab runtime reports about itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -111,7 +112,8 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def ssh_exec(host: lab.LabNode, command: str, *, shell: bool = True) -> str:
+def _client(host: lab.LabNode, *, shell: bool) -> paramiko.SSHClient:
+    """Plain paramiko, logged in as the lab's shell user or (``shell=False``) its vtysh user."""
     client = paramiko.SSHClient()
     client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
     client.connect(
@@ -125,11 +127,37 @@ def ssh_exec(host: lab.LabNode, command: str, *, shell: bool = True) -> str:
         banner_timeout=10,
         auth_timeout=10,
     )
+    return client
+
+
+def ssh_exec(host: lab.LabNode, command: str, *, shell: bool = True) -> str:
+    client = _client(host, shell=shell)
     try:
         _, out, _ = client.exec_command(command, timeout=30)
         return out.read().decode()
     finally:
         client.close()
+
+
+@contextlib.contextmanager
+def vtysh_shell(host: lab.LabNode) -> Iterator[paramiko.Channel]:
+    """An interactive vtysh login (a pty of Netmiko's size), closed on the way out."""
+    client = _client(host, shell=False)
+    try:
+        chan = client.invoke_shell(width=511, height=1000)
+        chan.settimeout(10)
+        yield chan
+    finally:
+        client.close()
+
+
+def until_prompt(chan: paramiko.Channel, prompt: bytes, buf: bytes = b"") -> bytes:
+    """What the channel says until it ends with ``prompt`` (asserted, within 10 s)."""
+    deadline = time.monotonic() + 10
+    while not buf.rstrip().endswith(prompt) and time.monotonic() < deadline:
+        buf += chan.recv(65536)
+    assert buf.rstrip().endswith(prompt), buf
+    return buf
 
 
 def ospf_full(node: lab.LabNode) -> int:
@@ -211,21 +239,8 @@ def test_shell_login_runs_vtysh_and_frr_reload(converged_lab: LabHandle) -> None
 
 
 def test_vtysh_login_prompt_is_the_node_hostname(converged_lab: LabHandle) -> None:
-    r3 = converged_lab.hosts["r3"]
-    client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-    client.connect(r3.hostname, port=r3.port, username=r3.username, password=r3.password,
-                   look_for_keys=False, allow_agent=False, timeout=10)  # fmt: skip
-    try:
-        chan = client.invoke_shell()
-        chan.settimeout(10)
-        buf = b""
-        deadline = time.monotonic() + 10
-        while not buf.rstrip().endswith(b"r3#") and time.monotonic() < deadline:
-            buf += chan.recv(4096)
-        assert buf.rstrip().endswith(b"r3#"), buf
-    finally:
-        client.close()
+    with vtysh_shell(converged_lab.hosts["r3"]) as chan:
+        until_prompt(chan, b"r3#")
 
 
 def test_a_round_trip_through_the_lab_takes_no_delayed_ack(converged_lab: LabHandle) -> None:
@@ -234,36 +249,19 @@ def test_a_round_trip_through_the_lab_takes_no_delayed_ack(converged_lab: LabHan
     client leg held each one after the first for the client's delayed ACK: 20-45 ms a round
     trip, measured, against under 1 ms straight to the router's sshd. The client here is plain
     paramiko (no TCP_NODELAY of its own), as Netmiko's is."""
-    r1 = converged_lab.hosts["r1"]
-    client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-    client.connect(r1.hostname, port=r1.port, username=r1.username, password=r1.password,
-                   look_for_keys=False, allow_agent=False, timeout=10)  # fmt: skip
-    try:
-        chan = client.invoke_shell(width=511, height=1000)
-        chan.settimeout(10)
-
-        def until_prompt(buf: bytes = b"") -> bytes:
-            deadline = time.monotonic() + 10
-            while not buf.rstrip().endswith(b"r1#") and time.monotonic() < deadline:
-                buf += chan.recv(65536)
-            assert buf.rstrip().endswith(b"r1#"), buf
-            return buf
-
-        until_prompt()
+    with vtysh_shell(converged_lab.hosts["r1"]) as chan:
+        until_prompt(chan, b"r1#")
         chan.sendall(b"terminal length 0\n")
-        until_prompt()
+        until_prompt(chan, b"r1#")
         took = []
         for _ in range(21):
             started = time.perf_counter()
             chan.sendall(b"show version\n")
-            out = until_prompt()
+            out = until_prompt(chan, b"r1#")
             took.append(time.perf_counter() - started)
             assert b"FRRouting" in out
         took.sort()
         assert took[len(took) // 2] < 0.010, [round(t * 1000, 1) for t in took]
-    finally:
-        client.close()
 
 
 def test_impair_link_down_and_up(converged_lab: LabHandle) -> None:
