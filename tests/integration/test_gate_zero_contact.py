@@ -186,3 +186,32 @@ def test_positive_control_an_approved_build_does_connect(
     # The listener is no SSH server: the build reaches it, records unreachable hosts, exits 1.
     assert result.exit_code == 1, result.output
     assert listener.accepted >= 3
+
+
+def test_a_driver_option_the_driver_would_refuse_contacts_no_device(
+    repo: Path, listener: Listener, cli: CliRun, tmp_path: Path
+) -> None:
+    """Connection data given at build time (``--inventory``, not bound by the approval) gives a
+    host an ``ssh_client`` its driver refuses: the approved build stops at validation (exit 2,
+    the host and the key named), before any device is contacted and before a build folder
+    exists. (In the design's own inventory, approving the design already refuses it.)"""
+    _approve(cli, repo)
+    hosts = yaml.safe_load((repo / "inventory/hosts.yaml").read_text())
+    connections = {
+        name: {k: entry[k] for k in ("hostname", "port", "username", "password")}
+        for name, entry in hosts.items()
+    }
+    connections["r2"]["connection_options"] = {
+        "napalm": {"extras": {"optional_args": {"ssh_client": "ssh2"}}}
+    }
+    conn_dir = tmp_path / "connections"
+    conn_dir.mkdir()
+    (conn_dir / "hosts.yaml").write_text(yaml.safe_dump(connections))
+    result = cli("build", repo / D, "--inventory", conn_dir)
+    assert result.exit_code == 2, result.output
+    assert "host r2: ssh_client must be one of" in result.stderr
+    assert "Traceback" not in result.output
+    assert listener.accepted == 0
+    assert not (repo / EXAMPLE / "builds").exists() or not any(
+        (repo / EXAMPLE / "builds").iterdir()
+    )
