@@ -115,7 +115,7 @@ def rollback_service(
 ) -> RollbackResult:
     """Restore the hosts of a finished build to their pre-build backups, verified, recorded."""
     from sdd_build.audit import AuditLog
-    from sdd_build.execute.build import make_nornir, secrets_of, write_record
+    from sdd_build.execute.build import make_nornir, record_sha256, secrets_of, write_record
     from sdd_build.gates.chain import verified_chain
     from sdd_build.report import write_all
 
@@ -246,6 +246,7 @@ def rollback_service(
         "rollback",
         design=str(record.design.get("id")),
         build_id=build_id,
+        as_built_sha256=record_sha256(bdir),
         hosts={h: ("restored" if o.verified else "changed") for h, o in sorted(outcomes.items())},
     )
     for host, outcome in sorted(outcomes.items()):

@@ -4,6 +4,8 @@ the audit trail and recovery of an unfinished build, in that order and nothing e
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +18,7 @@ from sdd_build.execute.build import (
     Emitter,
     RunOptions,
     inventory_secrets,
+    record_sha256,
     run_build,
 )
 from sdd_build.execute.locks import lock_hosts
@@ -88,6 +91,7 @@ def build_service(
             build_id=recover_id,
             result=asbuilt.result,
             accept=accept,
+            as_built_sha256=record_sha256(path),
             hosts={h: s.get("state") for h, s in asbuilt.hosts.items()},
         )
         _write_reports(path, emit)
@@ -120,30 +124,30 @@ def build_service(
                 error=str(exc.problems[0]),
             )
         raise
-    audit.append(
-        "build",
-        design=ws.design.model.design,
-        version=ws.design.model.version,
-        build_id=asbuilt.build_id,
-        mode=asbuilt.mode,
-        result=asbuilt.result,
-        design_sha256=asbuilt.design["sha256"],
-    )
-    # one write and one fsync for the whole result: per component per host, then deviations
+    # The chain grows per build, not per host: one entry binds the whole record (its sha256:
+    # every host's status, check and deviation in it) with each component's status counts;
+    # deviations, the exceptions an auditor looks for, are entries of their own. Every gated
+    # command verifies the whole chain, so an entry per component per host made each build
+    # pay for every host of every build before it.
     keys = ("id", "component", "host", "class", "reason")
     audit.append_many(
         [
             (
-                "component_result",
+                "build",
                 {
                     "build_id": asbuilt.build_id,
-                    "component": comp.id,
-                    "host": host,
-                    "status": rec.status,
+                    "version": ws.design.model.version,
+                    "mode": asbuilt.mode,
+                    "result": asbuilt.result,
+                    "design_sha256": asbuilt.design["sha256"],
+                    "as_built_sha256": record_sha256(path),
+                    "hosts": len(asbuilt.hosts),
+                    "components": {
+                        comp.id: _status_counts(rec.status for rec in comp.hosts.values())
+                        for comp in asbuilt.components
+                    },
                 },
             )
-            for comp in asbuilt.components
-            for host, rec in comp.hosts.items()
         ]
         + [
             (
@@ -154,7 +158,8 @@ def build_service(
                 },
             )
             for dev in asbuilt.deviations
-        ]
+        ],
+        design=ws.design.model.design,
     )
     if qualifies(asbuilt):
         assert report.plan is not None
@@ -334,3 +339,7 @@ def _write_reports(path: Path, emit: Emitter | None) -> None:
         )
         if emit is not None:
             emit("warning", message=message)
+
+
+def _status_counts(statuses: Iterable[str]) -> dict[str, int]:
+    return dict(sorted(Counter(statuses).items()))

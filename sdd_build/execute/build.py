@@ -13,6 +13,7 @@ Nothing here adapts silently: every surprise becomes a ``Deviation`` with eviden
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import secrets as pysecrets
 import shutil
 import threading
@@ -998,6 +999,11 @@ def _start(ws: Workspace, plan: BuildPlan, opts: RunOptions, bdir: Path) -> _Bui
 def write_record(bdir: Path, asbuilt: AsBuilt) -> None:
     """``as-built.json``, atomically (a reader sees the old record or the whole new one)."""
     write_json(bdir / "as-built.json", asbuilt.dump())  # masked, atomic, fsynced
+
+
+def record_sha256(bdir: Path) -> str:
+    """The sha256 of ``as-built.json`` as written: what the audit chain binds of a record."""
+    return hashlib.sha256((bdir / "as-built.json").read_bytes()).hexdigest()
 
 
 def record_header(ws: Workspace) -> dict[str, Any]:

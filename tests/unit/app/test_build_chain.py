@@ -3,6 +3,7 @@ a waiver recorded in the chain is honoured, one written by hand into waivers.jso
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -74,3 +75,34 @@ def test_a_waiver_outside_the_chain_is_ignored_and_the_check_fails(
     classes = {d.class_ for d in asbuilt.deviations}
     assert "waived" not in classes
     assert "acceptance_failed" in classes
+
+
+def _entries(root: Path) -> list[dict[str, Any]]:
+    lines = (root / "audit" / "audit.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def test_a_build_adds_one_chain_entry_binding_its_record_not_one_per_host(
+    design: Path,
+) -> None:
+    """Every gated command verifies the whole chain: a build that logged an entry per
+    component per host (100 routers, 2 components: 200 entries) made each later command pay
+    for every host of every earlier build. One entry binds the record by its sha256; the
+    deviations (r3's check fails here) stay entries of their own."""
+    root = design.parents[2]
+    before = len(_entries(root))
+    asbuilt, bdir = service.build_service(design, root=root)
+    new = _entries(root)[before:]
+    assert asbuilt.deviations
+    assert [e["event"] for e in new] == ["build"] + ["deviation"] * len(asbuilt.deviations)
+    assert {e["host"] for e in new[1:]} == {"r3"}
+    entry = new[0]
+    record = hashlib.sha256((bdir / "as-built.json").read_bytes()).hexdigest()
+    assert entry["as_built_sha256"] == record
+    assert entry["hosts"] == 3
+    statuses = {c.id: sorted(r.status for r in c.hosts.values()) for c in asbuilt.components}
+    assert statuses["svc"] == ["built", "built", "rolled_back"]  # r3 rolled back
+    for comp, counts in entry["components"].items():
+        assert sorted(s for s, n in counts.items() for _ in range(n)) == statuses[comp]
+    assert entry["design"] == "demo"
+    assert entry["result"] == asbuilt.result
