@@ -150,11 +150,9 @@ class _Build:
         with self.lock:
             self.records[component][host] = rec
         # what ``--recover`` keeps of an interrupted build: statuses and the checks that ran
+        # (masked by the journal, as data)
         self.journal.write(
-            "component_result",
-            component=component,
-            host=host,
-            **self.evidence.mask_data(rec.model_dump(mode="json")),
+            "component_result", component=component, host=host, **rec.model_dump(mode="json")
         )
         self.opts.emit(
             "component_host", component=component, host=host, status=rec.status, reason=rec.reason

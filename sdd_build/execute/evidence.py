@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sdd_build.secrets import MASK, mask, register_secrets
-from sdd_build.secrets.sink import dumps_json, sync_files, write_text
+from sdd_build.secrets.sink import sync_files, write_json, write_text
 
 __all__ = ["MASK", "EvidenceStore", "mask_secrets"]
 
@@ -50,24 +50,16 @@ class EvidenceStore:
     def mask(self, text: str) -> str:
         return mask(text)
 
-    def mask_data(self, value: Any) -> Any:
-        """``value`` (JSON-like) with every string in it masked."""
-        if isinstance(value, str):
-            return self.mask(value)
-        if isinstance(value, dict):
-            return {k: self.mask_data(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [self.mask_data(v) for v in value]
-        return value
-
     def write(self, host: str, name: str, content: str | Any) -> str:
         """Write ``evidence/<host>/<name>``; returns the path relative to the build folder."""
-        if not isinstance(content, str):
-            content = dumps_json(content, indent=2, sort_keys=True) + "\n"
         folder = _safe(host)
         relative = f"evidence/{folder}/{_safe(name)}"
         path = os.path.join(self.build_dir, relative)
-        write_text(path, content, sync=not self.defer_sync)  # its folder made on first use
+        # its folder made on first use; data masked as data, once
+        if isinstance(content, str):
+            write_text(path, content, sync=not self.defer_sync)
+        else:
+            write_json(path, content, indent=2, sort_keys=True, sync=not self.defer_sync)
         if self.defer_sync:
             with self._lock:
                 self._unsynced.setdefault(folder, set()).add(path)

@@ -34,7 +34,7 @@ from typing import Any
 
 from sdd_build.errors import GateError, RecordError
 from sdd_build.limits import json_loads
-from sdd_build.secrets.sink import append_fd, dumps_json, write_fd
+from sdd_build.secrets.sink import append_json, write_fd
 
 __all__ = ["Journal", "build_lock", "find_unfinished", "read_journal", "utcnow"]
 
@@ -95,17 +95,17 @@ class Journal:
 
     def _append(self, event: str, data: dict[str, Any], *, sync: bool) -> None:
         entry = {"ts": utcnow(), "event": event, **data}
-        line = dumps_json(entry, sort_keys=True) + "\n"
         with self._lock:
             if self._fd is None:
                 raise OSError(errno.EBADF, "the journal is closed")
+            lead = ""
             if self.lost > self._gap_noted:
                 gap = {"ts": entry["ts"], "event": "journal_gap", "lost": self.lost}
-                line = json.dumps(gap, sort_keys=True) + "\n" + line
+                lead = json.dumps(gap, sort_keys=True) + "\n"
             if self._torn:
-                line = "\n" + line
+                lead = "\n" + lead
             try:
-                append_fd(self._fd, line, sync=False)  # masked, one write
+                append_json(self._fd, entry, lead=lead, sync=False)  # masked, one write
             except OSError:
                 self._torn = True
                 raise

@@ -199,11 +199,12 @@ class Masker:
 
     def _syntax_line(self, line: str, syntax: Callable[[re.Match[str]], str]) -> str:
         # A config inside a JSON string has its lines joined by the two characters '\n':
-        # each piece between such escapes is read as a line of its own.
+        # each piece between such escapes is read as a line of its own, and like a line it is
+        # tried only if it holds a TRIGGER word (every row's match holds one, within a line).
         if "\\" not in line:
             return self._syntax.sub(syntax, line)
         return "".join(
-            part if index % 2 else self._syntax.sub(syntax, part)
+            part if index % 2 or TRIGGER.search(part) is None else self._syntax.sub(syntax, part)
             for index, part in enumerate(_LINE_ESCAPE.split(line))
         )
 

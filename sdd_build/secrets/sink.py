@@ -43,6 +43,7 @@ from sdd_build.secrets.masker import masker
 __all__ = [
     "LineLog",
     "append_fd",
+    "append_json",
     "append_text",
     "console",
     "console_line",
@@ -140,10 +141,19 @@ def dumps_json(data: Any, **kwargs: Any) -> str:
     return json.dumps(masker().mask_data(_plain(data)), **kwargs)
 
 
-def write_json(path: Path, data: Any, *, indent: int | None = 2, sort_keys: bool = False) -> Path:
-    """Write JSON ``data`` masked, atomically, with a final newline."""
+def write_json(
+    path: Path | str,
+    data: Any,
+    *,
+    indent: int | None = 2,
+    sort_keys: bool = False,
+    sync: bool = True,
+) -> Path:
+    """Write JSON ``data`` masked, atomically, with a final newline (fsynced unless ``sync``
+    is false, see ``_atomic``). Masked once, as data (``dumps_json``): the text is not masked
+    again."""
     text = dumps_json(data, indent=indent, sort_keys=sort_keys) + "\n"
-    return _atomic(path, text.encode("utf-8"), 0o644)
+    return _atomic(path, text.encode("utf-8"), 0o644, sync=sync)
 
 
 def append_text(path: Path, text: str) -> None:
@@ -162,7 +172,18 @@ def write_fd(fd: int, text: str) -> None:
 def append_fd(fd: int, text: str, *, sync: bool = True) -> None:
     """Append ``text`` masked to ``fd`` (opened O_APPEND) in one write, then fsync (unless
     ``sync`` is false): a short write is ``OSError(ENOSPC)``, never a silently partial line."""
-    data = masker().mask(text).encode("utf-8")
+    _append(fd, masker().mask(text).encode("utf-8"), sync=sync)
+
+
+def append_json(fd: int, data: Any, *, lead: str = "", sync: bool = True) -> None:
+    """Append ``data`` as one JSON line (keys sorted) to ``fd`` like ``append_fd``, after
+    ``lead`` (text, masked). The data is masked once, as data (``dumps_json``): its line is not
+    masked again."""
+    line = masker().mask(lead) + dumps_json(data, sort_keys=True) + "\n"
+    _append(fd, line.encode("utf-8"), sync=sync)
+
+
+def _append(fd: int, data: bytes, *, sync: bool) -> None:
     if os.write(fd, data) != len(data):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     if sync:

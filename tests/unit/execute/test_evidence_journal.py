@@ -35,6 +35,46 @@ def test_inventory_literals_are_masked(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["evidence"]  # no private/ folder
 
 
+# What a journal entry or a JSON evidence file can carry, and where: a check's output with
+# the platform's syntax, a literal known as secret, a value under a secret key, a secret in a
+# key itself. Both are masked once, as data: the bytes on disk are what is asserted.
+_LITERAL = "lit-Secret-7731"
+_CARRIERS = {
+    "checks": [{"found": " neighbor 10.0.0.2 password bgp-s3cr3t-9", "passed": False}],
+    "output": f"login {_LITERAL} accepted\nline two",
+    "nested": {"enable_secret": "enable-s3cr3t-4", "rows": [{"auth_key": "ak-s3cr3t-5"}]},
+    f"key {_LITERAL}": "a secret in a key",
+}
+_SECRETS = ("bgp-s3cr3t-9", _LITERAL, "enable-s3cr3t-4", "ak-s3cr3t-5")
+
+
+def test_a_journal_entry_reaches_the_disk_masked(tmp_path: Path) -> None:
+    EvidenceStore(tmp_path / "b1", secrets=[_LITERAL])
+    journal = Journal(tmp_path / "b1")
+    journal.write("component_result", host="r1", **_CARRIERS)
+    journal.write_ahead("commit_intent", host="r1", detail=_CARRIERS)
+    journal.close()
+    raw = (tmp_path / "b1" / "journal.jsonl").read_bytes().decode()
+    for secret in _SECRETS:
+        assert secret not in raw
+    [first, second] = read_journal(tmp_path / "b1")
+    assert first["checks"][0]["found"] == f" neighbor 10.0.0.2 password {MASK}"
+    assert first["nested"]["enable_secret"] == MASK
+    assert second["detail"]["output"] == f"login {MASK} accepted\nline two"
+
+
+def test_a_json_evidence_file_reaches_the_disk_masked(tmp_path: Path) -> None:
+    for defer in (False, True):
+        store = EvidenceStore(tmp_path / f"b{defer}", secrets=[_LITERAL], defer_sync=defer)
+        ref = store.write("r1", "checks.json", _CARRIERS)
+        store.sync()
+        raw = (tmp_path / f"b{defer}" / ref).read_text()
+        for secret in _SECRETS:
+            assert secret not in raw
+        assert json.loads(raw)["nested"]["rows"][0]["auth_key"] == MASK
+        assert raw.endswith("}\n")
+
+
 def test_journal_survives_a_torn_line_and_marks_unfinished(tmp_path: Path) -> None:
     builds = tmp_path / "builds"
     j = Journal(builds / "b1")
