@@ -246,6 +246,7 @@ def rollback_service(
         "rollback",
         design=str(record.design.get("id")),
         build_id=build_id,
+        record=(bdir / "as-built.json").resolve().relative_to(root.resolve()).as_posix(),
         as_built_sha256=record_sha256(bdir),
         hosts={h: ("restored" if o.verified else "changed") for h, o in sorted(outcomes.items())},
     )

@@ -91,6 +91,7 @@ def build_service(
             build_id=recover_id,
             result=asbuilt.result,
             accept=accept,
+            record=ws.design.repo.display(path / "as-built.json"),
             as_built_sha256=record_sha256(path),
             hosts={h: s.get("state") for h, s in asbuilt.hosts.items()},
         )
@@ -140,6 +141,7 @@ def build_service(
                     "mode": asbuilt.mode,
                     "result": asbuilt.result,
                     "design_sha256": asbuilt.design["sha256"],
+                    "record": ws.design.repo.display(path / "as-built.json"),
                     "as_built_sha256": record_sha256(path),
                     "hosts": len(asbuilt.hosts),
                     "components": {

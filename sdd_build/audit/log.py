@@ -41,6 +41,7 @@ import datetime as dt
 import enum
 import fcntl
 import functools
+import hashlib
 import json
 import math
 import os
@@ -321,6 +322,10 @@ class AuditReport:
     last_hash: str | None = None
     problems: list[AuditProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: as-built records held against the chain (``verify_log(records=True)``), and those the
+    #: chain binds that are not in the repository
+    records_checked: int = 0
+    records_missing: int = 0
     #: the entries verified, in file order, when there is no problem (the very bytes checked:
     #: a caller that acts on them needs no second read that could differ)
     verified: list[dict[str, Any]] = field(default_factory=list, repr=False, compare=False)
@@ -340,6 +345,8 @@ class AuditReport:
             "last_hash": self.last_hash,
             "problems": [p.as_dict() for p in self.problems],
             "warnings": list(self.warnings),
+            "records_checked": self.records_checked,
+            "records_missing": self.records_missing,
         }
 
     def raise_for_problems(self) -> None:
@@ -355,8 +362,8 @@ class AuditReport:
                     )
                     for p in self.problems
                 ],
-                hint="the audit log was altered; restore it from a trusted copy and "
-                "investigate who changed it",
+                hint="the audit log (or a record it binds) was altered; restore it from a "
+                "trusted copy and investigate who changed it",
             )
 
 
@@ -386,7 +393,7 @@ def _as_entry(obj: Any) -> dict[str, Any] | None:
     return obj
 
 
-def verify_log(root: Path) -> AuditReport:
+def verify_log(root: Path, *, records: bool = False) -> AuditReport:
     """Verify ``<root>/audit/audit.jsonl`` end to end, naming every break by line and seq.
 
     Detected: an edited entry (its hash no longer matches its content), a deleted entry (a
@@ -394,6 +401,9 @@ def verify_log(root: Path) -> AuditReport:
     or a link that does not match), reordered entries (``seq`` out of order), a rewritten entry
     whose hash was recomputed (its successor's ``prev`` no longer matches), a torn last line.
     A missing log is reported as such (``exists`` false) and is not a problem.
+
+    With ``records`` (``sdd-build audit verify``; not the gates), an intact chain is also held
+    against the as-built records it binds (:func:`_check_records`).
     """
     log = AuditLog(root)
     display = f"{AUDIT_DIR}/{AUDIT_FILE}"
@@ -517,7 +527,53 @@ def verify_log(root: Path) -> AuditReport:
     _check_head(log, report, first_hash)
     if report.ok:
         report.verified = [entry for _number, entry in entries]
+        if records:
+            _check_records(Path(root), entries, report)
     return report
+
+
+def _check_records(
+    root: Path, entries: list[tuple[int, dict[str, Any]]], report: AuditReport
+) -> None:
+    """Each as-built record the chain binds (``record``, ``as_built_sha256``: a build, its
+    recovery, a rollback; the last entry for a record wins, as a rollback rewrites it) must have
+    those bytes still. A record that is not there (a build folder not committed, or cleaned up)
+    is counted, not a problem: the chain cannot say where its bytes went."""
+    last: dict[str, tuple[int, int, str]] = {}
+    for number, entry in entries:
+        record, digest = entry.get("record"), entry.get("as_built_sha256")
+        if isinstance(record, str) and isinstance(digest, str):
+            last[record] = (number, entry["seq"], digest)
+    for record, (number, seq, digest) in sorted(last.items()):
+        rel = PurePath(record)
+        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+            report.problems.append(
+                AuditProblem(number, seq, f"names a record outside the repository: {record}")
+            )
+            continue
+        path = root / rel
+        if not path.is_file():
+            report.records_missing += 1
+            continue
+        found = _file_sha256(path)
+        report.records_checked += 1
+        if found != digest:
+            report.problems.append(
+                AuditProblem(
+                    number,
+                    seq,
+                    f"{record} changed after it was logged (sha256 {found[:12]}, the chain "
+                    f"binds {digest[:12]})",
+                )
+            )
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _check_head(log: AuditLog, report: AuditReport, first_hash: dict[int, tuple[int, str]]) -> None:

@@ -158,12 +158,13 @@ def audit() -> None:
 def audit_verify_cmd(directory: Path | None, as_json: bool) -> None:
     """Verify the audit log of the repository DIRECTORY (default: the one around the
     current directory). Names every edited, deleted, inserted or reordered entry by line
-    and seq. Exit 0 when the chain is intact, 3 when it is broken."""
+    and seq, and every as-built record that no longer has the bytes the chain binds. Exit 0
+    when both are intact, 3 when not."""
     from sdd_build.audit import verify_log
     from sdd_build.design.loader import find_root
 
     root = directory if directory is not None else find_root(Path.cwd())
-    report = verify_log(root)
+    report = verify_log(root, records=True)
     if as_json:
         print_json(report.to_json())
         sys.exit(0 if report.ok else EXIT_GATE)
@@ -173,8 +174,9 @@ def audit_verify_cmd(directory: Path | None, as_json: bool) -> None:
         console.print(f"no audit log at {report.path} (nothing recorded yet)", markup=False)
         return
     report.raise_for_problems()
+    absent = f", {report.records_missing} not in the repository" if report.records_missing else ""
     console.print(
         f"[green]audit log intact[/]: {report.entries} entries, seq "
         f"{report.first_seq}..{report.last_seq}, head {(report.last_hash or '')[:12]} "
-        f"({report.display})"
+        f"({report.display}); {report.records_checked} as-built record(s) as logged{absent}"
     )

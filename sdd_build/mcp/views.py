@@ -119,7 +119,7 @@ def audit_entries(root: Path, last: int) -> dict[str, Any]:
 
 
 def audit_verify(root: Path) -> dict[str, Any]:
-    report = verify_log(root)
+    report = verify_log(root, records=True)
     return dict(mask_data(report.to_json()))
 
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from sdd_build.app import service
+from sdd_build.audit import AuditLog, verify_log
+from sdd_build.cli import main
 from sdd_build.gates import approve, chain
 from sdd_build.gates.waivers import WAIVERS_FILE, add_waiver
 from sdd_build.testing.fake import attach
@@ -106,3 +110,58 @@ def test_a_build_adds_one_chain_entry_binding_its_record_not_one_per_host(
         assert sorted(s for s, n in counts.items() for _ in range(n)) == statuses[comp]
     assert entry["design"] == "demo"
     assert entry["result"] == asbuilt.result
+    assert entry["record"] == f"designs/demo/builds/{bdir.name}/as-built.json"
+
+
+def test_audit_verify_holds_each_record_to_the_bytes_the_chain_binds(design: Path) -> None:
+    """An auditor's check, not a gate's: a record edited after its build fails `audit verify`
+    (exit 3, the record named) while builds go on (the chain itself is intact)."""
+    root = design.parents[2]
+    _, first = service.build_service(design, root=root)
+    _, second = service.build_service(design, root=root)
+    report = verify_log(root, records=True)
+    assert (report.ok, report.records_checked, report.records_missing) == (True, 2, 0)
+    record = first / "as-built.json"
+    edited = json.loads(record.read_text())
+    edited["result"] = "as_designed"  # r3's failure talked away after the fact
+    record.write_text(json.dumps(edited, indent=2))
+    report = verify_log(root, records=True)
+    [problem] = report.problems
+    assert f"designs/demo/builds/{first.name}/as-built.json changed after it was logged" in (
+        problem.message
+    )
+    assert verify_log(root).ok  # the gates verify the chain alone: building goes on
+    result = CliRunner().invoke(main, ["audit", "verify", str(root)])
+    assert result.exit_code == 3
+    assert f"builds/{first.name}/as-built.json changed after it was logged" in result.output
+    shutil.rmtree(first)  # build folders cleaned up: counted, not a problem
+    shutil.rmtree(second)
+    report = verify_log(root, records=True)
+    assert (report.ok, report.records_checked, report.records_missing) == (True, 0, 2)
+
+
+def test_a_chain_entry_naming_a_record_outside_the_repository_is_a_problem(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "outside.json").write_text("{}")
+    root = tmp_path / "repo"
+    root.mkdir()
+    AuditLog(root).append("build", record="../outside.json", as_built_sha256="0" * 64)
+    [problem] = verify_log(root, records=True).problems
+    assert "outside the repository" in problem.message
+
+
+def test_the_last_entry_binding_a_record_is_the_one_it_is_held_to(tmp_path: Path) -> None:
+    """A rollback or a recovery rewrites a record and logs it again: the later entry wins."""
+    record = tmp_path / "designs/d/builds/b1/as-built.json"
+    record.parent.mkdir(parents=True)
+    record.write_text('{"result": "as_designed"}')
+    now = hashlib.sha256(record.read_bytes()).hexdigest()
+    ref = "designs/d/builds/b1/as-built.json"
+    log = AuditLog(tmp_path)
+    log.append("build", record=ref, as_built_sha256="1" * 64)
+    log.append("rollback", record=ref, as_built_sha256=now)
+    assert verify_log(tmp_path, records=True).ok
+    log.append("rollback", record=ref, as_built_sha256="2" * 64)
+    [problem] = verify_log(tmp_path, records=True).problems
+    assert problem.seq == 3

@@ -16,6 +16,7 @@ import pytest
 
 from sdd_build.app import rollback as rollback_mod
 from sdd_build.app.rollback import rollback_service
+from sdd_build.audit import verify_log
 from sdd_build.design.inventory import LoadedInventory
 from sdd_build.errors import DesignError, GateError
 from sdd_build.execute.journal import read_journal
@@ -93,6 +94,9 @@ def test_a_repaired_restore_updates_the_record(
     assert events[-2:] == ["rollback_retry_started", "rollback_done"]
     audit = "".join(p.read_text() for p in (design.parents[2] / "audit").rglob("*.jsonl"))
     assert '"event":"rollback"' in audit.replace(" ", "")
+    # the rollback's entry binds the record it rewrote: `audit verify` holds it to those bytes
+    report = verify_log(design.parents[2], records=True)
+    assert (report.ok, report.records_checked) == (True, 1)
 
 
 def test_a_restore_that_still_fails_stays_changed(
