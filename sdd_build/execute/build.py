@@ -27,7 +27,6 @@ from typing import Any
 from nornir.core import Nornir
 from nornir.core.configuration import Config
 from nornir.core.inventory import Hosts, Inventory
-from nornir.core.plugins.connections import ConnectionPluginRegister
 from nornir.core.task import Result, Task
 
 from sdd_build.checks import evaluate
@@ -39,6 +38,7 @@ from sdd_build.execute.device import (
     RestoreOutcome,
     open_session,
     preload_drivers,
+    register_connections,
 )
 from sdd_build.execute.evidence import EvidenceStore
 from sdd_build.execute.executors import ExecutorSpec, open_executor
@@ -837,7 +837,7 @@ def make_nornir(
     hosts = Hosts({h: inv.hosts[h] for h in targets})
     # before the plugins: nornir_napalm imports napalm, which would load every bundled driver
     preload_drivers({host.platform or "" for host in hosts.values()})
-    ConnectionPluginRegister.auto_register()  # napalm, netmiko (entry points), as InitNornir does
+    register_connections()  # napalm and netmiko by name, no other installed entry point
     return Nornir(
         inventory=Inventory(hosts=hosts, groups=inv.groups, defaults=inv.defaults),
         runner=runner or PooledRunner(num_workers=max(1, workers)),
@@ -857,6 +857,10 @@ def run_build(report: ValidationReport, opts: RunOptions) -> tuple[AsBuilt, Path
     bdir = builds_dir(ws) / build_id
     hosts = [ws.inventory.inventory.hosts[h] for h in ws.hosts]
     workers = max(1, opts.workers or model.build.workers)
+    # before the locks and the journal: drivers or plugins that cannot load leave no
+    # unfinished build behind (``make_nornir`` finds them loaded)
+    preload_drivers({ws.inventory.inventory.hosts[h].platform or "" for h in ws.all_hosts})
+    register_connections()
     with (
         # every host's worker thread starts while the locks are taken and the journal begun
         PooledRunner(workers, warm=len(ws.all_hosts)) as runner,

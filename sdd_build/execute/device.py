@@ -108,6 +108,32 @@ class _DeferBundledDrivers(importlib.abc.MetaPathFinder):
         return None
 
 
+def register_connections() -> None:
+    """Register the two Nornir connection plugins a build drives devices through, by name.
+
+    Not ``ConnectionPluginRegister.auto_register()`` (what ``InitNornir`` does): that imports
+    every ``nornir.plugins.connections`` entry point of every installed distribution, so any
+    package in the environment would run its code inside every build. A different plugin
+    already registered under one of these names in this process is refused (exit 3: no
+    device is contacted)."""
+    from nornir.core.exceptions import PluginAlreadyRegistered
+    from nornir.core.plugins.connections import ConnectionPluginRegister
+    from nornir_napalm.plugins.connections import Napalm
+    from nornir_netmiko.connections import Netmiko
+
+    from sdd_build.errors import GateError
+
+    for name, plugin in (("napalm", Napalm), ("netmiko", Netmiko)):
+        try:
+            ConnectionPluginRegister.register(name, plugin)
+        except PluginAlreadyRegistered:
+            raise GateError(
+                f"the Nornir connection '{name}' is another plugin in this process "
+                f"({ConnectionPluginRegister.available[name]!r}); sdd-build drives devices only "
+                f"through {plugin.__module__}.{plugin.__name__}"
+            ) from None
+
+
 def preload_drivers(platforms: Iterable[str]) -> None:
     """Import the NAPALM drivers of ``platforms`` on the calling thread, and only those.
 

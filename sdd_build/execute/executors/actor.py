@@ -22,11 +22,15 @@ from typing import Any, cast
 
 from nornir.core.configuration import Config
 from nornir.core.inventory import Inventory
-from nornir.core.plugins.connections import ConnectionPluginRegister
 from nornir.core.task import Task
 
 from sdd_build.errors import DeviceError
-from sdd_build.execute.device import DeviceSession, open_session, preload_drivers
+from sdd_build.execute.device import (
+    DeviceSession,
+    open_session,
+    preload_drivers,
+    register_connections,
+)
 from sdd_build.execute.executors.remote import REMOTE_OPS
 
 __all__ = ["ShardActor"]
@@ -58,7 +62,7 @@ class ShardActor:
         self.sessions: dict[str, DeviceSession] = {}
         self._config = Config()
         preload_drivers({h.platform or "" for h in inventory.hosts.values()})
-        ConnectionPluginRegister.auto_register()
+        register_connections()
         self._pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix=f"sdd-{shard}")
 
     def where(self) -> dict[str, Any]:
