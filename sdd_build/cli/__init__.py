@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+import os
 import sys
 from typing import Any
 
@@ -31,6 +32,12 @@ __all__ = ["COMMANDS", "load_command", "main"]
 # build: 0.17 s of CPU, most of it on the main thread before the first device is contacted.
 # Collections still happen, ~15 times rarer (0.02 s); what they can free is little either way.
 gc.set_threshold(10_000, 20, 20)
+
+# Pydantic loads every installed distribution's ``pydantic`` entry point when the first model
+# is built and lets it watch every validation: any package in the environment would see the
+# approvals, designs and inventories (credentials included) each command validates. No plugin
+# runs in sdd-build's process (set here, before any command module builds a model).
+os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
 
 
 class _Group(click.Group):
