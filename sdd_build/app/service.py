@@ -93,7 +93,7 @@ def build_service(
             accept=accept,
             record=ws.design.repo.display(path / "as-built.json"),
             as_built_sha256=record_sha256(path),
-            hosts={h: s.get("state") for h, s in asbuilt.hosts.items()},
+            hosts=[{"host": h, "state": s.get("state")} for h, s in asbuilt.hosts.items()],
         )
         _write_reports(path, emit)
         return asbuilt, path
@@ -144,10 +144,15 @@ def build_service(
                     "record": ws.design.repo.display(path / "as-built.json"),
                     "as_built_sha256": record_sha256(path),
                     "hosts": len(asbuilt.hosts),
-                    "components": {
-                        comp.id: _status_counts(rec.status for rec in comp.hosts.values())
+                    # ids as values, never keys: the log refuses a key that reads like a
+                    # secret name, and a component may well be called 'secrets-config'
+                    "components": [
+                        {
+                            "component": comp.id,
+                            "statuses": _status_counts(rec.status for rec in comp.hosts.values()),
+                        }
                         for comp in asbuilt.components
-                    },
+                    ],
                 },
             )
         ]

@@ -24,7 +24,17 @@ from tests.unit.execute import fakerepo
 
 @pytest.fixture
 def design(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return _approved(tmp_path, monkeypatch)
+
+
+def _approved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **edits: str) -> Path:
+    """The fake use case, approved, its devices attached (r3's service down); ``edits``:
+    old=new replacements in the design text before approval."""
     path = fakerepo.write_repo(tmp_path)
+    text = path.read_text()
+    for old, new in edits.items():
+        text = text.replace(old, new)
+    path.write_text(text)
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / "approvers.yaml").write_text(
         "approvers:\n  - {name: a.smith, gates: [spec]}\n  - {name: b.jones, gates: [design]}\n"
@@ -106,8 +116,10 @@ def test_a_build_adds_one_chain_entry_binding_its_record_not_one_per_host(
     assert entry["hosts"] == 3
     statuses = {c.id: sorted(r.status for r in c.hosts.values()) for c in asbuilt.components}
     assert statuses["svc"] == ["built", "built", "rolled_back"]  # r3 rolled back
-    for comp, counts in entry["components"].items():
-        assert sorted(s for s, n in counts.items() for _ in range(n)) == statuses[comp]
+    assert [row["component"] for row in entry["components"]] == list(statuses)
+    for row in entry["components"]:
+        counted = sorted(s for s, n in row["statuses"].items() for _ in range(n))
+        assert counted == statuses[row["component"]]
     assert entry["design"] == "demo"
     assert entry["result"] == asbuilt.result
     assert entry["record"] == f"designs/demo/builds/{bdir.name}/as-built.json"
@@ -165,3 +177,20 @@ def test_the_last_entry_binding_a_record_is_the_one_it_is_held_to(tmp_path: Path
     log.append("rollback", record=ref, as_built_sha256="2" * 64)
     [problem] = verify_log(tmp_path, records=True).problems
     assert problem.seq == 3
+
+
+def test_a_component_named_like_a_secret_is_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log refuses data keys that read like secret names (``secrets-config``): component
+    ids are values in the build entry, so such a component builds and is logged."""
+    design = _approved(
+        tmp_path,
+        monkeypatch,
+        **{"- id: extra\n": "- id: secrets-extra\n", "[extra]": "[secrets-extra]"},
+    )
+    asbuilt, _ = service.build_service(design, root=tmp_path)
+    [entry] = [e for e in _entries(tmp_path) if e["event"] == "build"]
+    assert "secrets-extra" in [row["component"] for row in entry["components"]]
+    assert entry["as_built_sha256"]
+    assert asbuilt.result
