@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
-__all__ = ["canonical_json", "sha256_canonical"]
+__all__ = ["canonical_json", "sha256_canonical", "sha256_file"]
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -34,3 +35,12 @@ def canonical_json(obj: Any) -> bytes:
 def sha256_canonical(obj: Any) -> str:
     """Hex sha256 of ``canonical_json(obj)``."""
     return hashlib.sha256(canonical_json(obj)).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB chunks (a record, an approved artifact)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -41,7 +41,6 @@ import datetime as dt
 import enum
 import fcntl
 import functools
-import hashlib
 import json
 import math
 import os
@@ -51,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-from sdd_build.audit.canonical import sha256_canonical
+from sdd_build.audit.canonical import sha256_canonical, sha256_file
 from sdd_build.errors import AuditChainError, AuditError, GateError, Problem, SddBuildError
 from sdd_build.limits import json_loads
 from sdd_build.secrets import mask_data
@@ -555,7 +554,7 @@ def _check_records(
         if not path.is_file():
             report.records_missing += 1
             continue
-        found = _file_sha256(path)
+        found = sha256_file(path)
         report.records_checked += 1
         if found != digest:
             report.problems.append(
@@ -566,14 +565,6 @@ def _check_records(
                     f"binds {digest[:12]})",
                 )
             )
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _check_head(log: AuditLog, report: AuditReport, first_hash: dict[int, tuple[int, str]]) -> None:

@@ -13,7 +13,6 @@ Nothing here adapts silently: every surprise becomes a ``Deviation`` with eviden
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import secrets as pysecrets
 import shutil
 import threading
@@ -29,6 +28,7 @@ from nornir.core.configuration import Config
 from nornir.core.inventory import Hosts, Inventory
 from nornir.core.task import Result, Task
 
+from sdd_build.audit.canonical import sha256_file
 from sdd_build.checks import evaluate
 from sdd_build.design.inventory import LoadedInventory
 from sdd_build.design.models import CommandTemplate, ConfigTemplate, Parser, Workflow
@@ -1005,7 +1005,7 @@ def write_record(bdir: Path, asbuilt: AsBuilt) -> None:
 
 def record_sha256(bdir: Path) -> str:
     """The sha256 of ``as-built.json`` as written: what the audit chain binds of a record."""
-    return hashlib.sha256((bdir / "as-built.json").read_bytes()).hexdigest()
+    return sha256_file(bdir / "as-built.json")
 
 
 def record_header(ws: Workspace) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from sdd_build.plan.planner import BuildPlan, build_plan
 from sdd_build.platforms import lookup
 from sdd_build.workspace import Workspace, open_workspace, render_context
 
-__all__ = ["ValidationReport", "sha256_file", "validate"]
+__all__ = ["ValidationReport", "validate"]
 
 
 @dataclass
@@ -69,14 +69,6 @@ class ValidationReport:
             "components": len(self.workspace.graph.order) if self.workspace else 0,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
         }
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
